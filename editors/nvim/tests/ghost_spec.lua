@@ -1,0 +1,70 @@
+-- Ghost text without a server: show a suggestion, type into it, accept a
+-- word, a line, the rest; then check the keys fall back when nothing is shown.
+local H = dofile(os.getenv('TANDEM_HELPERS'))
+vim.opt.runtimepath:prepend(os.getenv('TANDEM_PLUGIN'))
+
+-- A user mapping that tandem's dismiss key must fall back to.
+vim.keymap.set('i', '<C-]>', function()
+  vim.g.user_mapping_ran = true
+end)
+
+local tandem = require('tandem')
+local ghost = require('tandem.ghost')
+tandem.setup({ filetypes = {} })
+
+vim.cmd('enew')
+local buf = vim.api.nvim_get_current_buf()
+vim.bo[buf].filetype = 'python'
+vim.bo[buf].expandtab = true
+vim.bo[buf].shiftwidth = 4
+vim.bo[buf].softtabstop = 4
+vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'def inc(x):', '    ret' })
+tandem.attach(buf)
+
+local r = H.result
+H.run({
+  { name = 'insert', run = function() vim.api.nvim_input('GA') end,
+    wait = function() return vim.api.nvim_get_mode().mode == 'i' end },
+  { name = 'show', run = function() ghost.show(buf, 'urn x + 1\nprint(inc(1))') end,
+    wait = function()
+      r.shown, r.shown_row, r.shown_col = H.ghost_text(buf, ghost.ns)
+      return r.shown ~= nil
+    end },
+  { name = 'type_into', run = function() vim.api.nvim_input('ur') end,
+    wait = function() return H.lines(buf)[2] == '    retur' end },
+  { name = 'after_typing', wait = function()
+      r.after_typing = H.ghost_text(buf, ghost.ns)
+      r.after_typing_state = ghost.text(buf)
+      return true
+    end },
+  { name = 'word', run = function() vim.api.nvim_input('<M-Right>') end,
+    wait = function() return H.lines(buf)[2] == '    return' end },
+  { name = 'after_word', wait = function() r.after_word = ghost.text(buf); return true end },
+  { name = 'line', run = function() vim.api.nvim_input('<M-C-Right>') end,
+    wait = function() return H.lines(buf)[2] == '    return x + 1' end },
+  { name = 'after_line', wait = function() r.after_line = ghost.text(buf); return true end },
+  { name = 'all', run = function() vim.api.nvim_input('<Tab>') end,
+    wait = function() return #H.lines(buf) == 3 end },
+  { name = 'after_all', wait = function()
+      r.after_all_lines = H.lines(buf)
+      r.after_all_cursor = vim.api.nvim_win_get_cursor(0)
+      r.after_all_ghost = ghost.text(buf) or vim.NIL
+      r.after_all_marks = #vim.api.nvim_buf_get_extmarks(buf, ghost.ns, 0, -1, {})
+      return true
+    end },
+  { name = 'tab_fallback', run = function() vim.api.nvim_input('<Tab>') end,
+    wait = function() return H.lines(buf)[3] ~= 'print(inc(1))' end },
+  { name = 'after_tab', wait = function() r.after_tab_line = H.lines(buf)[3]; return true end },
+  { name = 'user_mapping_fallback', run = function() vim.api.nvim_input('<C-]>') end,
+    wait = function() return vim.g.user_mapping_ran == true end },
+  { name = 'show_again', run = function() ghost.show(buf, 'pass') end,
+    wait = function() return ghost.visible(buf) end },
+  { name = 'escape', run = function() vim.api.nvim_input('<Esc>') end,
+    wait = function() return vim.api.nvim_get_mode().mode == 'n' end },
+  { name = 'after_escape', wait = function()
+      r.after_escape_visible = ghost.visible(buf)
+      r.after_escape_marks = #vim.api.nvim_buf_get_extmarks(buf, ghost.ns, 0, -1, {})
+      r.final_lines = H.lines(buf)
+      return true
+    end },
+}, 15000)

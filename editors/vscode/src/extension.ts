@@ -1,0 +1,101 @@
+// Entry point: starts tandem-lsp, wires settings, the status bar and the commands.
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+} from 'vscode-languageclient/node';
+import { registerCommands } from './commands';
+import { resolveLaunch, ServerLaunchSettings } from './serverCommand';
+import { buildServerSettings, completionWanted, serverSettingKeys } from './settings';
+import { StatusBar, TandemStatus } from './statusBar';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Tandem', { log: true });
+  const statusBar = new StatusBar('tandem.toggleCompletion');
+  context.subscriptions.push(output, statusBar);
+
+  const properties = context.extension.packageJSON?.contributes?.configuration?.properties ?? {};
+  const keys = serverSettingKeys(properties);
+  const currentSettings = () => {
+    const config = vscode.workspace.getConfiguration('tandem');
+    return buildServerSettings(keys, (key) => config.inspect(key));
+  };
+
+  const launchSettings = vscode.workspace.getConfiguration('tandem').get<ServerLaunchSettings>('server') ?? {};
+  const launch = resolveLaunch(launchSettings);
+  output.info(`Starting ${launch.command} ${launch.args.join(' ')}`);
+  const serverOptions: ServerOptions = { command: launch.command, args: launch.args };
+
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    initializationOptions: currentSettings(),
+    outputChannel: output,
+    traceOutputChannel: output,
+    middleware: {
+      // Skip the round trip for languages the user switched off; the server checks too.
+      provideInlineCompletionItems: (document, position, ctx, token, next) =>
+        completionWanted(currentSettings(), document.languageId) ? next(document, position, ctx, token) : undefined,
+      workspace: {
+        // Answer the pull model with the same explicit-only settings we push.
+        configuration: (params, token, next) =>
+          params.items.some((item) => item.section === 'tandem')
+            ? params.items.map((item) => (item.section === 'tandem' ? currentSettings() : null))
+            : next(params, token),
+      },
+    },
+  };
+
+  client = new LanguageClient('tandem', 'Tandem', serverOptions, clientOptions);
+  const lsp = client;
+  context.subscriptions.push(
+    lsp.onNotification('tandem/status', (status: TandemStatus) => statusBar.update(status)),
+    lsp.onDidChangeState((event) => {
+      if (event.newState === State.Stopped) {
+        statusBar.update({ state: 'stopped', message: 'tandem-lsp is not running. See the Tandem output channel.' });
+      } else if (event.newState === State.Starting) {
+        statusBar.update({ state: 'loading', message: 'Starting tandem-lsp…' });
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (event.affectsConfiguration('tandem.server')) {
+        const choice = await vscode.window.showInformationMessage(
+          'Tandem: the server command changed. Reload the window to use it.',
+          'Reload',
+        );
+        if (choice === 'Reload') {
+          await vscode.commands.executeCommand('workbench.action.reloadWindow');
+        }
+      } else if (event.affectsConfiguration('tandem') && lsp.isRunning()) {
+        await lsp.sendNotification(DidChangeConfigurationNotification.type, {
+          settings: { tandem: currentSettings() },
+        });
+      }
+    }),
+    ...registerCommands(lsp, statusBar, output),
+  );
+
+  try {
+    await lsp.start();
+  } catch (error) {
+    const message = `Tandem could not start "${launch.command}": ${String(error)}. Set tandem.server.path or tandem.server.pythonPath.`;
+    output.error(message);
+    statusBar.update({ state: 'error', message });
+    void vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
+      if (choice) {
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'tandem.server');
+      }
+    });
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  if (client) {
+    await client.stop();
+    client = undefined;
+  }
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderResult, summarizeStats } from '../render';
+
+test('text answers are shown as they are', () => {
+  assert.equal(renderResult('Explanation', 'It adds numbers.'), '# Explanation\n\nIt adds numbers.\n');
+  assert.match(renderResult('Debugging', { markdown: 'Cause: **x** is None' }), /Cause: \*\*x\*\* is None/);
+});
+
+test('findings become a list with 1-based lines', () => {
+  const md = renderResult('Review', {
+    findings: [{ message: 'Division by zero', severity: 'warning', range: { start: { line: 4 } }, fix: 'if b == 0: return 0' }],
+  });
+  assert.match(md, /- \*\*warning, line 5\*\*: Division by zero/);
+  assert.match(md, /fix: `if b == 0: return 0`/);
+  assert.match(renderResult('Review', []), /No findings/);
+});
+
+test('unknown shapes fall back to JSON', () => {
+  assert.match(renderResult('X', { a: 1 }), /```json\n\{\n {2}"a": 1\n\}\n```/);
+});
+
+test('stats summary picks the latency and cache figures', () => {
+  assert.equal(
+    summarizeStats({ completions: 12, p50Ms: 81.4, p95Ms: 240.2, cacheHitRate: 0.25 }),
+    'Tandem: 12 completions, p50 81 ms, p95 240 ms, cache hits 25%',
+  );
+});

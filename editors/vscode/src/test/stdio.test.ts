@@ -1,0 +1,86 @@
+// Talks to the real `tandem-lsp serve` over stdio, as the extension does, and
+// asks for an inline completion. Skips when tandem-lsp is not installed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import {
+  createProtocolConnection,
+  ExecuteCommandRequest,
+  InitializeRequest,
+  InlineCompletionRequest,
+  InlineCompletionTriggerKind,
+  ProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-languageserver-protocol/node';
+import { findOnPath, resolveLaunch } from '../serverCommand';
+
+// TANDEM_LSP points at a specific executable; otherwise PATH decides.
+const executable = process.env.TANDEM_LSP || findOnPath('tandem-lsp', process.env.PATH ?? '');
+const skip = executable ? false : 'tandem-lsp is not on PATH (set TANDEM_LSP to its path to run this test)';
+
+const SOURCE = 'def add(a, b):\n    """Return the sum of a and b."""\n    return ';
+const URI = 'file:///tmp/tandem-stdio-test/example.py';
+
+test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_000 }, async () => {
+  const launch = resolveLaunch({ path: executable as string });
+  const child = spawn(launch.command, launch.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const connection: ProtocolConnection = createProtocolConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
+  const statuses: string[] = [];
+  connection.onNotification('tandem/status', (params: { state: string }) => {
+    statuses.push(params.state);
+  });
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({})));
+  connection.listen();
+  try {
+    const init = await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: null,
+      workspaceFolders: null,
+      capabilities: {
+        textDocument: { inlineCompletion: { dynamicRegistration: false } },
+        window: { workDoneProgress: true },
+      },
+      initializationOptions: { completion: { maxTokens: 16 }, index: { enabled: false } },
+    });
+    assert.ok(init.capabilities.inlineCompletionProvider, 'server announces inline completion');
+    await connection.sendNotification('initialized', {});
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: URI, languageId: 'python', version: 1, text: SOURCE },
+    });
+    const lines = SOURCE.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+
+    // The first answer may come before the model has loaded; ask again until one arrives.
+    let insertText = '';
+    const deadline = Date.now() + 90_000;
+    while (!insertText && Date.now() < deadline) {
+      const result = await connection.sendRequest(InlineCompletionRequest.type, {
+        textDocument: { uri: URI },
+        position,
+        context: { triggerKind: InlineCompletionTriggerKind.Invoked },
+      });
+      const items = Array.isArray(result) ? result : result?.items ?? [];
+      insertText = items.map((item) => (typeof item.insertText === 'string' ? item.insertText : item.insertText.value)).find(Boolean) ?? '';
+      if (!insertText) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.ok(insertText.trim().length > 0, `expected a suggestion; statuses ${statuses.join(',')}; server stderr:\n${stderr.slice(-2000)}`);
+
+    const stats = await connection.sendRequest(ExecuteCommandRequest.type, { command: 'tandem.stats', arguments: [] });
+    assert.equal(typeof stats, 'object');
+    assert.ok(stats !== null);
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+  } finally {
+    connection.dispose();
+    child.kill();
+  }
+});
+

@@ -1,0 +1,3 @@
+from tandem_lsp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Command line: `tandem-lsp SUBCOMMAND …`.
+
+Each subcommand lives in its own module with `add_parser(subparsers)` and
+`run(args) -> int`; the CLI calls the same tasks the language server does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# One module per subcommand, in the order `--help` lists them.
+SUBCOMMANDS = ["serve", "complete", "review", "debug", "index", "models", "doctor"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem-lsp", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"tandem_lsp.cli.{name}_command")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tandem_lsp.cli.{name}_command":
+                raise
+            continue
+        sub = module.add_parser(subparsers)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130

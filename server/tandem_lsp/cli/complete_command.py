@@ -1,0 +1,73 @@
+"""`tandem-lsp complete FILE --line N --col M`: one completion, printed to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+from tandem_lsp.completion.engine import CompletionEngine
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.languages import language_for_path
+from tandem_lsp.models.backend import ModelError
+from tandem_lsp.models.registry import ModelRegistry
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("complete", help="print the completion at a position of a file")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--line", type=int, required=True, help="0-based line, as in LSP")
+    parser.add_argument("--col", type=int, default=None, help="0-based column in characters (default: end of line)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also print timing and token counts to stderr")
+    add_model_arguments(parser)
+    return parser
+
+
+def cursor_offset(text: str, line: int, column: int | None) -> int:
+    lines = text.split("\n")
+    if not 0 <= line < len(lines):
+        raise ValueError(f"line {line} is outside the file (0..{len(lines) - 1})")
+    length = len(lines[line].rstrip("\r"))
+    column = length if column is None else column
+    if not 0 <= column <= length:
+        raise ValueError(f"column {column} is outside line {line} (0..{length})")
+    return sum(len(previous) + 1 for previous in lines[:line]) + column
+
+
+async def _complete(settings, request: CompletionRequest) -> tuple[str, CompletionEngine]:
+    registry = ModelRegistry(settings)
+    engine = CompletionEngine(registry, lambda: settings.completion)
+    try:
+        suggestion = await engine.complete(request)
+    finally:
+        registry.close()
+    return (suggestion.text if suggestion else ""), engine
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+        offset = cursor_offset(text, args.line, args.col)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"tandem-lsp complete: {exc}", file=sys.stderr)
+        return 2
+    settings = settings_from_args(args)
+    # One answer for one question: no debounce, no speculative work.
+    settings = settings.merged({"completion": {"debounceMaxMs": 0, "prefetch": False}})
+    request = CompletionRequest(text=text, offset=offset, language=language_for_path(str(args.file)), path=str(args.file.resolve()))
+    try:
+        suggestion, engine = asyncio.run(_complete(settings, request))
+    except ModelError as exc:
+        print(f"tandem-lsp complete: {exc}", file=sys.stderr)
+        return 1
+    print(suggestion)
+    if args.verbose and engine.last_generation is not None:
+        g = engine.last_generation
+        print(
+            f"prompt_tokens={g.prompt_tokens} evaluated={g.prompt_tokens_evaluated} generated={g.generated_tokens} "
+            f"prompt_ms={g.prompt_ms:.0f} generate_ms={g.generate_ms:.0f} stop={g.stop_reason}",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,34 @@
+"""`tandem-lsp serve`: run the language server on stdio or TCP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("serve", help="run the language server (stdio by default)")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, e.g. 127.0.0.1:2087 (loopback by default)")
+    add_model_arguments(parser)
+    return parser
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tandem_lsp.lsp.server import create_server
+
+    server = create_server(settings_from_args(args))
+    if args.tcp:
+        host, port = parse_address(args.tcp)
+        logging.getLogger(__name__).info("listening on %s:%d", host, port)
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0

@@ -1,0 +1,1 @@
+"""Inline completion: prompt assembly, generation and post-processing (no LSP types)."""

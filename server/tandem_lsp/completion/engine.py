@@ -1,0 +1,248 @@
+"""The completion engine: from a cursor to a suggestion, as fast as possible.
+
+In order of cost, a request is answered
+1. from the cache (exact position, or the rest of a suggestion the user is typing through),
+2. by joining the generation already running when the new text is consistent with it,
+3. by a new generation, after an adaptive debounce, that cancels anything stale.
+After a suggestion is shown, the next one is computed speculatively as if it had
+been accepted. One generation runs at a time (one model worker); a request
+cancelled by the client leaves its generation running for a short grace period
+so that the next keystroke can join it, then it is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Protocol, Sequence
+
+from tandem_lsp.completion.cache import CompletionCache, CursorKey
+from tandem_lsp.completion.debounce import AdaptiveDebounce
+from tandem_lsp.completion.filters import postprocess, reached_end
+from tandem_lsp.completion.prompt import BuiltPrompt, PromptBudget, Snippet, TokenCounter, build_prompt
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.completion.stats import CompletionStats
+from tandem_lsp.config import CompletionSettings
+from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
+from tandem_lsp.models.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+# How long a generation whose request was cancelled keeps running, waiting for
+# the next keystroke to join it (a little more than the gap between keys).
+ORPHAN_GRACE_S = 0.25
+# Tokens kept free in the context window beyond the prompt and the answer.
+CONTEXT_MARGIN = 16
+
+
+class ContextProvider(Protocol):
+    """Cross-file context for a completion (the workspace index implements this)."""
+
+    def snippets(self, request: CompletionRequest) -> Sequence[Snippet]: ...
+
+    def relative_path(self, path: str) -> str: ...
+
+
+@dataclass
+class Suggestion:
+    text: str
+    id: str
+    source: str  # "model", "cache" or "inflight"
+
+
+@dataclass
+class _Job:
+    request: CompletionRequest
+    key: CursorKey
+    cancel: threading.Event
+    speculative: bool
+    partial: list[str] = field(default_factory=list)
+    waiters: int = 0
+    task: asyncio.Task | None = None
+
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def output_so_far(self) -> str:
+        return "".join(self.partial)
+
+
+class CompletionEngine:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        settings: Callable[[], CompletionSettings],
+        context: ContextProvider | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self._registry = registry
+        self._settings = settings
+        self.context = context
+        self._on_error = on_error
+        self._cache = CompletionCache()
+        self._debounce = AdaptiveDebounce()
+        self._counters: dict[int, TokenCounter] = {}
+        self._current: _Job | None = None
+        self._sequence = 0
+        self._ids = itertools.count(1)
+        self.stats = CompletionStats()
+        # The last prompt sent to the model, as text (for tests and `tandem/lastPrompt`).
+        self.last_prompt = ""
+        self.last_generation: GenerationResult | None = None
+
+    # -- public ---------------------------------------------------------------
+
+    async def complete(self, request: CompletionRequest) -> Suggestion | None:
+        settings = self._settings()
+        self.stats.requests += 1
+        if not settings.enabled or request.language in settings.disabled_languages:
+            return None
+        started = time.perf_counter()
+        self._debounce.note_keystroke()
+        self._sequence += 1
+        sequence = self._sequence
+        key = CursorKey.of(request.text, request.offset)
+
+        if settings.cache:
+            cached = self._cache.lookup(key, request.text)
+            if cached is not None:
+                return self._answer(request, cached, "cache", started)
+            job = self._current
+            if job is not None and job.running() and self._can_join(job, key, request.text):
+                raw = await self._wait(job)
+                typed = key.typed_since(job.key, request.text) or ""
+                if raw is not None and raw.startswith(typed):
+                    return self._answer(request, raw[len(typed) :], "inflight", started)
+                if sequence != self._sequence:
+                    return None
+
+        if self._current is not None and self._current.running():
+            self._current.cancel.set()
+        delay = self._debounce.delay_s(settings.debounce_min_ms, settings.debounce_max_ms)
+        if delay:
+            await asyncio.sleep(delay)
+        if sequence != self._sequence:
+            return None  # a newer keystroke has arrived
+        job = self._start(request, key, settings, speculative=False)
+        raw = await self._wait(job)
+        if raw is None:
+            return None
+        suggestion = self._answer(request, raw, "model", started)
+        if suggestion is not None and settings.prefetch and settings.cache:
+            self._prefetch(request, suggestion.text, settings)
+        return suggestion
+
+    def accepted(self, suggestion_id: str) -> None:
+        self.stats.accepted += 1
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def cancel_all(self) -> None:
+        if self._current is not None:
+            self._current.cancel.set()
+
+    # -- answering ------------------------------------------------------------
+
+    def _answer(self, request: CompletionRequest, raw: str, source: str, started: float) -> Suggestion | None:
+        text = postprocess(request, raw)
+        self.stats.record_answer((time.perf_counter() - started) * 1000, source)
+        if not text:
+            return None
+        self.stats.shown += 1
+        return Suggestion(text=text, id=str(next(self._ids)), source=source)
+
+    def _can_join(self, job: _Job, key: CursorKey, text: str) -> bool:
+        typed = key.typed_since(job.key, text)
+        if typed is None:
+            return False
+        produced = job.output_so_far()
+        return produced.startswith(typed) or typed.startswith(produced)
+
+    async def _wait(self, job: _Job) -> str | None:
+        """Await a job's raw output; a cancelled waiter leaves it running only briefly."""
+        assert job.task is not None
+        job.waiters += 1
+        try:
+            return await asyncio.shield(job.task)
+        except asyncio.CancelledError:
+            if job.waiters == 1 and not job.speculative:
+                asyncio.get_running_loop().call_later(ORPHAN_GRACE_S, self._stop_if_orphaned, job)
+            raise
+        finally:
+            job.waiters -= 1
+
+    @staticmethod
+    def _stop_if_orphaned(job: _Job) -> None:
+        if job.waiters == 0 and job.running():
+            job.cancel.set()
+
+    # -- generating -----------------------------------------------------------
+
+    def _start(self, request: CompletionRequest, key: CursorKey, settings: CompletionSettings, speculative: bool) -> _Job:
+        job = _Job(request=request, key=key, cancel=threading.Event(), speculative=speculative)
+        job.task = asyncio.get_running_loop().create_task(self._run(job, settings))
+        self._current = job
+        return job
+
+    async def _run(self, job: _Job, settings: CompletionSettings) -> str | None:
+        snippets: Sequence[Snippet] = ()
+        relative = ""
+        if self.context is not None:
+            loop = asyncio.get_running_loop()
+            try:
+                snippets = await loop.run_in_executor(None, self.context.snippets, job.request)
+                relative = self.context.relative_path(job.request.path)
+            except Exception:  # context is a bonus; never fail a completion for it
+                log.exception("context retrieval failed")
+        try:
+            built, result = await self._registry.run("completion", lambda b: self._generate(b, job, snippets, relative, settings), job.cancel)
+        except ModelError as exc:
+            if self._on_error:
+                self._on_error(str(exc))
+            return None
+        self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
+        self.last_prompt = built.render()
+        self.last_generation = result
+        if result.stop_reason == "cancelled":
+            return None
+        raw = postprocess(job.request, result.text)
+        if settings.cache:
+            self._cache.put(job.key, raw)
+        return raw
+
+    def _generate(
+        self, backend: ModelBackend, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings
+    ) -> tuple[BuiltPrompt, GenerationResult]:
+        """On the model worker: assemble the prompt with the model's tokenizer and generate."""
+        counter = self._counters.get(id(backend))
+        if counter is None:
+            counter = self._counters[id(backend)] = TokenCounter(backend.count_tokens)
+        total = min(settings.prompt_tokens, backend.context_size - settings.max_tokens - CONTEXT_MARGIN)
+        budget = PromptBudget(total=max(total, 32), suffix_share=settings.suffix_share, context_share=settings.context_share)
+        built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative)
+        request = job.request
+        generation = GenerationRequest(
+            prompt=built.pieces,
+            max_tokens=settings.max_tokens,
+            max_time_s=settings.max_time_ms / 1000,
+            stop_check=lambda text: reached_end(request, text),
+            on_text=job.partial.append,
+            cancel=job.cancel,
+        )
+        return built, backend.generate(generation)
+
+    def _prefetch(self, request: CompletionRequest, suggestion: str, settings: CompletionSettings) -> None:
+        """Compute the next suggestion as if this one were accepted, while the user reads."""
+        if self._current is not None and self._current.running():
+            return
+        text = request.text[: request.offset] + suggestion + request.text[request.offset :]
+        accepted = replace(request, text=text, offset=request.offset + len(suggestion))
+        key = CursorKey.of(accepted.text, accepted.offset)
+        if self._cache.lookup(key, accepted.text) is not None:
+            return
+        self._start(accepted, key, settings, speculative=True)

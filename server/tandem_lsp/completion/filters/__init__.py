@@ -1,0 +1,27 @@
+"""Post-processing of raw model output, one rule per module, applied in order.
+
+Each filter is `apply(request, text) -> text`. The same rules that cut a
+finished suggestion also stop a running generation early (`reached_end`), so
+the model never spends tokens on text we would throw away.
+"""
+
+from __future__ import annotations
+
+from tandem_lsp.completion.filters import drop_blank, drop_repetition, limit_scope, trim_suffix_overlap
+from tandem_lsp.completion.request import CompletionRequest
+
+PIPELINE = (drop_repetition, limit_scope, trim_suffix_overlap, drop_blank)
+
+
+def postprocess(request: CompletionRequest, raw: str) -> str:
+    text = raw
+    for rule in PIPELINE:
+        text = rule.apply(request, text)
+        if not text:
+            return ""
+    return text
+
+
+def reached_end(request: CompletionRequest, partial: str) -> bool:
+    """True once the output so far already runs past where the suggestion ends."""
+    return limit_scope.cut_index(request, partial) is not None or trim_suffix_overlap.repeats_next_line(request, partial)

@@ -1,0 +1,81 @@
+"""Keep a suggestion inside the scope the cursor is in.
+
+In the middle of a line (real text after the cursor) a suggestion is one line.
+At the end of a line that opens a block, it may fill the block; on an empty
+line it may add statements at that indentation. It never runs into the
+enclosing scope, never past a blank line followed by a dedent, and never past
+`MAX_LINES`.
+"""
+
+from __future__ import annotations
+
+from tandem_lsp.completion.filters.indentation import indent_width
+from tandem_lsp.completion.request import CompletionRequest
+
+MAX_LINES = 24
+_BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
+_CLOSERS = ")]}"
+
+
+def single_line(request: CompletionRequest) -> bool:
+    return bool(request.line_suffix.strip())
+
+
+def cut_index(request: CompletionRequest, text: str) -> int | None:
+    """Where the suggestion must end, or None while it may still go on.
+
+    Only lines whose first non-blank character has been seen are judged, so
+    this works on partial (streaming) output.
+    """
+    if single_line(request):
+        newline = text.find("\n")
+        return None if newline < 0 else newline
+
+    lines = text.split("\n")
+    first_line = request.line_prefix + lines[0]
+    fresh_line = not request.line_prefix.strip()
+    if not fresh_line and not first_line.rstrip().endswith(_BLOCK_OPENERS):
+        # Completing a statement: the rest of this line only.
+        newline = text.find("\n")
+        return None if newline < 0 else newline
+
+    base = indent_width(request.line_prefix) if fresh_line else indent_width(first_line)
+    position = len(lines[0]) + 1
+    blank_run = 0
+    for number, line in enumerate(lines[1:], start=1):
+        is_last = number == len(lines) - 1
+        if not line.strip():
+            blank_run += 1
+            if blank_run >= 2 and not is_last:
+                return _before(position, blank_run, lines, number)
+            position += len(line) + 1
+            continue
+        indent = indent_width(line)
+        deeper_needed = not fresh_line
+        inside = indent > base if deeper_needed else indent >= base
+        if not inside:
+            if indent == base and deeper_needed and line.lstrip()[0] in _CLOSERS and blank_run == 0:
+                # The closing bracket of the block we opened belongs to it.
+                end = position + len(line)
+                return end if not is_last or "\n" in text[end:] else None
+            return _before(position, blank_run, lines, number)
+        if blank_run and indent <= base:
+            return _before(position, blank_run, lines, number)
+        blank_run = 0
+        if number >= MAX_LINES:
+            return position - 1
+        position += len(line) + 1
+    return None
+
+
+def _before(position: int, blank_run: int, lines: list[str], number: int) -> int:
+    """Index just before the run of blank lines that precedes line `number`."""
+    cut = position - 1
+    for back in range(1, blank_run + 1):
+        cut -= len(lines[number - back]) + 1
+    return max(cut, 0)
+
+
+def apply(request: CompletionRequest, text: str) -> str:
+    cut = cut_index(request, text)
+    return text if cut is None else text[:cut]

@@ -1,0 +1,178 @@
+"""Assemble a completion prompt under a token-exact budget.
+
+Layout, most stable first, so llama.cpp reuses its KV cache across keystrokes:
+
+    [cross-file context] <fim_prefix> lines above the cursor line
+    <fim_suffix> rest of the cursor line + lines below <fim_middle> cursor line up to the cursor
+
+The text typed on the cursor's line goes after the middle token, as if the
+model had written it (llama.vim's trick): typing on a line then changes only
+the last few prompt tokens. The prefix window starts on a line number rounded
+to a stride, so it does not slide with every new line either.
+
+Cross-file context is rendered as repository file blocks when the model has
+`<|repo_name|>`/`<|file_sep|>` style tokens, else as commented `path:` snippets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+from tandem_lsp.completion.comments import comment_block
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.models.backend import FimTemplate, Prompt, PromptPiece, SpecialToken
+
+# The prefix window's first line is a multiple of this, for cache stability.
+PREFIX_LINE_STRIDE = 16
+# A pathological current line (minified code) is cut to this many characters.
+MAX_LINE_PREFIX_CHARS = 1000
+
+
+class Snippet(Protocol):
+    """A piece of cross-file context (the index's ContextSnippet fits this)."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PromptBudget:
+    total: int
+    suffix_share: float = 0.25
+    context_share: float = 0.35
+
+
+@dataclass
+class BuiltPrompt:
+    pieces: list[PromptPiece]
+    token_count: int
+    context_paths: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """The prompt as text (control tokens by their text), for logs and tests."""
+        return "".join(p.text if isinstance(p, SpecialToken) else p for p in self.pieces)
+
+
+class TokenCounter:
+    """Counts tokens of lines, remembering lines already seen (typing changes few)."""
+
+    def __init__(self, count: Callable[[str], int], capacity: int = 20000) -> None:
+        self._count = count
+        self._cache: dict[str, int] = {}
+        self._capacity = capacity
+
+    def exact(self, text: str) -> int:
+        return self._count(text)
+
+    def __call__(self, text: str) -> int:
+        cached = self._cache.get(text)
+        if cached is None:
+            if len(self._cache) >= self._capacity:
+                self._cache.clear()
+            cached = self._cache[text] = self._count(text)
+        return cached
+
+
+def _take_lines_backward(lines: Sequence[str], budget: int, count: TokenCounter) -> int:
+    """Index of the first line such that lines[index:] fit the budget (stride-aligned)."""
+    used = 0
+    start = len(lines)
+    while start > 0:
+        cost = count(lines[start - 1])
+        if used + cost > budget:
+            break
+        used += cost
+        start -= 1
+    if start > 0:
+        # Round up to the stride so the window start stays put while typing.
+        start = min(len(lines), -(-start // PREFIX_LINE_STRIDE) * PREFIX_LINE_STRIDE)
+    return start
+
+
+def _take_lines_forward(lines: Sequence[str], budget: int, count: TokenCounter) -> int:
+    used = 0
+    for end, line in enumerate(lines):
+        cost = count(line)
+        if used + cost > budget:
+            return end
+        used += cost
+    return len(lines)
+
+
+def _context_blocks(
+    fim: FimTemplate, request: CompletionRequest, snippets: Sequence[Snippet], budget: int, count: TokenCounter, relative_path: str
+) -> tuple[list[PromptPiece], int, list[str]]:
+    pieces: list[PromptPiece] = []
+    used = 0
+    paths: list[str] = []
+    repo_level = fim.repo_name is not None and fim.file_sep is not None
+    for snippet in snippets:
+        if repo_level:
+            block: list[PromptPiece] = [fim.file_sep, f"{snippet.path}\n{snippet.text.rstrip()}\n"]
+        else:
+            block = [comment_block(request.language, f"{snippet.path}\n{snippet.text.rstrip()}") + "\n"]
+        cost = sum(1 if isinstance(p, SpecialToken) else count(p) for p in block)
+        if used + cost > budget:
+            continue
+        pieces.extend(block)
+        used += cost
+        paths.append(snippet.path)
+    if repo_level:
+        # The current file is the last file of the "repository".
+        head: list[PromptPiece] = [fim.repo_name, "workspace\n"]
+        tail: list[PromptPiece] = [fim.file_sep, f"{relative_path or 'untitled'}\n"]
+        used += 2 + count("workspace\n") + count(tail[1])
+        pieces = head + pieces + tail
+    return pieces, used, paths
+
+
+def build_prompt(
+    fim: FimTemplate,
+    request: CompletionRequest,
+    budget: PromptBudget,
+    count: TokenCounter,
+    snippets: Sequence[Snippet] = (),
+    relative_path: str = "",
+) -> BuiltPrompt:
+    line_prefix = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
+    line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
+    above = request.before_line.splitlines(keepends=True)
+    below = request.after_line.splitlines(keepends=True)
+
+    fixed = count(line_prefix) + (3 if fim.has_fim else 0)
+    remaining = max(budget.total - fixed, 0)
+
+    context_pieces: list[PromptPiece] = []
+    context_paths: list[str] = []
+    context_used = 0
+    if snippets:
+        context_pieces, context_used, context_paths = _context_blocks(
+            fim, request, snippets, int(remaining * budget.context_share), count, relative_path
+        )
+    remaining -= context_used
+
+    suffix_text = ""
+    suffix_used = 0
+    if fim.has_fim:
+        suffix_budget = int(remaining * budget.suffix_share)
+        suffix_lines = [line_suffix + "\n"] + below if request.line_end < len(request.text) else [line_suffix]
+        end = _take_lines_forward(suffix_lines, suffix_budget, count)
+        suffix_text = "".join(suffix_lines[:end])
+        suffix_used = sum(count(line) for line in suffix_lines[:end])
+        remaining -= suffix_used
+
+    start = _take_lines_backward(above, remaining, count)
+    prefix_text = "".join(above[start:])
+
+    if fim.order == "psm":
+        pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, line_prefix]
+    elif fim.order == "spm":
+        pieces = context_pieces + [fim.suffix, suffix_text, fim.prefix, prefix_text + line_prefix]
+    else:
+        pieces = context_pieces + [prefix_text + line_prefix]
+    pieces = [p for p in pieces if p != "" and p is not None]
+    # Per-line counts bound the budget from above; the exact figure comes from
+    # tokenizing the assembled text pieces once.
+    exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
+    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths)

@@ -1,0 +1,264 @@
+"""What one source file contributes to the index: definitions, imports, chunks.
+
+`parse_source` runs the language's tree-sitter queries over a file and turns
+the matches into plain records; it also cuts the file into prompt-sized
+chunks aligned to definitions and lists each chunk's identifiers, which feed
+the similarity search.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from tandem_lsp.context.languages import load, parser_for
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Words that say nothing about what a chunk is about; left out of the
+# similarity search (and of the postings, which keeps the index small).
+STOPWORDS = frozenset(
+    """
+    and as assert async await break case catch class const continue def default del delete do elif else
+    enum except export extends false final finally for from func function global go if impl implements import
+    in instanceof interface is lambda let match mod mut new nil none not null or package pass private protected
+    pub public raise return self static struct super switch this throw throws true try type typeof use var
+    void while with yield int char bool string float double long short unsigned signed auto sizeof typedef
+    include define ifdef ifndef endif fn crate where loop ref dyn move usize isize str err error args kwargs
+    cls len print range list dict set tuple object str bytes get
+    """.split()
+)
+
+_MAX_SIGNATURE_LINES = 4
+_MAX_SIGNATURE_CHARS = 300
+_MAX_DOC_CHARS = 160
+CHUNK_MAX_LINES = 30
+_CHUNK_MIN_LINES = 8
+
+# Leaf node types that hold a definition's name inside C/C++ declarators.
+_NAME_TYPES = frozenset(
+    {"identifier", "field_identifier", "type_identifier", "destructor_name", "operator_name", "namespace_identifier"}
+)
+_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+# Wrappers whose start (and leading comment) belong to the definition they wrap.
+_WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
+# Declarations that wrap a definition and own its keyword (`type`, `const`),
+# when they hold that one definition only.
+_SINGLE_WRAPPERS = frozenset({"type_declaration", "const_declaration", "var_declaration", "lexical_declaration", "variable_declaration"})
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    path: str  # absolute filesystem path
+    name: str
+    kind: str  # function, method, class, struct, interface, enum, type, constant, variable, field, module, macro
+    start_line: int  # 0-based, inclusive
+    end_line: int  # 0-based, inclusive
+    signature: str
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class FileSymbols:
+    language: str
+    definitions: list[Definition]
+    imports: list[Import]
+    # [start, end) line ranges and the identifiers in each.
+    chunks: list[tuple[int, int]]
+    chunk_terms: list[frozenset[str]]
+    tree: ts.Tree | None
+    line_count: int
+
+
+def parse_source(path: str, data: bytes, language: str, old_tree: ts.Tree | None = None) -> FileSymbols:
+    """Definitions, imports and chunks of one file. `old_tree` (already edited) makes re-parsing incremental."""
+    loaded = load(language)
+    tree = parser_for(language).parse(data, old_tree) if old_tree is not None else parser_for(language).parse(data)
+    root = tree.root_node
+    definitions = _definitions(path, data, root, loaded.definitions, loaded.spec.containers)
+    imports = _imports(data, root, loaded.imports, language)
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    boundaries = sorted({child.start_point.row for child in root.named_children} | {d.start_line for d in definitions})
+    chunks = make_chunks(len(lines), boundaries)
+    chunk_terms = [terms_of("\n".join(lines[a:b])) for a, b in chunks]
+    return FileSymbols(language, definitions, imports, chunks, chunk_terms, tree, len(lines))
+
+
+def terms_of(text: str) -> frozenset[str]:
+    """The distinctive identifiers of a piece of code."""
+    return frozenset(IDENTIFIER.findall(text)) - STOPWORDS
+
+
+def make_chunks(line_count: int, boundaries: list[int]) -> list[tuple[int, int]]:
+    """Cut [0, line_count) into windows of at most CHUNK_MAX_LINES lines, cutting at definition starts when one is near."""
+    chunks = []
+    start = 0
+    while start < line_count:
+        limit = min(start + CHUNK_MAX_LINES, line_count)
+        cut = limit
+        if limit < line_count:
+            i = bisect.bisect_right(boundaries, limit) - 1
+            if i >= 0 and boundaries[i] >= start + _CHUNK_MIN_LINES:
+                cut = boundaries[i]
+        chunks.append((start, cut))
+        start = cut
+    return chunks
+
+
+def _text(data: bytes, node: ts.Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+
+def _name_node(node: ts.Node) -> ts.Node | None:
+    """The identifier naming a (possibly nested C/C++) declarator."""
+    for _ in range(8):
+        if node.type in _NAME_TYPES:
+            return node
+        inner = node.child_by_field_name("declarator") or node.child_by_field_name("name")
+        if inner is None:
+            return None
+        node = inner
+    return None
+
+
+def _outer(node: ts.Node) -> ts.Node:
+    parent = node.parent
+    while parent is not None and (
+        parent.type in _WRAPPERS or (parent.type in _SINGLE_WRAPPERS and parent.named_child_count == 1)
+    ):
+        node, parent = parent, parent.parent
+    return node
+
+
+def _signature(data: bytes, node: ts.Node, outer: ts.Node) -> str:
+    """The definition's header: from its first token (decorators, export, modifiers) to its body."""
+    body = node.child_by_field_name("body")
+    end = body.start_byte if body is not None and body.start_byte > node.start_byte else data.find(b"\n", node.start_byte)
+    if end < 0 or end > node.end_byte:
+        end = node.end_byte
+    if outer.type == "decorated_definition":
+        outer = node  # decorators would crowd the header out of its line cap
+    lines = data[outer.start_byte : end].decode("utf-8", errors="replace").rstrip().split("\n")
+    indent = outer.start_point.column
+    header = [lines[0]]
+    for line in lines[1:_MAX_SIGNATURE_LINES]:
+        if line.lstrip().startswith(("#", "//", "/*", "*")) and not line.lstrip().startswith("#["):
+            break  # a comment between the header and the body
+        header.append(line[indent:] if indent and line[:indent].isspace() else line)
+    return "\n".join(header)[:_MAX_SIGNATURE_CHARS]
+
+
+def _clean_comment(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("/*#!").rstrip("*/").strip()
+        if line:
+            return line[:_MAX_DOC_CHARS]
+    return ""
+
+
+def _doc(data: bytes, node: ts.Node, outer: ts.Node) -> str:
+    body = node.child_by_field_name("body")
+    if body is not None and body.named_child_count:
+        first = body.named_children[0]
+        if first.type == "expression_statement" and first.named_child_count and first.named_children[0].type == "string":
+            return _clean_comment(_text(data, first.named_children[0]).strip("\"'rRbBuUfF"))
+    prev = outer.prev_named_sibling
+    if prev is not None and prev.type in _COMMENT_TYPES and prev.end_point.row >= outer.start_point.row - 1:
+        # Walk up a run of line comments to its first line.
+        while True:
+            before = prev.prev_named_sibling
+            if before is None or before.type not in _COMMENT_TYPES or before.end_point.row < prev.start_point.row - 1:
+                break
+            prev = before
+        return _clean_comment(_text(data, prev))
+    return ""
+
+
+def _definitions(path: str, data: bytes, root: ts.Node, query: ts.Query, containers: frozenset[str]) -> list[Definition]:
+    best: dict[tuple[int, int], tuple[int, ts.Node, str, ts.Node]] = {}
+    for pattern, captures in ts.QueryCursor(query).matches(root):
+        names = captures.get("name")
+        if not names:
+            continue
+        for capture, nodes in captures.items():
+            if capture.startswith("def."):
+                node = nodes[0]
+                key = (node.start_byte, node.end_byte)
+                if key not in best or pattern < best[key][0]:
+                    best[key] = (pattern, node, capture[4:], names[0])
+                break
+    out = []
+    for _, node, kind, name_node in sorted(best.values(), key=lambda item: item[1].start_byte):
+        name_node = _name_node(name_node)
+        if name_node is None:
+            continue
+        if kind == "function" and _inside_container(node, containers):
+            kind = "method"
+        outer = _outer(node)
+        end = node.end_point
+        out.append(
+            Definition(
+                path=path,
+                name=_text(data, name_node),
+                kind=kind,
+                start_line=outer.start_point.row,
+                # A node that ends at column 0 ends on the previous line (e.g. #define).
+                end_line=end.row - 1 if end.column == 0 and end.row > outer.start_point.row else end.row,
+                signature=_signature(data, node, outer),
+                doc=_doc(data, node, outer),
+            )
+        )
+    return out
+
+
+def _inside_container(node: ts.Node, containers: frozenset[str]) -> bool:
+    parent = node.parent
+    for _ in range(3):
+        if parent is None:
+            return False
+        if parent.type in containers:
+            return True
+        parent = parent.parent
+    return False
+
+
+_RUST_PATH_WORDS = frozenset({"crate", "self", "super", "as"})
+
+
+def _imports(data: bytes, root: ts.Node, query: ts.Query, language: str) -> list[Import]:
+    # One match per imported name; group them under their statement (`@stmt`).
+    grouped: dict[int, tuple[list[str], list[str]]] = {}
+    for _, captures in ts.QueryCursor(query).matches(root):
+        statement = captures["stmt"][0]
+        modules, names = grouped.setdefault(statement.start_byte, ([], []))
+        modules.extend(_text(data, n) for n in captures.get("module", []))
+        names.extend(_text(data, n) for n in captures.get("name", []))
+    out = []
+    for modules, names in grouped.values():
+        modules = list(dict.fromkeys(modules))
+        if len(modules) > 1 and not names and language == "python":
+            out.extend(Import(m) for m in modules)  # import a, b
+            continue
+        module = modules[0] if modules else ""
+        if language == "rust":
+            # `use a::b::{C, D as E}`: the path is the module, its last segment the names.
+            module = " ".join(module.split())
+            names = [w for w in IDENTIFIER.findall(module.rsplit("::", 1)[-1]) if w not in _RUST_PATH_WORDS]
+        elif language == "java":
+            names = [] if "*" in modules else [module.rsplit(".", 1)[-1]]
+        elif language in ("c", "cpp"):
+            module = module.strip('"<>')
+        elif language == "go" and not names:
+            names = [module.rsplit("/", 1)[-1]]
+        out.append(Import(module, tuple(dict.fromkeys(names))))
+    return out

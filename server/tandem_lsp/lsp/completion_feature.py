@@ -1,0 +1,60 @@
+"""textDocument/inlineCompletion (LSP 3.18) and textDocument/completion as fallback."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from tandem_lsp.completion.engine import Suggestion
+from tandem_lsp.lsp.convert import completion_request
+from tandem_lsp.lsp.server import TandemServer
+
+ACCEPTED_COMMAND = "tandem.accepted"
+
+
+async def _suggest(server: TandemServer, uri: str, position: types.Position) -> Suggestion | None:
+    document = server.open_document(uri)
+    if document is None:
+        return None
+    request = completion_request(document, position)
+    if request is None:
+        return None
+    return await server.engine.complete(request)
+
+
+def _accept_command(suggestion: Suggestion) -> types.Command:
+    return types.Command(title="tandem: accepted", command=ACCEPTED_COMMAND, arguments=[{"id": suggestion.id}])
+
+
+def register(server: TandemServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: TandemServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        suggestion = await _suggest(ls, params.text_document.uri, params.position)
+        if suggestion is None:
+            return types.InlineCompletionList(items=[])
+        item = types.InlineCompletionItem(
+            insert_text=suggestion.text,
+            range=types.Range(start=params.position, end=params.position),
+            command=_accept_command(suggestion),
+        )
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    async def completion(ls: TandemServer, params: types.CompletionParams) -> types.CompletionList:
+        suggestion = await _suggest(ls, params.text_document.uri, params.position)
+        if suggestion is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        first_line = suggestion.text.strip().splitlines()[0]
+        item = types.CompletionItem(
+            label=first_line[:60] or suggestion.text[:60],
+            kind=types.CompletionItemKind.Text,
+            detail="tandem",
+            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"),
+            # An empty edit range at the cursor: the client filters on nothing, so it keeps the item.
+            text_edit=types.TextEdit(range=types.Range(start=params.position, end=params.position), new_text=suggestion.text),
+            filter_text="",
+            sort_text="0",
+            preselect=True,
+            command=_accept_command(suggestion),
+        )
+        # Incomplete: the client asks again on the next keystroke instead of filtering this item.
+        return types.CompletionList(is_incomplete=True, items=[item])

@@ -1,0 +1,44 @@
+"""Initialization, configuration changes and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+
+from tandem_lsp.lsp.progress import work_done
+from tandem_lsp.lsp.server import TandemServer
+from tandem_lsp.models.backend import ModelError
+
+log = logging.getLogger(__name__)
+
+
+def register(server: TandemServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        ls.apply_settings(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
+        ls.set_status("ready" if ls.settings.completion.enabled else "disabled")
+        # Load the completion model now, so the first keystroke does not pay for it.
+        asyncio.get_running_loop().create_task(_preload(ls))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: TandemServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.apply_settings(params.settings)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: TandemServer, params: None) -> None:
+        ls.engine.cancel_all()
+
+
+async def _preload(server: TandemServer) -> None:
+    async with work_done(server, "tandem: loading completion model") as report:
+        try:
+            name = await server.registry.run("completion", lambda backend: backend.name)
+            report(f"{name} ready", 100)
+        except ModelError as exc:
+            server.show_error(str(exc))

@@ -1,0 +1,150 @@
+"""The tandem language server: state shared by the feature modules, and start-up.
+
+Each LSP feature lives in its own module with a `register(server)` function.
+Document notifications (open/change/save/close) are registered once here and
+fanned out to listeners, so several features can follow document changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from tandem_lsp import __version__
+from tandem_lsp.completion.engine import CompletionEngine
+from tandem_lsp.config import Settings, parse_settings
+from tandem_lsp.lsp.protocol import TandemProtocol
+from tandem_lsp.models.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+class DocumentListener(Protocol):
+    def __call__(self, event: str, document: TextDocument, params: Any) -> None:
+        """`event` is "open", "change", "save" or "close"."""
+
+
+@dataclass
+class StatusReport:
+    state: str = "ready"
+    message: str = ""
+    shown_errors: set[str] = field(default_factory=set)
+
+
+class TandemServer(LanguageServer):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(
+            "tandem-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=TandemProtocol,
+        )
+        # Settings from the command line; the client's initializationOptions go on top.
+        self.base_settings = settings or Settings()
+        self.settings = self.base_settings
+        self.registry = ModelRegistry(self.settings, on_loading=self._model_loading)
+        self.engine = CompletionEngine(self.registry, lambda: self.settings.completion, on_error=self.show_error)
+        self.document_listeners: list[DocumentListener] = []
+        self.settings_listeners: list[Callable[[Settings], None]] = []
+        self.status = StatusReport()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- settings -------------------------------------------------------------
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, error = parse_settings(raw, self.settings)
+        if error:
+            self.show_error(error)
+        if settings != self.settings:
+            self.settings = settings
+            self.registry.update_settings(settings)
+            self.engine.clear_cache()
+            self.status.shown_errors.clear()
+            for listener in self.settings_listeners:
+                listener(settings)
+
+    # -- telling the user -----------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """Show an error once (not on every keystroke) and keep it in the status."""
+        self.set_status("error", message)
+        if message in self.status.shown_errors:
+            return
+        self.status.shown_errors.add(message)
+        log.error("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"tandem: {message}"))
+
+    def set_status(self, state: str, message: str = "") -> None:
+        self.status.state, self.status.message = state, message
+        self.protocol.notify("tandem/status", {"state": state, "message": message})
+
+    def _model_loading(self, role: str, where: str, starting: bool) -> None:
+        """Called on the model worker thread; hop to the event loop."""
+        if self.loop is None:
+            return
+        text = f"loading {role} model {where.rsplit('/', 1)[-1]}"
+        self.loop.call_soon_threadsafe(lambda: self.set_status("loading", text) if starting else self._loaded())
+
+    def _loaded(self) -> None:
+        if self.status.state == "loading":
+            self.set_status("ready")
+
+    # -- documents ------------------------------------------------------------
+
+    def open_document(self, uri: str) -> TextDocument | None:
+        """An open document, or None for a URI the client never opened."""
+        return self.workspace.text_documents.get(uri)
+
+    def notify_documents(self, event: str, uri: str, params: Any) -> None:
+        document = self.open_document(uri)
+        if document is None and event != "close":
+            return
+        for listener in self.document_listeners:
+            try:
+                listener(event, document, params)
+            except Exception:  # one feature's bug must not break the others
+                log.exception("document listener failed on %s", event)
+
+
+def _register_document_events(server: TandemServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.notify_documents("open", params.text_document.uri, params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.notify_documents("change", params.text_document.uri, params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TandemServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.notify_documents("save", params.text_document.uri, params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.notify_documents("close", params.text_document.uri, params)
+
+
+# Feature modules, each with register(server). Optional ones are skipped when absent.
+FEATURES = ["lifecycle_feature", "completion_feature", "commands_feature", "index_feature", "review_feature"]
+
+
+def create_server(settings: Settings | None = None) -> TandemServer:
+    import importlib
+
+    server = TandemServer(settings)
+    _register_document_events(server)
+    for name in FEATURES:
+        try:
+            module = importlib.import_module(f"tandem_lsp.lsp.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tandem_lsp.lsp.{name}":
+                raise
+            continue
+        module.register(server)
+    return server

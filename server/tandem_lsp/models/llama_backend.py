@@ -1,0 +1,236 @@
+"""In-process model backend over llama-cpp-python.
+
+One `Llama` per model, only ever touched from the model worker thread
+(llama.cpp contexts are not thread-safe). Generation is our own loop over
+`eval`/`sample` so that we can:
+- reuse the KV cache for the longest common prompt prefix and report how many
+  prompt tokens were really evaluated,
+- check cancellation between prompt batches and between tokens,
+- stop early as soon as post-processing says the suggestion is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from tandem_lsp.config import ModelSettings
+from tandem_lsp.models.backend import (
+    ChatRequest,
+    ChatResult,
+    Deadline,
+    FimTemplate,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    Prompt,
+    SpecialToken,
+)
+from tandem_lsp.models.fim import detect_fim_template
+from tandem_lsp.models.gguf_file import check_model_file
+from tandem_lsp.models.reasoning import split_reasoning
+from tandem_lsp.models.text_stream import Utf8Stream
+
+log = logging.getLogger(__name__)
+
+# Prompt tokens evaluated per llama.cpp call; cancellation is checked between batches.
+PROMPT_BATCH = 128
+
+
+def default_threads() -> int:
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:
+        count = os.cpu_count() or 2
+    return max(1, min(8, count))
+
+
+class LlamaBackend:
+    """A GGUF model loaded in this process."""
+
+    def __init__(self, path: str, settings: ModelSettings) -> None:
+        model_path = check_model_file(path)
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - dependency is declared
+            raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
+        self._llama_cpp = llama_cpp
+        threads = settings.threads or default_threads()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(model_path),
+                n_ctx=settings.context_size,
+                n_batch=PROMPT_BATCH,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=settings.gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {model_path.name}: {exc}") from exc
+        self.name = model_path.name
+        self.path = str(model_path)
+        self.context_size = self._llm.n_ctx()
+        self.gpu_offload = bool(llama_cpp.llama_supports_gpu_offload()) and settings.gpu_layers != 0
+        self._vocab = self._llm._model.vocab
+        self.fim = self._detect_fim()
+        log.info("loaded %s (fim: %s, ctx %d, threads %d)", self.name, self.fim.family, self.context_size, threads)
+
+    # -- vocabulary -----------------------------------------------------------
+
+    def _detect_fim(self) -> FimTemplate:
+        lib = self._llama_cpp
+        ids = {
+            "prefix": lib.llama_vocab_fim_pre(self._vocab),
+            "suffix": lib.llama_vocab_fim_suf(self._vocab),
+            "middle": lib.llama_vocab_fim_mid(self._vocab),
+            "repo_name": lib.llama_vocab_fim_rep(self._vocab),
+            "file_sep": lib.llama_vocab_fim_sep(self._vocab),
+        }
+        return detect_fim_template(ids, self._token_text, self._lookup_special)
+
+    def _token_text(self, token: int) -> str:
+        return self._llm._model.token_get_text(token)
+
+    def _lookup_special(self, text: str) -> int | None:
+        tokens = self._llm.tokenize(text.encode(), add_bos=False, special=True)
+        if len(tokens) == 1 and self._token_text(tokens[0]) == text:
+            return tokens[0]
+        return None
+
+    def tokenize(self, text: str) -> list[int]:
+        if not text:
+            return []
+        return self._llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=False)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
+        tokens: list[int] = []
+        if self._llm._model.add_bos_token():
+            tokens.append(self._llm.token_bos())
+        for piece in prompt:
+            if isinstance(piece, SpecialToken):
+                tokens.append(piece.id)
+            else:
+                tokens.extend(self.tokenize(piece))
+        return tokens
+
+    def _is_end(self, token: int) -> bool:
+        return bool(self._llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    # -- generation -----------------------------------------------------------
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        started = time.perf_counter()
+        deadline = Deadline(request.max_time_s)
+        tokens = self._prompt_tokens(request.prompt)
+        room = self.context_size - len(tokens)
+        if room <= 1:
+            raise ModelError(f"prompt of {len(tokens)} tokens does not fit the context of {self.context_size}")
+        max_tokens = min(request.max_tokens, room - 1)
+
+        result = GenerationResult(text="", stop_reason="eos", prompt_tokens=len(tokens))
+        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request, deadline)
+        result.prompt_ms = (time.perf_counter() - started) * 1000
+        if result.prompt_tokens_evaluated < 0:
+            result.prompt_tokens_evaluated = -result.prompt_tokens_evaluated
+            result.stop_reason = "cancelled" if request.cancel.is_set() else "time"
+            return result
+
+        stream = Utf8Stream()
+        text = ""
+        decode_started = time.perf_counter()
+        while True:
+            if request.cancel.is_set():
+                result.stop_reason = "cancelled"
+                break
+            if result.generated_tokens >= max_tokens:
+                result.stop_reason = "max_tokens"
+                break
+            if deadline.passed():
+                result.stop_reason = "time"
+                break
+            token = self._llm.sample(temp=request.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
+            if self._is_end(token):
+                result.stop_reason = "eos"
+                break
+            result.generated_tokens += 1
+            piece = stream.feed(self._llm.detokenize([token]))
+            self._llm.eval([token])
+            if piece:
+                text += piece
+                if request.on_text is not None:
+                    request.on_text(piece)
+                if request.stop_check is not None and request.stop_check(text):
+                    result.stop_reason = "stop_check"
+                    break
+        result.text = text + stream.flush()
+        result.generate_ms = (time.perf_counter() - decode_started) * 1000
+        return result
+
+    def _evaluate_prompt(self, tokens: list[int], request: GenerationRequest, deadline: Deadline) -> int:
+        """Bring the KV cache to `tokens`, reusing the longest cached prefix.
+
+        Returns how many tokens were evaluated; negative when cancelled midway.
+        """
+        llm = self._llm
+        cached = llm.n_tokens
+        keep = 0
+        history = llm.input_ids
+        limit = min(cached, len(tokens))
+        while keep < limit and history[keep] == tokens[keep]:
+            keep += 1
+        # The last prompt token must be evaluated again to get fresh logits.
+        keep = min(keep, len(tokens) - 1)
+        llm.n_tokens = keep
+        evaluated = 0
+        for start in range(keep, len(tokens), PROMPT_BATCH):
+            if request.cancel.is_set() or deadline.passed():
+                return -max(evaluated, 1)
+            batch = tokens[start : start + PROMPT_BATCH]
+            llm.eval(batch)
+            evaluated += len(batch)
+        return evaluated
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        deadline = Deadline(request.max_time_s)
+        kwargs: dict = {}
+        if request.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        try:
+            chunks = self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                stream=True,
+                **kwargs,
+            )
+        except ValueError as exc:
+            raise ModelError(f"{self.name}: {exc}") from exc
+        parts: list[str] = []
+        stop_reason = "eos"
+        generated = 0
+        for chunk in chunks:
+            delta = chunk["choices"][0].get("delta", {}).get("content") or ""
+            if delta:
+                generated += 1
+                parts.append(delta)
+                if request.on_text is not None:
+                    request.on_text(delta)
+            if chunk["choices"][0].get("finish_reason") == "length":
+                stop_reason = "max_tokens"
+            if request.cancel.is_set():
+                stop_reason = "cancelled"
+                break
+            if deadline.passed():
+                stop_reason = "time"
+                break
+        chunks.close()
+        answer, reasoning = split_reasoning("".join(parts))
+        return ChatResult(content=answer, reasoning=reasoning, stop_reason=stop_reason, generated_tokens=generated)
+
+    def close(self) -> None:
+        self._llm.close()
