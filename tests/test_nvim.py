@@ -96,3 +96,32 @@ def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
     assert r["steps"]["user_mapping_fallback"]
     # Leaving insert mode dismisses.
     assert r["after_escape_visible"] is False and r["after_escape_marks"] == 0
+
+
+def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
+    source = tmp_path / "calc.py"
+    source.write_text('def add(a, b):\n    """Return the sum of a and b."""\n    return\n')
+    cmd = json.dumps([sys.executable, "-m", "tandem_lsp", "serve"])
+    r = run_spec("server_spec.lua", tmp_path, timeout=90, TANDEM_CMD=cmd, TANDEM_FILE=str(source))
+
+    assert r["native"] is False  # 0.11 from the wheel: the plugin's own ghost text
+    ghost = r["ghost"]
+    assert ghost.strip(), "the server's suggestion was drawn as ghost text"
+    assert r["state_text"] == ghost
+    row, col = r["before_cursor"][0] - 1, r["before_cursor"][1]
+    assert (r["ghost_row"], r["ghost_col"]) == (row, col)
+
+    # <Tab> inserted exactly the suggestion at the cursor.
+    before = r["before_lines"]
+    line = before[row]
+    expected = before[:row] + (line[:col] + ghost + line[col:]).split("\n") + before[row + 1 :]
+    assert r["after_lines"] == expected
+    inserted = ghost.split("\n")
+    assert r["after_cursor"] == [row + len(inserted), (col if len(inserted) == 1 else 0) + len(inserted[-1])]
+
+    # The accept command attached to the item reached the server.
+    assert r["stats"]["completion"]["accepted"] >= 1
+    assert r["stats"]["completion"]["requests"] >= 1
+    assert "accepted" in r["summary"]
+    assert r["toggle"] == {"enabled": False}
+    assert r["statusline"] == "tandem ○ disabled"

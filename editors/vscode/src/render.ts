@@ -61,14 +61,18 @@ export function summarizeStats(stats: unknown): string {
   if (typeof stats !== 'object' || stats === null) {
     return 'Tandem: no stats yet.';
   }
-  const s = stats as Record<string, unknown>;
+  // The server nests completion figures under `completion`; accept a flat object too.
+  const outer = stats as Record<string, unknown>;
+  const s = (typeof outer.completion === 'object' && outer.completion !== null ? outer.completion : outer) as Record<string, unknown>;
   const parts: string[] = [];
   const pick = (names: string[]): unknown => names.map((n) => s[n]).find((v) => v !== undefined);
   const p50 = pick(['p50Ms', 'p50', 'latencyP50Ms']);
   const p95 = pick(['p95Ms', 'p95', 'latencyP95Ms']);
   const hit = pick(['cacheHitRate', 'cacheHitRatio']);
-  const count = pick(['completions', 'requests', 'count']);
-  if (typeof count === 'number') parts.push(`${count} completions`);
+  const count = pick(['requests', 'completions', 'count']);
+  const accepted = pick(['accepted']);
+  if (typeof count === 'number') parts.push(`${count} requests`);
+  if (typeof accepted === 'number') parts.push(`${accepted} accepted`);
   if (typeof p50 === 'number') parts.push(`p50 ${Math.round(p50)} ms`);
   if (typeof p95 === 'number') parts.push(`p95 ${Math.round(p95)} ms`);
   if (typeof hit === 'number') parts.push(`cache hits ${Math.round(hit * 100)}%`);

@@ -58,6 +58,10 @@ local function summarize(stats)
   if type(stats) ~= 'table' then
     return 'no stats yet'
   end
+  -- The server nests completion figures under `completion`; accept a flat table too.
+  if type(stats.completion) == 'table' then
+    stats = stats.completion
+  end
   local parts = {}
   local function add(fmt, ...)
     for _, key in ipairs({ ... }) do
@@ -67,7 +71,8 @@ local function summarize(stats)
       end
     end
   end
-  add('%d completions', 'completions', 'requests', 'count')
+  add('%d requests', 'requests', 'completions', 'count')
+  add('%d accepted', 'accepted')
   add('p50 %.0f ms', 'p50Ms', 'p50', 'latencyP50Ms')
   add('p95 %.0f ms', 'p95Ms', 'p95', 'latencyP95Ms')
   if type(stats.cacheHitRate) == 'number' then

@@ -22,7 +22,8 @@ test('unknown shapes fall back to JSON', () => {
 
 test('stats summary picks the latency and cache figures', () => {
   assert.equal(
-    summarizeStats({ completions: 12, p50Ms: 81.4, p95Ms: 240.2, cacheHitRate: 0.25 }),
-    'Tandem: 12 completions, p50 81 ms, p95 240 ms, cache hits 25%',
+    summarizeStats({ completion: { requests: 12, accepted: 3, p50Ms: 81.4, p95Ms: 240.2, cacheHitRate: 0.25 }, models: [] }),
+    'Tandem: 12 requests, 3 accepted, p50 81 ms, p95 240 ms, cache hits 25%',
   );
+  assert.equal(summarizeStats({ p50Ms: 10 }), 'Tandem: p50 10 ms');
 });

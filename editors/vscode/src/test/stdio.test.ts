@@ -22,7 +22,7 @@ const skip = executable ? false : 'tandem-lsp is not on PATH (set TANDEM_LSP to 
 const SOURCE = 'def add(a, b):\n    """Return the sum of a and b."""\n    return ';
 const URI = 'file:///tmp/tandem-stdio-test/example.py';
 
-test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_000 }, async () => {
+test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_000 }, async (t) => {
   const launch = resolveLaunch({ path: executable as string });
   const child = spawn(launch.command, launch.args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -48,7 +48,8 @@ test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_
         textDocument: { inlineCompletion: { dynamicRegistration: false } },
         window: { workDoneProgress: true },
       },
-      initializationOptions: { completion: { maxTokens: 16 }, index: { enabled: false } },
+      // One thread: on a busy 2-core machine llama.cpp's threads otherwise wait on each other.
+      initializationOptions: { completionModel: { threads: 1 }, completion: { maxTokens: 16 }, index: { enabled: false } },
     });
     assert.ok(init.capabilities.inlineCompletionProvider, 'server announces inline completion');
     await connection.sendNotification('initialized', {});
@@ -73,9 +74,11 @@ test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_
     }
     assert.ok(insertText.trim().length > 0, `expected a suggestion; statuses ${statuses.join(',')}; server stderr:\n${stderr.slice(-2000)}`);
 
+    t.diagnostic(`suggestion: ${JSON.stringify(insertText)}`);
     const stats = await connection.sendRequest(ExecuteCommandRequest.type, { command: 'tandem.stats', arguments: [] });
-    assert.equal(typeof stats, 'object');
-    assert.ok(stats !== null);
+    assert.ok(stats && typeof stats === 'object', 'tandem.stats answers an object');
+    const requests = (stats as { completion?: { requests?: number } }).completion?.requests ?? 0;
+    assert.ok(requests >= 1, `the request was counted (requests=${requests})`);
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
   } finally {

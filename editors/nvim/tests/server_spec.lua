@@ -1,0 +1,85 @@
+-- The plugin against the real tandem-lsp: open a Python file, type, wait for
+-- the server's ghost text, accept it with <Tab>, then check the server heard
+-- of the acceptance (stats) and that :TandemToggle's command answers.
+local H = dofile(os.getenv('TANDEM_HELPERS'))
+vim.opt.runtimepath:prepend(os.getenv('TANDEM_PLUGIN'))
+
+local tandem = require('tandem')
+local ghost = require('tandem.ghost')
+local commands = require('tandem.commands')
+
+tandem.setup({
+  cmd = vim.json.decode(os.getenv('TANDEM_CMD')),
+  -- One thread: on a busy 2-core CI box llama.cpp's threads otherwise wait on each other.
+  settings = { completionModel = { threads = 1 }, completion = { maxTokens = 24 }, index = { enabled = false } },
+  inline = { debounce_ms = 30 },
+})
+vim.cmd.edit(os.getenv('TANDEM_FILE'))
+local buf = vim.api.nvim_get_current_buf()
+
+local r = H.result
+r.native = tandem.is_native()
+local stats_answer, toggle_answer
+local last_trigger = vim.uv.now()
+
+H.run({
+  { name = 'attach', timeout_ms = 30000,
+    wait = function()
+      local client = vim.lsp.get_clients({ name = 'tandem', bufnr = buf })[1]
+      return client ~= nil and client.initialized
+    end },
+  { name = 'type', run = function() vim.api.nvim_input('GA a +') end,
+    wait = function() return vim.api.nvim_get_mode().mode == 'i' and H.lines(buf)[#H.lines(buf)] == '    return a +' end },
+  -- Typing requests a suggestion; ask again by key now and then in case the
+  -- model answered nothing (asking cancels the request in flight, so not too often).
+  { name = 'ghost', timeout_ms = 40000,
+    wait = function()
+      local text, row, col = H.ghost_text(buf, ghost.ns)
+      if text and text ~= '' then
+        r.ghost, r.ghost_row, r.ghost_col = text, row, col
+        r.before_lines = H.lines(buf)
+        r.before_cursor = vim.api.nvim_win_get_cursor(0)
+        r.state_text = ghost.text(buf)
+        return true
+      end
+      if vim.uv.now() - last_trigger > 10000 then
+        last_trigger = vim.uv.now()
+        vim.api.nvim_input('<M-\\>')
+      end
+      return false
+    end },
+  { name = 'accept', run = function() vim.api.nvim_input('<Tab>') end,
+    wait = function() return not vim.deep_equal(H.lines(buf), r.before_lines) end },
+  { name = 'after_accept', wait = function()
+      r.after_lines = H.lines(buf)
+      r.after_cursor = vim.api.nvim_win_get_cursor(0)
+      return true
+    end },
+  { name = 'stats', timeout_ms = 10000,
+    run = function()
+      commands.stats(function(err, stats) stats_answer = { err = err, stats = stats } end)
+    end,
+    wait = function()
+      if not stats_answer then return false end
+      local c = stats_answer.stats and stats_answer.stats.completion
+      if c and (c.accepted or 0) >= 1 then
+        r.stats = stats_answer.stats
+        r.summary = commands.summarize(stats_answer.stats)
+        return true
+      end
+      stats_answer = nil -- the accept notice may still be on its way; ask again
+      commands.stats(function(err, stats) stats_answer = { err = err, stats = stats } end)
+      return false
+    end },
+  { name = 'toggle', run = function()
+      commands.execute('tandem.toggle', { { enabled = false } }, function(err, result) toggle_answer = { err = err, result = result } end, buf)
+    end,
+    wait = function()
+      if toggle_answer then r.toggle = toggle_answer.result end
+      return toggle_answer ~= nil
+    end },
+  { name = 'status', wait = function()
+      r.statusline = tandem.statusline()
+      return true
+    end },
+}, 55000)
