@@ -48,7 +48,7 @@ def register(server: TandemServer) -> None:
             label=first_line[:60] or suggestion.text[:60],
             kind=types.CompletionItemKind.Text,
             detail="tandem",
-            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"),
+            documentation=suggestion.text,
             # An empty edit range at the cursor: the client filters on nothing, so it keeps the item.
             text_edit=types.TextEdit(range=types.Range(start=params.position, end=params.position), new_text=suggestion.text),
             filter_text="",

