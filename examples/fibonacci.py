@@ -2,6 +2,7 @@ def fibonacci(n):
     """Return the n-th Fibonacci number."""
     if n < 2:
         return n
+    
 
 
 def main():

@@ -125,7 +125,6 @@ class LlamaBackend:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         started = time.perf_counter()
-        deadline = Deadline(request.max_time_s)
         tokens = self._prompt_tokens(request.prompt)
         room = self.context_size - len(tokens)
         if room <= 1:
@@ -133,12 +132,15 @@ class LlamaBackend:
         max_tokens = min(request.max_tokens, room - 1)
 
         result = GenerationResult(text="", stop_reason="eos", prompt_tokens=len(tokens))
-        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request, deadline)
+        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         if result.prompt_tokens_evaluated < 0:
             result.prompt_tokens_evaluated = -result.prompt_tokens_evaluated
-            result.stop_reason = "cancelled" if request.cancel.is_set() else "time"
+            result.stop_reason = "cancelled"
             return result
+        # The time cap is on generation; prompt evaluation is bounded by the
+        # prompt budget and stops on cancellation.
+        deadline = Deadline(request.max_time_s)
 
         stream = Utf8Stream()
         text = ""
@@ -171,7 +173,7 @@ class LlamaBackend:
         result.generate_ms = (time.perf_counter() - decode_started) * 1000
         return result
 
-    def _evaluate_prompt(self, tokens: list[int], request: GenerationRequest, deadline: Deadline) -> int:
+    def _evaluate_prompt(self, tokens: list[int], request: GenerationRequest) -> int:
         """Bring the KV cache to `tokens`, reusing the longest cached prefix.
 
         Returns how many tokens were evaluated; negative when cancelled midway.
@@ -188,7 +190,7 @@ class LlamaBackend:
         llm.n_tokens = keep
         evaluated = 0
         for start in range(keep, len(tokens), PROMPT_BATCH):
-            if request.cancel.is_set() or deadline.passed():
+            if request.cancel.is_set():
                 return -max(evaluated, 1)
             batch = tokens[start : start + PROMPT_BATCH]
             llm.eval(batch)

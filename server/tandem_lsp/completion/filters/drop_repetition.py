@@ -12,7 +12,7 @@ def apply(request: CompletionRequest, text: str) -> str:
     kept: list[str] = []
     for line in lines:
         tail = kept[-MAX_REPEATS:]
-        if line.strip() and len(tail) == MAX_REPEATS and all(previous == line for previous in tail):
+        if line.strip() and len(tail) == MAX_REPEATS and all(previous.strip() == line.strip() for previous in tail):
             break
         kept.append(line)
     return "\n".join(kept)

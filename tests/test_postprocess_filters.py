@@ -1,0 +1,82 @@
+"""Golden cases for post-processing: document with cursor (█), raw model output, expected suggestion."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem_lsp.completion.filters import postprocess, reached_end
+from tandem_lsp.completion.request import CompletionRequest
+
+CURSOR = "█"
+
+
+def request(document: str, language: str = "python") -> CompletionRequest:
+    offset = document.index(CURSOR)
+    return CompletionRequest(text=document.replace(CURSOR, ""), offset=offset, language=language)
+
+
+CASES = [
+    # Mid-line (text after the cursor): one line only, closing bracket not doubled.
+    ("mid-line stops at newline", "print(█)\n", "'hi')\nprint('more')", "'hi'"),
+    ("partial closer overlap", "foo(bar(█))\n", "1, 2))", "1, 2"),
+    ("suffix overlap keeps words", "x = █ + 1\n", "y", "y"),
+    # End of a statement line: the rest of the line only.
+    ("statement line", "total = █\n", "a + b\nprint(total)\n", "a + b"),
+    # A line opening a block: its body, but not the code after it.
+    (
+        "block body",
+        "def area(r):█\n",
+        "\n    return 3.14 * r * r\n\ndef other():\n    pass\n",
+        "\n    return 3.14 * r * r",
+    ),
+    (
+        "brace block with its closing brace",
+        "function f(x) {█\n",
+        "\n  return x + 1;\n}\nfunction g() {}\n",
+        "\n  return x + 1;\n}",
+    ),
+    # An empty line inside a block: statements at that indentation, stop at dedent.
+    (
+        "empty line in a block",
+        "def f(items):\n    total = 0\n    █\n",
+        "for item in items:\n        total += item\n    return total\n\nclass X:\n    pass\n",
+        "for item in items:\n        total += item\n    return total",
+    ),
+    # Repeating the next line of the file is dropped.
+    (
+        "repeats next line",
+        "def f(x):\n    █\n    return result\n",
+        "result = x * 2\n    return result\n",
+        "result = x * 2",
+    ),
+    # Loops on one line are cut.
+    ("repetition", "def f():\n    █\n", "x = 1\n    x = 1\n    x = 1\n    x = 1\n", "x = 1\n    x = 1"),
+    # Whitespace only is no suggestion.
+    ("blank", "x = █\n", "   \n  ", ""),
+    # A blank line followed by a dedent ends the suggestion.
+    (
+        "blank line then dedent",
+        "class A:\n    def f(self):█\n",
+        "\n        return 1\n\n    def g(self):\n        return 2\n",
+        "\n        return 1",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,document,raw,expected", CASES, ids=[c[0] for c in CASES])
+def test_postprocess_golden(name, document, raw, expected):
+    assert postprocess(request(document), raw) == expected
+
+
+def test_streaming_stops_once_the_scope_is_closed():
+    req = request("def area(r):█\n")
+    assert not reached_end(req, "\n    return 3.14")
+    assert not reached_end(req, "\n    return 3.14 * r * r\n")
+    assert reached_end(req, "\n    return 3.14 * r * r\n\ndef")
+    assert reached_end(request("print(█)\n"), "'hi')\n")
+    assert not reached_end(request("print(█)\n"), "'hi'")
+
+
+def test_streaming_stops_when_the_output_repeats_the_next_line():
+    req = request("def f(x):\n    █\n    return result\n")
+    assert reached_end(req, "result = x * 2\n    return result")
