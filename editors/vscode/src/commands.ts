@@ -12,17 +12,24 @@ export function registerCommands(
   statusBar: StatusBar,
   output: vscode.LogOutputChannel,
 ): vscode.Disposable[] {
-  const run = async (command: string, args: unknown[], title: string): Promise<unknown> => {
+  const run = async (command: string, args: unknown[], title: string, progress = true): Promise<unknown> => {
     if (!client.isRunning()) {
       void vscode.window.showWarningMessage('Tandem: the server is not running.');
       return undefined;
     }
+    const send = (token?: vscode.CancellationToken) =>
+      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token);
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Tandem: ${title}…`, cancellable: true },
-        (_progress, token) => client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token),
-      );
+      return progress
+        ? await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: `Tandem: ${title}…`, cancellable: true },
+            (_progress, token) => send(token),
+          )
+        : await send();
     } catch (error) {
+      if (error instanceof Error && /cancel/i.test(error.message)) {
+        return undefined; // the user cancelled
+      }
       output.error(`${command} failed: ${String(error)}`);
       void vscode.window.showErrorMessage(`Tandem: ${title} failed: ${errorMessage(error)}`);
       return undefined;
@@ -94,7 +101,7 @@ export function registerCommands(
       }
     }),
     vscode.commands.registerCommand('tandem.toggleCompletion', async () => {
-      const result = (await run('tandem.toggle', [{}], 'toggle')) as { enabled?: boolean } | undefined;
+      const result = (await run('tandem.toggle', [{}], 'toggle', false)) as { enabled?: boolean } | undefined;
       if (typeof result?.enabled === 'boolean') {
         statusBar.update(
           result.enabled

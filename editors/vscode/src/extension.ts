@@ -37,6 +37,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel: output,
     traceOutputChannel: output,
     middleware: {
+      // VS Code shows the suggestion as ghost text; the server's textDocument/completion
+      // fallback (for clients without inline completion) would repeat it in a popup.
+      provideCompletionItem: () => undefined,
       // Skip the round trip for languages the user switched off; the server checks too.
       provideInlineCompletionItems: (document, position, ctx, token, next) =>
         completionWanted(currentSettings(), document.languageId) ? next(document, position, ctx, token) : undefined,

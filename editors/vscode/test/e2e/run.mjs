@@ -1,0 +1,136 @@
+// Drives VS Code (code-server) in headless chromium: open calc.py, type, wait
+// for tandem's ghost text, accept it with Tab, save, check the file on disk,
+// then run "Tandem: Show Stats" and check the server counted the acceptance.
+// Started by ../e2e-code-server.sh, which sets the E2E_* variables.
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const { E2E_URL, E2E_FILE, E2E_OUT, CHROMIUM } = process.env;
+const TYPED_LINE = '    return a +';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what, check, timeoutMs, onTick) {
+  const deadline = Date.now() + timeoutMs;
+  for (let tick = 0; Date.now() < deadline; tick++) {
+    const value = await check();
+    if (value) return value;
+    if (onTick) await onTick(tick);
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const browser = await puppeteer.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--window-size=1400,900',
+  ],
+  defaultViewport: { width: 1400, height: 900 },
+});
+const page = await browser.newPage();
+const log = [];
+const step = (msg) => {
+  log.push(`${new Date().toISOString()} ${msg}`);
+  console.log(`[e2e] ${msg}`);
+};
+let ok = false;
+try {
+  step(`open ${E2E_URL}`);
+  await page.goto(E2E_URL, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  await sleep(3000); // let the workbench settle (restored editors, welcome)
+
+  step('quick open calc.py');
+  await waitFor('calc.py editor', async () => {
+    await page.keyboard.down('Control');
+    await page.keyboard.press('KeyP');
+    await page.keyboard.up('Control');
+    await sleep(800);
+    await page.keyboard.type('calc.py');
+    await sleep(1200);
+    await page.keyboard.press('Enter');
+    await sleep(1500);
+    return page.$('.monaco-editor .view-line');
+  }, 60_000);
+
+  const statusText = () =>
+    page.$$eval('.statusbar-item', (items) => items.map((i) => i.textContent || '').find((t) => t.includes('Tandem')) || '');
+  step('wait for the tandem status bar item');
+  const firstStatus = await waitFor('Tandem status bar item', statusText, 90_000);
+  step(`status bar: ${firstStatus.trim()}`);
+
+  step('type at the end of "    return"');
+  await page.click('.monaco-editor .view-lines');
+  await page.keyboard.down('Control');
+  await page.keyboard.press('End');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' a +', { delay: 60 });
+
+  const ghost = () =>
+    page.evaluate(() => {
+      const parts = [...document.querySelectorAll('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text')];
+      return parts.map((p) => (p.textContent || '').replace(/\u00a0/g, ' ')).join('\n');
+    });
+  step('wait for ghost text');
+  const ghostText = await waitFor('ghost text', async () => ((await ghost()).trim() ? ghost() : null), 90_000, async (tick) => {
+    if (tick > 0 && tick % 40 === 0) {
+      // Ask explicitly (Alt+\ = editor.action.inlineSuggest.trigger) in case the first answer was empty.
+      await page.keyboard.down('Alt');
+      await page.keyboard.press('Backslash');
+      await page.keyboard.up('Alt');
+    }
+  });
+  step(`ghost text: ${JSON.stringify(ghostText)}`);
+  await page.screenshot({ path: path.join(E2E_OUT, 'ghost.png') });
+
+  step('accept with Tab and save');
+  const before = fs.readFileSync(E2E_FILE, 'utf8');
+  await page.keyboard.press('Tab');
+  await waitFor('ghost text gone', async () => !(await ghost()).trim(), 10_000);
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyS');
+  await page.keyboard.up('Control');
+  const after = await waitFor('file saved', () => {
+    const text = fs.readFileSync(E2E_FILE, 'utf8');
+    return text !== before ? text : null;
+  }, 20_000);
+  step(`saved file:\n${after}`);
+
+  const lines = after.split('\n');
+  const idx = lines.findIndex((l) => l.startsWith(TYPED_LINE));
+  if (idx !== 2) throw new Error(`typed line not found where expected:\n${after}`);
+  const inserted = lines.slice(2).join('\n').slice(TYPED_LINE.length).replace(/\n+$/, '');
+  if (!inserted.trim()) throw new Error('nothing was inserted after the typed text');
+  const firstGhostLine = ghostText.split('\n')[0];
+  if (!inserted.startsWith(firstGhostLine)) {
+    throw new Error(`inserted ${JSON.stringify(inserted)} does not match ghost ${JSON.stringify(ghostText)}`);
+  }
+  step(`inserted ${JSON.stringify(inserted)}`);
+
+  step('run "Tandem: Show Stats"');
+  await page.keyboard.press('F1');
+  await sleep(800);
+  await page.keyboard.type('Tandem: Show Stats');
+  await sleep(1200);
+  await page.keyboard.press('Enter');
+  const toast = await waitFor('stats notification', () =>
+    page.$$eval('.notification-toast', (ts) => ts.map((t) => t.textContent || '').find((t) => t.includes('Tandem:')) || ''), 20_000);
+  step(`stats: ${toast.trim()}`);
+  const accepted = /(\d+) accepted/.exec(toast);
+  if (!accepted || Number(accepted[1]) < 1) throw new Error(`server did not count the acceptance: ${toast}`);
+  step(`status bar at the end: ${(await statusText()).trim()}`);
+  ok = true;
+} catch (error) {
+  step(`ERROR ${error.stack || error}`);
+  await page.screenshot({ path: path.join(E2E_OUT, 'failure.png') }).catch(() => {});
+} finally {
+  fs.writeFileSync(path.join(E2E_OUT, 'e2e.log'), log.join('\n') + '\n');
+  await browser.close();
+}
+console.log(ok ? '[e2e] PASS' : '[e2e] FAIL');
+process.exit(ok ? 0 : 1);
