@@ -30,6 +30,10 @@ class LanguageSpec:
     imports: str
     # Node types whose nested functions are methods.
     containers: frozenset[str]
+    # Deepest tree level a definition may start at (root = 0); deeper ones are
+    # locals of function bodies, which the index leaves out. Imports sit at
+    # the top level or a little below it (if/try/#ifdef blocks), within reach.
+    max_depth: int = 5
 
 
 _PYTHON_DEFS = """
@@ -145,13 +149,15 @@ _JS_CONTAINERS = frozenset({"class_declaration", "class_body", "class", "abstrac
 SPECS: dict[str, LanguageSpec] = {
     spec.name: spec
     for spec in (
-        LanguageSpec("python", "tree_sitter_python", "language", _PYTHON_DEFS, _PYTHON_IMPORTS, frozenset({"class_definition"})),
+        LanguageSpec(
+            "python", "tree_sitter_python", "language", _PYTHON_DEFS, _PYTHON_IMPORTS, frozenset({"class_definition"}), max_depth=4
+        ),
         LanguageSpec("javascript", "tree_sitter_javascript", "language", _JS_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
         LanguageSpec(
             "typescript", "tree_sitter_typescript", "language_typescript", _JS_DEFS + _TS_EXTRA_DEFS, _JS_IMPORTS, _JS_CONTAINERS
         ),
         LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", _JS_DEFS + _TS_EXTRA_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
-        LanguageSpec("go", "tree_sitter_go", "language", _GO_DEFS, _GO_IMPORTS, frozenset({"interface_type"})),
+        LanguageSpec("go", "tree_sitter_go", "language", _GO_DEFS, _GO_IMPORTS, frozenset({"interface_type"}), max_depth=4),
         LanguageSpec(
             "rust", "tree_sitter_rust", "language", _RUST_DEFS, _RUST_IMPORTS, frozenset({"impl_item", "trait_item"})
         ),
@@ -163,7 +169,7 @@ SPECS: dict[str, LanguageSpec] = {
             _JAVA_IMPORTS,
             frozenset({"class_body", "interface_body", "enum_body", "record_declaration"}),
         ),
-        LanguageSpec("c", "tree_sitter_c", "language", _C_DEFS, _C_IMPORTS, frozenset()),
+        LanguageSpec("c", "tree_sitter_c", "language", _C_DEFS, _C_IMPORTS, frozenset(), max_depth=4),
         LanguageSpec(
             "cpp",
             "tree_sitter_cpp",
@@ -171,6 +177,7 @@ SPECS: dict[str, LanguageSpec] = {
             _C_DEFS + _CPP_EXTRA_DEFS,
             _C_IMPORTS,
             frozenset({"class_specifier", "struct_specifier", "field_declaration_list"}),
+            max_depth=7,  # namespaces and templates nest classes deeply
         ),
     )
 }
@@ -211,8 +218,8 @@ def language_for_path(path: str | os.PathLike[str]) -> str | None:
 class LoadedLanguage:
     spec: LanguageSpec
     language: ts.Language
-    definitions: ts.Query
-    imports: ts.Query
+    # Definition patterns first, then import patterns: one pass over the tree finds both.
+    query: ts.Query
 
 
 _loaded: dict[str, LoadedLanguage] = {}
@@ -230,7 +237,7 @@ def load(name: str) -> LoadedLanguage:
             module = importlib.import_module(spec.module)
             language = ts.Language(getattr(module, spec.entry)())
             _loaded[name] = LoadedLanguage(
-                spec, language, ts.Query(language, spec.definitions), ts.Query(language, spec.imports)
+                spec, language, ts.Query(language, spec.definitions + spec.imports)
             )
         return _loaded[name]
 
