@@ -10,7 +10,8 @@ end)
 
 local tandem = require('tandem')
 local ghost = require('tandem.ghost')
-tandem.setup({ filetypes = {} })
+-- native = false: this spec is about the plugin's own ghost text, also on Neovim 0.12+.
+tandem.setup({ filetypes = {}, inline = { native = false } })
 
 vim.cmd('enew')
 local buf = vim.api.nvim_get_current_buf()
@@ -66,5 +67,9 @@ H.run({
       r.after_escape_marks = #vim.api.nvim_buf_get_extmarks(buf, ghost.ns, 0, -1, {})
       r.final_lines = H.lines(buf)
       return true
+    end },
+  { name = 'health', run = function()
+      vim.cmd('checkhealth tandem')
+      r.health = table.concat(H.lines(0), '\n')
     end },
 }, 15000)

@@ -19,6 +19,11 @@ local buf = vim.api.nvim_get_current_buf()
 
 local r = H.result
 r.native = tandem.is_native()
+r.version = tostring(vim.version())
+-- Neovim 0.12+ draws the suggestion itself (vim.lsp.inline_completion); older ones use ours.
+local function ghost_ns()
+  return r.native and vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion'] or ghost.ns
+end
 local stats_answer, toggle_answer
 local last_trigger = vim.uv.now()
 
@@ -34,7 +39,11 @@ H.run({
   -- model answered nothing (asking cancels the request in flight, so not too often).
   { name = 'ghost', timeout_ms = 40000,
     wait = function()
-      local text, row, col = H.ghost_text(buf, ghost.ns)
+      local ns = ghost_ns()
+      local text, row, col
+      if ns then
+        text, row, col = H.ghost_text(buf, ns)
+      end
       if text and text ~= '' then
         r.ghost, r.ghost_row, r.ghost_col = text, row, col
         r.before_lines = H.lines(buf)
@@ -42,7 +51,7 @@ H.run({
         r.state_text = ghost.text(buf)
         return true
       end
-      if vim.uv.now() - last_trigger > 10000 then
+      if not r.native and vim.uv.now() - last_trigger > 10000 then
         last_trigger = vim.uv.now()
         vim.api.nvim_input('<M-\\>')
       end

@@ -72,13 +72,10 @@ function M.attach(bufnr)
       accept = function()
         native.accept(bufnr)
       end,
-      dismiss = function() end,
-      trigger = function()
-        native.accept(bufnr) -- with nothing shown, get() asks the server
-      end,
     }
-    -- The built-in path has no partial accept or dismiss key (moving the cursor dismisses).
-    local keys = vim.tbl_extend('force', M.config.keymaps, { accept_word = false, accept_line = false, dismiss = false })
+    -- The built-in path has no partial accept, dismiss or trigger key (it asks on
+    -- every cursor move and dismisses on the next one).
+    local keys = vim.tbl_extend('force', M.config.keymaps, { accept_word = false, accept_line = false, dismiss = false, trigger = false })
     require('tandem.keymaps').attach(bufnr, keys, actions)
     return
   end

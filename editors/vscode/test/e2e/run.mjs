@@ -119,7 +119,7 @@ try {
   await sleep(1200);
   await page.keyboard.press('Enter');
   const toast = await waitFor('stats notification', () =>
-    page.$$eval('.notification-toast', (ts) => ts.map((t) => t.textContent || '').find((t) => t.includes('Tandem:')) || ''), 20_000);
+    page.$$eval('.notification-list-item-message', (ms) => ms.map((m) => m.textContent || '').find((t) => t.includes('Tandem:')) || ''), 20_000);
   step(`stats: ${toast.trim()}`);
   const accepted = /(\d+) accepted/.exec(toast);
   if (!accepted || Number(accepted[1]) < 1) throw new Error(`server did not count the acceptance: ${toast}`);
