@@ -43,6 +43,19 @@ _CHUNK_MIN_LINES = 8
 _NAME_TYPES = frozenset(
     {"identifier", "field_identifier", "type_identifier", "destructor_name", "operator_name", "namespace_identifier"}
 )
+_FUNCTION_TYPES = frozenset(
+    {
+        "function_definition",
+        "function_declaration",
+        "function_item",
+        "method_definition",
+        "method_declaration",
+        "constructor_declaration",
+        "arrow_function",
+        "function_expression",
+        "generator_function_declaration",
+    }
+)
 _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 # Wrappers whose start (and leading comment) belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
@@ -129,13 +142,13 @@ def _text(data: bytes, node: ts.Node) -> str:
 
 
 def _name_node(node: ts.Node) -> ts.Node | None:
-    """The identifier naming a (possibly nested C/C++) declarator."""
+    """The identifier naming a definition, dug out of nested C/C++ declarators."""
     for _ in range(8):
         if node.type in _NAME_TYPES:
             return node
         inner = node.child_by_field_name("declarator") or node.child_by_field_name("name")
         if inner is None:
-            return None
+            return node if node.named_child_count == 0 else None
         node = inner
     return None
 
@@ -213,8 +226,12 @@ def _definitions(
         name_node = _name_node(name_node)
         if name_node is None:
             continue
-        if kind == "function" and _inside_container(node, spec.containers):
-            kind = "method"
+        if kind in ("function", "class"):
+            enclosing = _enclosing(node, spec)
+            if enclosing == "local":
+                continue  # helpers inside function bodies are not the workspace's API
+            if enclosing == "method" and kind == "function":
+                kind = "method"
         outer = _outer(node)
         end = node.end_point
         body = node.child_by_field_name("body")
@@ -233,15 +250,18 @@ def _definitions(
     return out
 
 
-def _inside_container(node: ts.Node, containers: frozenset[str]) -> bool:
+def _enclosing(node: ts.Node, spec: LanguageSpec) -> str:
+    """ "method" for a function in a class-like body, "local" for one inside another function, else ""."""
     parent = node.parent
     for _ in range(3):
         if parent is None:
-            return False
-        if parent.type in containers:
-            return True
+            return ""
+        if parent.type in spec.containers:
+            return "method"
+        if parent.type in _FUNCTION_TYPES:
+            return "local"
         parent = parent.parent
-    return False
+    return ""
 
 
 _RUST_PATH_WORDS = frozenset({"crate", "self", "super", "as"})
