@@ -77,12 +77,13 @@ try {
       return parts.map((p) => (p.textContent || '').replace(/\u00a0/g, ' ')).join('\n');
     });
   step('wait for ghost text');
-  const ghostText = await waitFor('ghost text', async () => ((await ghost()).trim() ? ghost() : null), 90_000, async (tick) => {
-    if (tick > 0 && tick % 40 === 0) {
-      // Ask explicitly (Alt+\ = editor.action.inlineSuggest.trigger) in case the first answer was empty.
-      await page.keyboard.down('Alt');
-      await page.keyboard.press('Backslash');
-      await page.keyboard.up('Alt');
+  const ghostText = await waitFor('ghost text', async () => ((await ghost()).trim() ? ghost() : null), 120_000, async (tick) => {
+    if (tick > 0 && tick % 30 === 0) {
+      // The first answer can be empty while the model loads on a busy machine, and
+      // VS Code asks again only on an edit: retype the last character.
+      step('no ghost text yet: retyping the last character');
+      await page.keyboard.press('Backspace');
+      await page.keyboard.type('+', { delay: 60 });
     }
   });
   step(`ghost text: ${JSON.stringify(ghostText)}`);
