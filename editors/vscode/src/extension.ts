@@ -40,9 +40,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // VS Code shows the suggestion as ghost text; the server's textDocument/completion
       // fallback (for clients without inline completion) would repeat it in a popup.
       provideCompletionItem: () => undefined,
-      // Skip the round trip for languages the user switched off; the server checks too.
+      // Skip the round trip for languages the user switched off (disabledLanguages, or a
+      // `[lang]` override of tandem.completion.enabled); the server checks the list too.
       provideInlineCompletionItems: (document, position, ctx, token, next) =>
-        completionWanted(currentSettings(), document.languageId) ? next(document, position, ctx, token) : undefined,
+        vscode.workspace.getConfiguration('tandem.completion', document).get<boolean>('enabled', true) &&
+        completionWanted(currentSettings(), document.languageId)
+          ? next(document, position, ctx, token)
+          : undefined,
       workspace: {
         // Answer the pull model with the same explicit-only settings we push.
         configuration: (params, token, next) =>

@@ -11,6 +11,14 @@ function M.handler(_, params)
   local previous = M.message
   M.state = params.state or M.state
   M.message = params.message or ''
+  -- Follow the server's on/off switch (:TandemToggle, another client, settings).
+  if M.state == 'disabled' or M.state == 'ready' then
+    local ghost = require('tandem.ghost')
+    ghost.enabled = M.state == 'ready'
+    if not ghost.enabled then
+      ghost.clear()
+    end
+  end
   if M.state == 'error' and M.message ~= previous and M.message ~= '' then
     vim.notify('tandem: ' .. M.message, vim.log.levels.ERROR)
   end
