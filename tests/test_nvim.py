@@ -96,6 +96,16 @@ def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
     assert r["steps"]["user_mapping_fallback"]
     # Leaving insert mode dismisses.
     assert r["after_escape_visible"] is False and r["after_escape_marks"] == 0
+    # Server answers render as Markdown in a scratch split; focus stays in the code.
+    assert r["report_lines"] == [
+        "# Tandem review",
+        "",
+        "- **warning, line 5**: x may be None",
+        "  - fix: `return (x or 0) + 1`",
+    ]
+    assert r["report_ft"] == "markdown" and r["report_in_window"] and r["focus_kept"]
+    assert r["debug_md"] == "# Tandem debugging\n\nb can be zero\n\n```diff\n-x\n+y\n```"
+    assert r["stats_summary"] == "4 requests, 1 accepted, p50 80 ms, p95 200 ms, cache hits 50%"
     # :checkhealth tandem runs and reports the inline path in use.
     assert "tandem: Neovim" in r["health"]
     assert "using tandem ghost text" in r["health"]

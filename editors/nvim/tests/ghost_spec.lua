@@ -68,6 +68,19 @@ H.run({
       r.final_lines = H.lines(buf)
       return true
     end },
+  { name = 'report', run = function()
+      local report = require('tandem.report')
+      local win = vim.api.nvim_get_current_win()
+      local rb = report.show('Tandem review', {
+        findings = { { message = 'x may be None', severity = 'warning', range = { start = { line = 4 } }, replacement = 'return (x or 0) + 1' } },
+      })
+      r.report_lines = H.lines(rb)
+      r.report_ft = vim.bo[rb].filetype
+      r.report_in_window = vim.fn.bufwinid(rb) ~= -1
+      r.focus_kept = vim.api.nvim_get_current_win() == win
+      r.debug_md = report.render('Tandem debugging', { explanation = 'b can be zero', diff = '-x\n+y\n' })
+      r.stats_summary = require('tandem.commands').summarize({ completion = { requests = 4, accepted = 1, p50Ms = 80.4, p95Ms = 200, cacheHitRate = 0.5 } })
+    end },
   { name = 'health', run = function()
       vim.cmd('checkhealth tandem')
       r.health = table.concat(H.lines(0), '\n')

@@ -8,6 +8,7 @@ interface Finding {
   range?: { start?: { line?: unknown } };
   line?: unknown;
   fix?: unknown;
+  replacement?: unknown;
 }
 
 const TEXT_FIELDS = ['markdown', 'text', 'explanation', 'answer', 'content', 'message'];
@@ -36,6 +37,9 @@ function renderBody(result: unknown): string {
     if (Array.isArray(record.findings)) {
       parts.push(record.findings.length ? record.findings.map(renderFinding).join('\n') : '_No findings._');
     }
+    if (typeof record.diff === 'string' && record.diff.trim()) {
+      parts.push('```diff\n' + record.diff.replace(/\n$/, '') + '\n```');
+    }
     if (parts.length) {
       return parts.join('\n\n');
     }
@@ -52,7 +56,8 @@ function renderFinding(finding: unknown): string {
   const where = typeof line === 'number' ? `line ${line}` : '';
   const severity = typeof f.severity === 'string' ? f.severity : '';
   const head = [severity, where].filter(Boolean).join(', ');
-  const fix = typeof f.fix === 'string' && f.fix ? `\n  - fix: \`${f.fix.replace(/\n/g, ' ')}\`` : '';
+  const fixText = typeof f.fix === 'string' ? f.fix : typeof f.replacement === 'string' ? f.replacement : '';
+  const fix = fixText ? `\n  - fix: \`${fixText.replace(/\n/g, ' ')}\`` : '';
   return `- ${head ? `**${head}**: ` : ''}${String(f.message ?? JSON.stringify(f))}${fix}`;
 }
 

@@ -19,8 +19,9 @@ local function finding_line(f)
     table.insert(head, 'line ' .. line)
   end
   local out = '- ' .. (#head > 0 and ('**' .. table.concat(head, ', ') .. '**: ') or '') .. tostring(f.message or vim.inspect(f))
-  if type(f.fix) == 'string' and f.fix ~= '' then
-    out = out .. '\n  - fix: `' .. f.fix:gsub('\n', ' ') .. '`'
+  local fix = type(f.fix) == 'string' and f.fix or (type(f.replacement) == 'string' and f.replacement or '')
+  if fix ~= '' then
+    out = out .. '\n  - fix: `' .. fix:gsub('\n', ' ') .. '`'
   end
   return out
 end
@@ -55,6 +56,9 @@ function M.render(title, result)
     end
     if type(result.findings) == 'table' then
       table.insert(parts, findings(result.findings))
+    end
+    if type(result.diff) == 'string' and result.diff:match('%S') then
+      table.insert(parts, '```diff\n' .. result.diff:gsub('\n$', '') .. '\n```')
     end
     body = #parts > 0 and table.concat(parts, '\n\n') or ('```json\n' .. vim.json.encode(result) .. '\n```')
   else

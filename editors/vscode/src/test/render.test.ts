@@ -14,6 +14,12 @@ test('findings become a list with 1-based lines', () => {
   assert.match(md, /- \*\*warning, line 5\*\*: Division by zero/);
   assert.match(md, /fix: `if b == 0: return 0`/);
   assert.match(renderResult('Review', []), /No findings/);
+  assert.match(renderResult('Review', [{ message: 'm', replacement: 'x = 1' }]), /fix: `x = 1`/);
+});
+
+test('a debug answer shows its explanation and diff', () => {
+  const md = renderResult('Debugging', { explanation: 'b can be zero', diff: '--- a\n+++ b\n-x\n+y\n' });
+  assert.match(md, /b can be zero\n\n```diff\n--- a\n\+\+\+ b\n-x\n\+y\n```/);
 });
 
 test('unknown shapes fall back to JSON', () => {
