@@ -79,6 +79,17 @@ test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_
     assert.ok(stats && typeof stats === 'object', 'tandem.stats answers an object');
     const requests = (stats as { completion?: { requests?: number } }).completion?.requests ?? 0;
     assert.ok(requests >= 1, `the request was counted (requests=${requests})`);
+
+    // The status bar's toggle: off means no suggestions and a `disabled` status.
+    const off = await connection.sendRequest(ExecuteCommandRequest.type, { command: 'tandem.toggle', arguments: [{ enabled: false }] });
+    assert.deepEqual(off, { enabled: false });
+    const none = await connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri: URI },
+      position,
+      context: { triggerKind: InlineCompletionTriggerKind.Invoked },
+    });
+    assert.equal((Array.isArray(none) ? none : none?.items ?? []).length, 0, 'no suggestion while switched off');
+    assert.equal(statuses[statuses.length - 1], 'disabled');
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
   } finally {
