@@ -164,7 +164,7 @@ function M.request(bufnr, trigger_kind)
       return -- a newer request or a dismissal superseded this one
     end
     st.cancel = nil
-    if err or not result or not vim.api.nvim_buf_is_valid(bufnr) then
+    if err or type(result) ~= 'table' or bufnr ~= vim.api.nvim_get_current_buf() then
       return
     end
     local now_row, now_col = cursor()
@@ -220,6 +220,9 @@ function M.on_change(bufnr)
     end
     M.clear(bufnr)
   end
+  -- The text moved on: whatever is in flight answers an old question.
+  st.seq = st.seq + 1
+  cancel_pending(st)
   schedule_request(bufnr)
 end
 
