@@ -1,0 +1,79 @@
+"""One chat turn with a role's model, run on the model worker.
+
+General models answer under a JSON-schema grammar, so their answer always
+parses. Reasoning models are left free: a grammar from the first token would
+forbid their <think> block, which is where their quality comes from; their
+answer is read leniently instead (findings.load_json).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from tandem_lsp.models.backend import ChatMessage, ChatRequest, ModelBackend
+from tandem_lsp.models.registry import ModelRegistry, Role
+from tandem_lsp.tasks.router import ModelKind
+
+# Called from the model worker with (stage, pieces generated so far), for progress reports.
+Progress = Callable[[str, int], None]
+
+# A thinking model needs room to think before it answers.
+REASONING_TOKEN_FACTOR = 4
+
+
+class TaskCancelled(Exception):
+    """The user cancelled the task; nothing should be shown."""
+
+
+@dataclass
+class ChatOutcome:
+    content: str
+    reasoning: str
+    model: str
+    stop_reason: str
+
+
+async def chat(
+    registry: ModelRegistry,
+    role: Role,
+    kind: ModelKind,
+    messages: list[ChatMessage],
+    schema: dict | None,
+    max_tokens: int,
+    cancel: threading.Event,
+    max_time_s: float = 300.0,
+    progress: Progress | None = None,
+    stage: str = "",
+) -> ChatOutcome:
+    if cancel.is_set():
+        raise TaskCancelled()
+    request = ChatRequest(
+        messages=messages,
+        max_tokens=max_tokens * (REASONING_TOKEN_FACTOR if kind == "reasoning" else 1),
+        max_time_s=max_time_s,
+        json_schema=None if kind == "reasoning" else schema,
+        cancel=cancel,
+        on_text=_counter(progress, stage) if progress else None,
+    )
+
+    def job(backend: ModelBackend) -> ChatOutcome:
+        result = backend.chat(request)
+        return ChatOutcome(result.content, result.reasoning, backend.name, result.stop_reason)
+
+    outcome = await registry.run(role, job, cancel)
+    if cancel.is_set() or outcome.stop_reason == "cancelled":
+        raise TaskCancelled()
+    return outcome
+
+
+def _counter(progress: Progress, stage: str) -> Callable[[str], None]:
+    count = 0
+
+    def on_text(_piece: str) -> None:
+        nonlocal count
+        count += 1
+        progress(stage, count)
+
+    return on_text

@@ -1,0 +1,107 @@
+"""Line ranges of code, found with tree-sitter: what to review, and whether an edit still parses.
+
+A task reviews a selection, else the function or class around the cursor,
+else the whole file. A proposed replacement is only trusted when the edited
+document parses no worse than the original did.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tree_sitter as ts
+
+from tandem_lsp.context.languages import SPECS, language_for_path, parser_for
+from tandem_lsp.context.symbols import parse_source
+
+# LSP language ids whose tree-sitter grammar has another name.
+_LANGUAGE_IDS = {
+    "javascriptreact": "javascript",
+    "typescriptreact": "tsx",
+    "c++": "cpp",
+    "py": "python",
+}
+# Definition kinds that make a sensible unit to review, innermost first.
+_SCOPE_KINDS = ("function", "method", "class", "struct", "interface", "enum")
+
+LineRange = tuple[int, int]  # 0-based, inclusive
+
+
+def grammar_name(language: str, path: str = "") -> str | None:
+    """The tree-sitter grammar for an LSP language id or a file name, if we have one."""
+    name = _LANGUAGE_IDS.get(language, language)
+    if name in SPECS:
+        return name
+    return language_for_path(path) if path else None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their endings; a final newline does not add an empty line."""
+    return text.splitlines() or [""]
+
+
+def error_count(text: str, grammar: str) -> int:
+    """How many syntax errors tree-sitter finds (ERROR and MISSING nodes)."""
+    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
+    if not tree.root_node.has_error:
+        return 0
+    count = 0
+    stack = [tree.root_node]
+    while stack:
+        node: ts.Node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+            continue
+        if node.has_error:
+            stack.extend(node.children)
+    return count
+
+
+def replace_lines(lines: list[str], start: int, end: int, new_text: str) -> list[str]:
+    """`lines` with lines start..end (inclusive) replaced by `new_text`'s lines."""
+    new_lines = new_text.splitlines() if new_text else []
+    return lines[:start] + new_lines + lines[end + 1 :]
+
+
+def edit_parses(text: str, grammar: str | None, start: int, end: int, new_text: str) -> bool:
+    """True when replacing lines start..end leaves no more syntax errors than before.
+
+    Unknown languages pass: we cannot check them, and refusing every fix would be worse.
+    """
+    if grammar is None:
+        return True
+    lines = split_lines(text)
+    edited = "\n".join(replace_lines(lines, start, end, new_text)) + "\n"
+    return error_count(edited, grammar) <= error_count(text, grammar)
+
+
+def enclosing_scope(text: str, grammar: str | None, line: int, path: str = "") -> LineRange | None:
+    """The innermost function (else class-like definition) containing `line`, or None."""
+    if grammar is None:
+        return None
+    data = text.encode("utf-8", errors="replace")
+    definitions = parse_source(os.fspath(path) or "<buffer>", data, grammar).definitions
+    best: LineRange | None = None
+    for kinds in (_SCOPE_KINDS[:2], _SCOPE_KINDS[2:]):
+        for definition in definitions:
+            if definition.kind in kinds and definition.start_line <= line <= definition.end_line:
+                candidate = (definition.start_line, definition.end_line)
+                if best is None or candidate[1] - candidate[0] < best[1] - best[0]:
+                    best = candidate
+        if best is not None:
+            return best
+    return None
+
+
+def review_scope(text: str, grammar: str | None, selection: LineRange | None, path: str = "") -> LineRange:
+    """The lines a review covers: a real selection, else the whole file.
+
+    A selection of a single line (a cursor) widens to its enclosing function or class.
+    """
+    last = len(split_lines(text)) - 1
+    if selection is None:
+        return (0, last)
+    start, end = sorted((max(0, min(selection[0], last)), max(0, min(selection[1], last))))
+    if start == end:
+        return enclosing_scope(text, grammar, start, path) or (0, last)
+    return (start, end)

@@ -1,0 +1,196 @@
+"""Explain an error and propose a fix: the general model drafts, the reasoning model decides.
+
+Policy (why the pair beats either model alone):
+- The general model is fast and usually localises the fault; its draft gives
+  the reasoning model a concrete hypothesis to accept or refute, instead of a
+  search from scratch.
+- The reasoning model sees the error, the code and the draft, and either
+  confirms the draft (possibly improved) or writes its own fix.
+- Mechanical checks pick the result: a fix must cite lines that exist and
+  must parse; the verifier's fix wins when it passes, else the draft's does.
+  A bad verifier answer therefore never loses a good draft, and a bad draft
+  never reaches the user unchecked.
+- When both roles are one model, there is a single pass (a model rarely
+  overturns its own fix; the second call would only double the wait).
+The user's program is never run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
+from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
+from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
+from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, debug_verify_messages, fix_schema
+from tandem_lsp.tasks.router import model_kind, role_for, same_model
+
+# Files up to this many lines are shown whole; longer ones as a window around the fault.
+WHOLE_FILE_LINES = 200
+WINDOW_LINES = 60
+MAX_ERROR_CHARS = 3000
+MAX_CONTEXT_CHARS = 4000
+
+
+@dataclass
+class DebugResult:
+    explanation: str
+    fix: FixProposal | None = None
+    # The whole document with the fix applied (None when no usable fix).
+    new_text: str | None = None
+    reasoning: str = ""
+    models: dict[str, str] = field(default_factory=dict)
+    # Which proposal was used: "verified draft", "reasoning fix", "draft", "single pass" or "none".
+    source: str = "none"
+
+    def diff(self, old_text: str, path: str = "file") -> str:
+        if self.new_text is None:
+            return ""
+        return unified_diff(old_text, self.new_text, path)
+
+
+def unified_diff(old_text: str, new_text: str, path: str = "file") -> str:
+    return "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+    )
+
+
+def apply_fix(text: str, fix: FixProposal) -> str:
+    lines = replace_lines(split_lines(text), fix.start_line, fix.end_line, fix.replacement)
+    return "\n".join(lines) + ("\n" if text.endswith("\n") or not text else "")
+
+
+def error_lines(error_text: str, path: str, line_count: int) -> LineRange | None:
+    """Lines of this file that a traceback or compiler message points at (0-based)."""
+    name = re.escape(path.rsplit("/", 1)[-1]) if path else None
+    numbers: list[int] = []
+    if name:
+        patterns = (rf'{name}", line (\d+)', rf"{name}:(\d+)")
+        for pattern in patterns:
+            numbers += [int(n) for n in re.findall(pattern, error_text)]
+    numbers = [n - 1 for n in numbers if 1 <= n <= line_count]
+    if not numbers:
+        return None
+    # The innermost frame of a Python traceback is the last one listed.
+    return (numbers[-1], numbers[-1])
+
+
+def code_window(lines: Sequence[str], focus: LineRange | None) -> LineRange:
+    last = len(lines) - 1
+    if last < WHOLE_FILE_LINES:
+        return (0, last)
+    if focus is None:
+        return (0, WHOLE_FILE_LINES - 1)
+    return (max(0, focus[0] - WINDOW_LINES), min(last, focus[1] + WINDOW_LINES))
+
+
+def parse_fix(answer: ChatOutcome, text: str, grammar: str | None, window: LineRange) -> tuple[FixProposal | None, dict]:
+    """A checked fix from a model answer (None when unusable) and the raw answer object."""
+    value = load_json(answer.content)
+    if not isinstance(value, dict):
+        return None, {}
+    explanation = value.get("explanation")
+    explanation = explanation.strip() if isinstance(explanation, str) else ""
+    line = as_line(value.get("line"))
+    end_line = as_line(value.get("end_line"))
+    replacement = value.get("replacement")
+    if line is None or not isinstance(replacement, str):
+        return None, value
+    raw = RawFinding(line, end_line if end_line is not None else line, "error", explanation or "fix", replacement)
+    checked = check_finding(raw, text, grammar, window)
+    if checked is None or checked.finding.replacement is None:
+        return None, value
+    finding = checked.finding
+    return FixProposal(finding.start_line, finding.end_line, finding.replacement, explanation), value
+
+
+def _explanation(value: dict) -> str:
+    text = value.get("explanation") if isinstance(value, dict) else None
+    return text.strip() if isinstance(text, str) else ""
+
+
+async def debug(
+    registry: ModelRegistry,
+    text: str,
+    path: str,
+    language: str,
+    error_text: str,
+    line_range: LineRange | None = None,
+    cancel: threading.Event | None = None,
+    context_snippets: Sequence[str] = (),
+    draft_first: bool | None = None,
+    progress: Progress | None = None,
+) -> DebugResult:
+    """Explain `error_text` and propose a fix. `draft_first` None applies the policy above."""
+    cancel = cancel or threading.Event()
+    settings = registry.settings
+    grammar = grammar_name(language, path)
+    lines = split_lines(text)
+    error = error_text.strip()[-MAX_ERROR_CHARS:]
+    snippets = _trim_snippets(context_snippets)
+    focus = line_range or error_lines(error, path, len(lines))
+    window = code_window(lines, focus)
+    view = CodeView(language, path, lines, window)
+    budget = settings.review.max_tokens
+
+    general, reasoner = role_for("review"), role_for("debug")
+    if draft_first is None:
+        draft_first = not same_model(settings, general, reasoner)
+    result = DebugResult(explanation="")
+
+    draft: FixProposal | None = None
+    draft_value: dict = {}
+    if draft_first:
+        kind = model_kind(settings, general)
+        answer = await chat(registry, general, kind, debug_messages(kind, view, error, snippets, focus), fix_schema(), budget, cancel,
+            progress=progress, stage="drafting a fix",
+        )
+        result.models[general] = answer.model
+        result.reasoning = answer.reasoning
+        draft, draft_value = parse_fix(answer, text, grammar, window)
+
+    kind = model_kind(settings, reasoner)
+    if draft is not None:
+        messages = debug_verify_messages(kind, view, error, snippets, draft)
+        schema = fix_schema(with_verdict=True)
+    else:
+        messages = debug_messages(kind, view, error, snippets, focus)
+        schema = fix_schema()
+    stage = "checking the fix" if draft is not None else "finding a fix"
+    answer = await chat(registry, reasoner, kind, messages, schema, budget, cancel, progress=progress, stage=stage)
+    result.models[reasoner] = answer.model
+    result.reasoning = "\n\n".join(r for r in (result.reasoning, answer.reasoning) if r)
+    final, final_value = parse_fix(answer, text, grammar, window)
+
+    if final is not None:
+        result.fix = final
+        result.explanation = final.explanation or (draft.explanation if draft else "")
+        agrees = draft is not None and final_value.get("draft_is_correct") is True
+        result.source = "verified draft" if agrees else ("reasoning fix" if draft_first else "single pass")
+    elif draft is not None:
+        result.fix = draft
+        result.explanation = _explanation(final_value) or draft.explanation
+        result.source = "draft"
+    else:
+        result.explanation = _explanation(final_value) or _explanation(draft_value) or "The model proposed no usable fix."
+    if result.fix is not None:
+        result.new_text = apply_fix(text, result.fix)
+    return result
+
+
+def _trim_snippets(snippets: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    used = 0
+    for snippet in snippets:
+        if used + len(snippet) > MAX_CONTEXT_CHARS:
+            break
+        kept.append(snippet)
+        used += len(snippet)
+    return kept

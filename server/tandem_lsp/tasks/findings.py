@@ -1,0 +1,305 @@
+"""Review findings: the schema models answer in, salvage of odd answers, and validation.
+
+Models cite 1-based line numbers (the prompt numbers lines that way); a
+`Finding` holds 0-based lines. Nothing a model says reaches the editor
+before `validate_findings` has checked that its range exists and that its
+replacement (if any) parses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Literal
+
+from tandem_lsp.models.reasoning import split_reasoning
+from tandem_lsp.tasks.code_ranges import LineRange, edit_parses, split_lines
+
+Severity = Literal["error", "warning", "info", "hint"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
+_SEVERITY_WORDS = {"critical": "error", "bug": "error", "high": "error", "medium": "warning", "low": "info",
+                   "style": "hint", "note": "info", "suggestion": "hint", "information": "info"}
+
+# Caps in the schema keep a looping small model from filling its whole token budget.
+MAX_MESSAGE_CHARS = 240
+MAX_REPLACEMENT_CHARS = 800
+
+# A cited line this far outside the reviewed lines is clamped; further out it is dropped.
+CLAMP_SLACK = 2
+# How far a finding may be moved to the line its replacement obviously rewrites.
+REANCHOR_SLACK = 2
+
+
+@dataclass(frozen=True)
+class Finding:
+    start_line: int  # 0-based, inclusive
+    end_line: int  # 0-based, inclusive
+    severity: Severity
+    message: str
+    # New text for lines start_line..end_line (whole lines, no trailing newline).
+    replacement: str | None = None
+    # "draft", "confirmed", "corrected" or "new" (added by the verifier).
+    status: str = "draft"
+
+
+@dataclass
+class RawFinding:
+    """One finding as the model wrote it, coerced to types but not yet checked."""
+
+    line: int  # 1-based as cited
+    end_line: int
+    severity: Severity
+    message: str
+    replacement: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def finding_item_schema(with_replacement: bool = True) -> dict:
+    properties: dict[str, Any] = {
+        "line": {"type": "integer", "minimum": 1},
+        "end_line": {"type": "integer", "minimum": 1},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "message": {"type": "string", "maxLength": MAX_MESSAGE_CHARS},
+    }
+    if with_replacement:
+        properties["replacement"] = {"type": "string", "maxLength": MAX_REPLACEMENT_CHARS}
+    return {"type": "object", "properties": properties, "required": ["line", "end_line", "severity", "message"]}
+
+
+def findings_schema(max_findings: int) -> dict:
+    """JSON schema for a review answer (for grammar-constrained decoding)."""
+    return {
+        "type": "object",
+        "properties": {"findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_findings}},
+        "required": ["findings"],
+    }
+
+
+# -- reading answers -----------------------------------------------------------
+
+_FENCE = re.compile(r"^```[\w+-]*\n?|\n?```\s*$")
+
+
+def load_json(text: str) -> Any:
+    """The JSON value in a model answer, or None. Tolerates fences, prose and truncation."""
+    answer, _ = split_reasoning(text)
+    answer = _FENCE.sub("", answer.strip())
+    try:
+        return json.loads(answer)
+    except ValueError:
+        pass
+    decoder = json.JSONDecoder()
+    for index, char in enumerate(answer):
+        if char in "{[":
+            try:
+                return decoder.raw_decode(answer, index)[0]
+            except ValueError:
+                continue
+    return None
+
+
+def salvage_objects(text: str) -> list[dict]:
+    """Every complete JSON object in `text` that looks like a finding (for truncated answers)."""
+    decoder = json.JSONDecoder()
+    found: list[dict] = []
+    end = 0
+    for index, char in enumerate(text):
+        if char != "{" or index < end:
+            continue
+        try:
+            value, stop = decoder.raw_decode(text, index)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "message" in value:
+            found.append(value)
+            end = stop
+    return found
+
+
+def as_line(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        match = re.search(r"\d+", value)
+        return int(match.group()) if match else None
+    return None
+
+
+def _as_severity(value: Any) -> Severity:
+    word = str(value or "").strip().lower()
+    if word in SEVERITIES:
+        return word  # type: ignore[return-value]
+    return _SEVERITY_WORDS.get(word, "warning")  # type: ignore[return-value]
+
+
+def coerce_finding(item: Any) -> RawFinding | None:
+    """A finding from a loosely shaped dict, or None when it has no line or message."""
+    if not isinstance(item, dict):
+        return None
+    line = as_line(item.get("line", item.get("start_line", item.get("lineNumber"))))
+    message = item.get("message", item.get("description", item.get("issue")))
+    if line is None or not isinstance(message, str) or not message.strip():
+        return None
+    end_line = as_line(item.get("end_line", item.get("endLine")))
+    if isinstance(item.get("line"), str) and end_line is None:
+        # "12-14" in a line field.
+        numbers = re.findall(r"\d+", item["line"])
+        end_line = int(numbers[1]) if len(numbers) > 1 else None
+    replacement = item.get("replacement", item.get("fix"))
+    return RawFinding(
+        line=line,
+        end_line=end_line if end_line is not None else line,
+        severity=_as_severity(item.get("severity")),
+        message=message.strip(),
+        replacement=replacement if isinstance(replacement, str) else None,
+        extra={k: v for k, v in item.items() if k not in {"line", "end_line", "severity", "message", "replacement"}},
+    )
+
+
+def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
+    """Findings from a model answer; never raises, salvages what it can."""
+    value = load_json(text)
+    items: Iterable[Any]
+    if isinstance(value, dict) and isinstance(value.get(key), list):
+        items = value[key]
+    elif isinstance(value, list):
+        items = value
+    elif isinstance(value, dict) and "message" in value:
+        items = [value]
+    else:
+        items = salvage_objects(split_reasoning(text)[0])
+    return [finding for finding in (coerce_finding(item) for item in items) if finding is not None]
+
+
+# -- checking findings against the document -------------------------------------
+
+
+def clean_replacement(replacement: str | None, original: list[str]) -> str | None:
+    """Strip fences and think blocks; restore indentation a model dropped; None for no-ops."""
+    if replacement is None:
+        return None
+    text, _ = split_reasoning(replacement)
+    text = _FENCE.sub("", text.strip("\n"))
+    text = text.rstrip()
+    if not text.strip():
+        return None
+    new_lines = text.split("\n")
+    old_indent = _indent(next((line for line in original if line.strip()), ""))
+    new_indent = _indent(next((line for line in new_lines if line.strip()), ""))
+    if old_indent and not new_indent:
+        new_lines = [old_indent + line if line.strip() else line for line in new_lines]
+    text = "\n".join(line.rstrip() for line in new_lines)
+    if text == "\n".join(line.rstrip() for line in original):
+        return None
+    return text
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
+
+
+def reanchor(lines: list[str], start: int, end: int, replacement: str | None, scope: LineRange) -> tuple[int, int]:
+    """Move a one-line finding to the nearby line its replacement clearly rewrites.
+
+    Small models often cite a line or two off; a replacement that is a light
+    edit of a neighbouring line tells us which line they meant.
+    """
+    if replacement is None or start != end or "\n" in replacement:
+        return start, end
+    here = _similarity(lines[start], replacement)
+    best, best_score = start, here
+    for candidate in range(max(scope[0], start - REANCHOR_SLACK), min(scope[1], start + REANCHOR_SLACK) + 1):
+        score = _similarity(lines[candidate], replacement)
+        if score > best_score + 0.15 and score >= 0.6:
+            best, best_score = candidate, score
+    return best, best
+
+
+def place(raw: RawFinding, lines: list[str], scope: LineRange) -> tuple[int, int] | None:
+    """0-based range of a cited finding inside `scope`, clamped when a little off; None when made up."""
+    start, end = sorted((raw.line - 1, raw.end_line - 1))
+    low, high = scope
+    if end < low - CLAMP_SLACK or start > high + CLAMP_SLACK:
+        return None
+    start, end = max(low, min(start, high)), max(low, min(end, high))
+    return reanchor(lines, start, end, raw.replacement, scope)
+
+
+@dataclass
+class Checked:
+    finding: Finding
+    # The model proposed a replacement that breaks the syntax (verification may repair it).
+    broken_replacement: str | None = None
+    # The cited range had to be clamped or moved.
+    repaired: bool = False
+
+
+def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRange, status: str = "draft") -> Checked | None:
+    lines = split_lines(text)
+    placed = place(raw, lines, scope)
+    if placed is None:
+        return None
+    start, end = placed
+    replacement = clean_replacement(raw.replacement, lines[start : end + 1])
+    broken = None
+    if replacement is not None and not edit_parses(text, grammar, start, end, replacement):
+        broken, replacement = replacement, None
+    repaired = (start, end) != (raw.line - 1, raw.end_line - 1)
+    finding = Finding(start, end, raw.severity, raw.message, replacement, status)
+    return Checked(finding, broken, repaired)
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def dedupe(findings: Iterable[Finding], limit: int) -> list[Finding]:
+    """Drop repeats (same lines, similar message); keep the most severe `limit`, in line order."""
+    kept: list[Finding] = []
+    for finding in findings:
+        duplicate = any(
+            other.start_line == finding.start_line
+            and other.end_line == finding.end_line
+            and (_similarity(other.message, finding.message) > 0.6 or other.replacement == finding.replacement != None)
+            for other in kept
+        )
+        if not duplicate:
+            kept.append(finding)
+    kept = sorted(kept, key=lambda f: _SEVERITY_RANK[f.severity])[:limit]
+    return sorted(kept, key=lambda f: (f.start_line, f.end_line))
+
+
+@dataclass
+class Validation:
+    findings: list[Finding]
+    # Findings whose replacement broke the syntax (the replacement was removed).
+    broken: list[Checked]
+    # Findings dropped because their lines do not exist in the reviewed code.
+    dropped: int = 0
+    repaired: int = 0
+
+    @property
+    def failed_checks(self) -> bool:
+        return bool(self.broken or self.dropped)
+
+
+def validate_findings(
+    raws: Iterable[RawFinding], text: str, grammar: str | None, scope: LineRange, limit: int, status: str = "draft"
+) -> Validation:
+    raws = list(raws)
+    checked = [c for c in (check_finding(raw, text, grammar, scope, status) for raw in raws) if c is not None]
+    return Validation(
+        findings=dedupe((c.finding for c in checked), limit),
+        broken=[c for c in checked if c.broken_replacement is not None],
+        dropped=len(raws) - len(checked),
+        repaired=sum(c.repaired for c in checked),
+    )

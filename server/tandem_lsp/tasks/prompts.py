@@ -1,0 +1,238 @@
+"""Prompts for review, verification, explanation and debugging.
+
+Two styles, by model kind: general instruction-tuned models get explicit
+numbered steps; reasoning models get the goal in a few lines and think for
+themselves. Code lines carry their 1-based numbers so answers can cite them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from tandem_lsp.models.backend import ChatMessage
+from tandem_lsp.tasks.code_ranges import LineRange
+from tandem_lsp.tasks.findings import MAX_MESSAGE_CHARS, MAX_REPLACEMENT_CHARS, Finding, finding_item_schema
+from tandem_lsp.tasks.router import ModelKind
+
+SYSTEM_GENERAL = "You are a meticulous senior software engineer. You answer precisely and only with what is asked."
+SYSTEM_REASONING = "You are an expert software engineer."
+
+# Field descriptions in prose: small models copy placeholder text from a JSON template verbatim.
+_FINDINGS_FORMAT = (
+    'Answer in JSON: an object with a "findings" list. Each finding has "line" and "end_line" (line numbers as shown), '
+    '"severity" (error, warning, info or hint), "message" (one sentence) and "replacement" (the complete corrected '
+    "source code for those lines, indented like the original)."
+)
+_FIX_FIELDS = (
+    '"explanation" (1-3 sentences on the cause), "line" and "end_line" (numbers of the faulty lines as shown) and '
+    '"replacement" (the complete corrected source code for those lines, indented like the original)'
+)
+_FIX_FORMAT = f"Answer in JSON: an object with {_FIX_FIELDS}."
+
+
+def number_lines(lines: Sequence[str], start: int = 0, end: int | None = None) -> str:
+    """Lines start..end (0-based, inclusive) prefixed with their 1-based numbers."""
+    end = len(lines) - 1 if end is None else end
+    width = len(str(end + 1))
+    return "\n".join(f"{index + 1:>{width}} | {lines[index]}" for index in range(start, end + 1))
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """The code a prompt shows: a window of the document with its line numbers."""
+
+    language: str
+    path: str
+    lines: Sequence[str]
+    window: LineRange
+
+    def block(self) -> str:
+        name = self.path.rsplit("/", 1)[-1] if self.path else "the buffer"
+        return f"File {name} ({self.language or 'text'}), lines {self.window[0] + 1}-{self.window[1] + 1}:\n```\n{number_lines(self.lines, *self.window)}\n```"
+
+
+def _messages(kind: ModelKind, user: str) -> list[ChatMessage]:
+    system = SYSTEM_REASONING if kind == "reasoning" else SYSTEM_GENERAL
+    return [ChatMessage("system", system), ChatMessage("user", user)]
+
+
+def review_messages(kind: ModelKind, code: CodeView, focus: LineRange, max_findings: int) -> list[ChatMessage]:
+    where = f"lines {focus[0] + 1}-{focus[1] + 1}"
+    if kind == "reasoning":
+        user = (
+            f"{code.block()}\n\nFind the real defects in {where}: bugs that make the code wrong, crash or hang. "
+            f"At most {max_findings}; none if it is correct; no style remarks. Give each a fix.\n{_FINDINGS_FORMAT}"
+        )
+        return _messages(kind, user)
+    user = f"""{code.block()}
+
+Review {where} for bugs. Work through these steps:
+1. Work out what the code is meant to do from its names, comments and docstrings.
+2. Go through it line by line and check: comparisons and operators, off-by-one indexes and loop bounds, \
+the right variable or argument order, base cases and return values, loops that never end, \
+empty, zero or None inputs.
+3. Keep only problems you are sure are real bugs, at most {max_findings}. No style, naming or documentation remarks. \
+If the code is correct, return an empty list.
+4. For each bug give the line number as shown, end_line (the same for a one-line bug), severity "error" for a bug \
+("warning" for a risk), a one-sentence message, and replacement: the corrected text of those lines with their indentation.
+{_FINDINGS_FORMAT}"""
+    return _messages(kind, user)
+
+
+def _describe_draft(index: int, finding: Finding, lines: Sequence[str], broken: str | None) -> str:
+    span = f"line {finding.start_line + 1}" if finding.start_line == finding.end_line else f"lines {finding.start_line + 1}-{finding.end_line + 1}"
+    text = f"#{index} {span} [{finding.severity}]: {finding.message}"
+    fix = finding.replacement if finding.replacement is not None else broken
+    if fix is not None:
+        note = " (this replacement does not parse)" if broken is not None and finding.replacement is None else ""
+        text += f"\n   proposed replacement{note}:\n   ```\n{fix}\n   ```"
+    return text
+
+
+def verify_messages(
+    kind: ModelKind, code: CodeView, drafts: Sequence[tuple[Finding, str | None]], focus: LineRange
+) -> list[ChatMessage]:
+    """Ask for a verdict on each drafted finding (with its broken replacement, if any)."""
+    listed = "\n".join(_describe_draft(i + 1, f, code.lines, broken) for i, (f, broken) in enumerate(drafts)) or "(none)"
+    fmt = (
+        'Answer in JSON: an object with "verdicts", a list with one entry per report: "id" (the report number), '
+        '"verdict" (confirm, reject or correct) and, for a correction, "line", "end_line", "message" and "replacement" '
+        '(the complete corrected source code for those lines); and "new_findings", a list of findings with "line", '
+        '"end_line", "severity", "message" and "replacement".'
+    )
+    if kind == "reasoning":
+        user = (
+            f"{code.block()}\n\nA quick review of lines {focus[0] + 1}-{focus[1] + 1} reported:\n{listed}\n\n"
+            "Verify each report against the code: confirm it, reject it if it is not a real bug, or correct its line, "
+            "message or replacement. Add real bugs it missed as new_findings.\n" + fmt
+        )
+        return _messages(kind, user)
+    user = f"""{code.block()}
+
+A first reviewer reported these possible problems in lines {focus[0] + 1}-{focus[1] + 1}:
+{listed}
+
+Check each report against the code:
+1. Read the cited line and the lines around it.
+2. Decide: "confirm" if it is a real bug and the replacement fixes it; "correct" if it is a real bug but the line \
+number or replacement is wrong (then give the right line, end_line and replacement); "reject" if it is not a bug.
+3. If you are sure of a bug nobody reported, add it to new_findings (otherwise leave new_findings empty).
+{fmt}"""
+    return _messages(kind, user)
+
+
+def verify_schema(max_new: int) -> dict:
+    verdict = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "verdict": {"type": "string", "enum": ["confirm", "reject", "correct"]},
+            "line": {"type": "integer", "minimum": 1},
+            "end_line": {"type": "integer", "minimum": 1},
+            "message": {"type": "string", "maxLength": MAX_MESSAGE_CHARS},
+            "replacement": {"type": "string", "maxLength": MAX_REPLACEMENT_CHARS},
+        },
+        "required": ["id", "verdict"],
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "verdicts": {"type": "array", "items": verdict},
+            "new_findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_new},
+        },
+        "required": ["verdicts", "new_findings"],
+    }
+
+
+def explain_messages(kind: ModelKind, code: CodeView, focus: LineRange) -> list[ChatMessage]:
+    where = f"lines {focus[0] + 1}-{focus[1] + 1}"
+    if kind == "reasoning":
+        return _messages(kind, f"{code.block()}\n\nExplain what {where} do and anything surprising or risky in them. Be concise.")
+    user = f"""{code.block()}
+
+Explain {where} to a colleague:
+1. One sentence on the purpose.
+2. How it works, step by step, in a few short points (cite line numbers).
+3. Inputs, outputs and side effects.
+4. Edge cases or risks worth knowing, if any.
+Plain text, concise, no code rewrite."""
+    return _messages(kind, user)
+
+
+@dataclass(frozen=True)
+class FixProposal:
+    """A fix as a model states it: 0-based inclusive lines and their new text."""
+
+    start_line: int
+    end_line: int
+    replacement: str
+    explanation: str
+
+
+def _context_block(snippets: Sequence[str]) -> str:
+    if not snippets:
+        return ""
+    return "\nDefinitions from the workspace that the code uses:\n```\n" + "\n\n".join(snippets) + "\n```\n"
+
+
+def _problem(code: CodeView, snippets: Sequence[str], error: str) -> str:
+    """The code, the workspace definitions it uses and the error, as every debug prompt opens."""
+    return f"{code.block()}\n{_context_block(snippets)}\nThis error happens:\n```\n{error.strip()}\n```\n"
+
+
+def debug_messages(kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], focus: LineRange | None) -> list[ChatMessage]:
+    where = f" The error points at lines {focus[0] + 1}-{focus[1] + 1}." if focus else ""
+    if kind == "reasoning":
+        user = (
+            f"{_problem(code, snippets, error)}{where}\n"
+            "Find the cause of this error and fix it with the smallest change to the code shown.\n" + _FIX_FORMAT
+        )
+        return _messages(kind, user)
+    user = f"""{_problem(code, snippets, error)}{where}
+Work through these steps:
+1. Read the error and find where in the code it comes from.
+2. Work out the cause: which line is wrong and why (compare with what the code is meant to do).
+3. Write the smallest fix: the corrected text of the faulty lines, with their indentation.
+{_FIX_FORMAT}"""
+    return _messages(kind, user)
+
+
+def debug_verify_messages(
+    kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], draft: FixProposal
+) -> list[ChatMessage]:
+    span = f"lines {draft.start_line + 1}-{draft.end_line + 1}"
+    fmt = f'Answer in JSON: an object with "draft_is_correct" (true or false), {_FIX_FIELDS}.'
+    proposal = f"A first fix replaces {span} with:\n```\n{draft.replacement}\n```\nIts reasoning: {draft.explanation.strip() or '(none)'}"
+    if kind == "reasoning":
+        user = (
+            f"{_problem(code, snippets, error)}\n{proposal}\n\n"
+            "Does this fix remove the cause of the error without breaking anything? If yes, return it (improved if "
+            "needed); if not, return your own smallest fix.\n" + fmt
+        )
+        return _messages(kind, user)
+    user = f"""{_problem(code, snippets, error)}
+{proposal}
+
+Check this fix:
+1. Find the cause of the error in the code yourself.
+2. Decide whether the proposed fix removes that cause without breaking anything else.
+3. If it does, set draft_is_correct to true and repeat the fix. If not, set it to false and write the smallest \
+correct fix: the faulty lines (as numbered) and their corrected text with indentation.
+{fmt}"""
+    return _messages(kind, user)
+
+
+def fix_schema(with_verdict: bool = False) -> dict:
+    properties: dict = {"explanation": {"type": "string", "maxLength": 2 * MAX_MESSAGE_CHARS}}
+    required = ["explanation"]
+    if with_verdict:
+        properties["draft_is_correct"] = {"type": "boolean"}
+        required.append("draft_is_correct")
+    properties.update(
+        line={"type": "integer", "minimum": 1},
+        end_line={"type": "integer", "minimum": 1},
+        replacement={"type": "string", "maxLength": MAX_REPLACEMENT_CHARS},
+    )
+    required += ["line", "end_line", "replacement"]
+    return {"type": "object", "properties": properties, "required": required}
