@@ -138,5 +138,8 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     assert r["stats"]["completion"]["accepted"] >= 1
     assert r["stats"]["completion"]["requests"] >= 1
     assert "accepted" in r["summary"]
-    assert r["toggle"] == {"enabled": False}
+    # :TandemStats and :TandemToggle report through vim.notify; the server's status follows.
+    assert any(n.startswith("tandem: ") and "1 accepted" in n for n in r["notes"]), r["notes"]
+    assert "tandem: inline completion off" in r["notes"]
+    assert r["ghost_enabled"] is False
     assert r["statusline"] == "tandem ○ disabled"

@@ -18,6 +18,10 @@ vim.cmd.edit(os.getenv('TANDEM_FILE'))
 local buf = vim.api.nvim_get_current_buf()
 
 local r = H.result
+r.notes = {}
+vim.notify = function(msg)
+  table.insert(r.notes, msg)
+end
 r.native = tandem.is_native()
 r.version = tostring(vim.version())
 -- Neovim 0.12+ draws the suggestion itself (vim.lsp.inline_completion); older ones use ours.
@@ -80,12 +84,17 @@ H.run({
       commands.stats(function(err, stats) stats_answer = { err = err, stats = stats } end)
       return false
     end },
-  { name = 'toggle', run = function()
-      commands.execute('tandem.toggle', { { enabled = false } }, function(err, result) toggle_answer = { err = err, result = result } end, buf)
-    end,
+  { name = 'stats_command', run = function() vim.cmd('TandemStats') end,
     wait = function()
-      if toggle_answer then r.toggle = toggle_answer.result end
-      return toggle_answer ~= nil
+      return vim.iter(r.notes):any(function(n) return n:find('accepted', 1, true) ~= nil end)
+    end },
+  { name = 'toggle', run = function() vim.cmd('TandemToggle off') end,
+    wait = function()
+      return vim.tbl_contains(r.notes, 'tandem: inline completion off')
+    end },
+  { name = 'toggled', wait = function()
+      r.ghost_enabled = ghost.enabled
+      return true
     end },
   { name = 'status', wait = function()
       r.statusline = tandem.statusline()
