@@ -1,0 +1,622 @@
+"""A model served over HTTP by an OpenAI-compatible engine.
+
+Works with llama.cpp's llama-server, llama-cpp-python's `llama_cpp.server`,
+vLLM and Ollama's /v1 API. Completions go to `/completions` with the prompt
+rendered to text (control tokens by their text), or to llama-server's native
+`/infill` when the endpoint has it; chat goes to `/chat/completions`.
+
+Every request streams (SSE). The response is read on a helper thread and
+handed over through a queue, so a cancel or deadline stops the caller at
+once, even while the server is still evaluating the prompt; the reader then
+closes the connection, which tells the server to stop generating.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import httpx
+
+from tandem_lsp.config import ModelSettings
+from tandem_lsp.models.backend import (
+    PREFIX_ONLY,
+    ChatRequest,
+    ChatResult,
+    Deadline,
+    FimTemplate,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    Prompt,
+    SpecialToken,
+    StopReason,
+)
+from tandem_lsp.models.fim import detect_fim_template, template_for_family
+from tandem_lsp.models.reasoning import split_reasoning
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 3.0
+# Quick probes (tokenizer, /props, /models) must not hold up a completion.
+PROBE_TIMEOUT_S = 5.0
+# After a failed probe (server down), ask again only after this long.
+PROBE_BACKOFF_S = 5.0
+# Waits between attempts when the server cannot be reached before any token.
+RETRY_DELAYS_S = (0.1, 0.3, 0.8)
+# Server starting up, overloaded or behind a restarting proxy.
+_RETRY_STATUS = {502, 503, 504}
+# How often the caller looks at cancel/deadline while no token arrives.
+_POLL_S = 0.02
+# Characters per token when the server offers no tokenizer (typical for code).
+DEFAULT_CHARS_PER_TOKEN = 3.5
+# Representative code, tokenized once to learn this vocabulary's chars per token.
+_CALIBRATION_TEXT = '''def load_config(path: str) -> dict:
+    """Read the settings file and fill in defaults."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    for key, value in DEFAULTS.items():
+        data.setdefault(key, value)
+    return data
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+'''
+
+
+def render_prompt(prompt: Prompt) -> str:
+    """A prompt as one string: control tokens by their text (servers parse them back)."""
+    return "".join(piece.text if isinstance(piece, SpecialToken) else piece for piece in prompt)
+
+
+def split_endpoint(endpoint: str) -> tuple[str, str]:
+    """(OpenAI API base, server root): "http://h:8080/v1" -> ("…/v1", "http://h:8080")."""
+    try:
+        url = httpx.URL(endpoint.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ModelError(f"model endpoint is not a valid URL: {endpoint!r} ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ModelError(f"model endpoint must be an http(s) URL such as http://127.0.0.1:8080/v1, got {endpoint!r}")
+    path = url.path.rstrip("/") or "/v1"
+    root = path.removesuffix("/v1")
+    return str(url.copy_with(path=path, query=None)), str(url.copy_with(path=root or "/", query=None)).rstrip("/")
+
+
+@dataclass(frozen=True)
+class _TokenizerFlavor:
+    """One server family's tokenize endpoint."""
+
+    name: str
+    path: str
+    body: Callable[[str, str, bool], dict]  # (text, model, parse_special) -> request body
+    # Whether `parse_special=False` is honoured (else control-token text is always parsed).
+    plain_text_exact: bool
+
+
+_TOKENIZERS = (
+    _TokenizerFlavor("llama-server", "/tokenize",
+                     lambda text, model, special: {"content": text, "add_special": False, "parse_special": special}, True),
+    _TokenizerFlavor("vllm", "/tokenize",
+                     lambda text, model, special: {"model": model, "prompt": text, "add_special_tokens": False}, False),
+    _TokenizerFlavor("llama-cpp-python", "/extras/tokenize", lambda text, model, special: {"input": text, "model": model}, False),
+)
+
+
+class _StreamFailed(ModelError):
+    """The stream broke; `received` events had arrived before it did."""
+
+    def __init__(self, message: str, received: int) -> None:
+        super().__init__(message)
+        self.received = received
+
+
+class _Unreachable(ModelError):
+    """The server could not be reached or did not answer in time (as opposed to answering an error)."""
+
+
+class _StreamReader(threading.Thread):
+    """Sends one streaming POST and queues its SSE events (dicts), then a final marker.
+
+    Retries connection failures and 502/503/504 answers with backoff, but only
+    before any event arrived: a retried generation would repeat text.
+    """
+
+    _END = object()
+
+    def __init__(self, backend: "HttpBackend", url: str, payload: dict, deadline: Deadline, read_timeout_s: float) -> None:
+        super().__init__(daemon=True, name="tandem-http-stream")
+        self.events: queue.Queue[Any] = queue.Queue()
+        self.stop = threading.Event()
+        self._backend = backend
+        self._url = url
+        self._payload = payload
+        self._deadline = deadline
+        self._timeout = httpx.Timeout(CONNECT_TIMEOUT_S, read=read_timeout_s, write=CONNECT_TIMEOUT_S, pool=CONNECT_TIMEOUT_S)
+
+    def run(self) -> None:
+        received = 0
+        failure: ModelError | None = None
+        for attempt, delay in enumerate((0.0, *RETRY_DELAYS_S)):
+            if delay and (self.stop.wait(delay) or self._deadline.passed()):
+                break
+            try:
+                with self._backend._client.stream("POST", self._url, json=self._payload, timeout=self._timeout) as response:
+                    if response.status_code in _RETRY_STATUS and attempt < len(RETRY_DELAYS_S):
+                        failure = self._backend._status_error(response, self._url)
+                        continue
+                    if response.status_code >= 400:
+                        raise self._backend._status_error(response, self._url)
+                    for event in _sse_events(response, self._url):
+                        if self.stop.is_set():
+                            break  # leaving the block closes the connection
+                        received += 1
+                        self.events.put(event)
+                failure = None
+                break
+            except ModelError as exc:
+                failure = _StreamFailed(str(exc), received)
+                break
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                failure = _StreamFailed(self._backend._network_message(exc, received), received)
+                if received:
+                    break
+            except httpx.ReadTimeout:
+                failure = _StreamFailed(f"model endpoint {self._url} sent nothing for {self._timeout.read:.0f}s", received)
+                break
+            except httpx.HTTPError as exc:
+                failure = _StreamFailed(self._backend._network_message(exc, received), received)
+                break
+        self.events.put(failure if failure is not None else self._END)
+
+    def __iter__(self) -> Iterator[dict]:
+        while True:
+            item = self.events.get()
+            if item is self._END:
+                return
+            if isinstance(item, ModelError):
+                raise item
+            yield item
+
+
+def _sse_events(response: httpx.Response, url: str) -> Iterator[dict]:
+    """The JSON objects of an SSE stream (OpenAI style: `data: {...}` … `data: [DONE]`)."""
+    for line in response.iter_lines():
+        if not line or line.startswith(":") or line.startswith(("event:", "id:", "retry:")):
+            continue
+        field, _, data = line.partition(":")
+        data = data.strip()
+        if field not in ("data", "error"):
+            raise ModelError(f"model endpoint {url} sent something that is not a server-sent event: {line[:120]!r}")
+        if data == "[DONE]":
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            raise ModelError(f"model endpoint {url} sent unreadable stream data: {data[:120]!r}") from None
+        if field == "error" or (isinstance(event, dict) and event.get("error")):
+            raise ModelError(f"model endpoint {url} reported an error: {_error_text(event)}")
+        if not isinstance(event, dict):
+            raise ModelError(f"model endpoint {url} sent unexpected stream data: {data[:120]!r}")
+        yield event
+
+
+def _error_text(body: Any) -> str:
+    """The human part of an error answer from any of the usual servers."""
+    if isinstance(body, dict):
+        err = body.get("error", body.get("detail", body))
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("msg") or err)
+        if isinstance(err, list) and err and isinstance(err[0], dict):  # FastAPI validation errors
+            return "; ".join(f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg', '')}" for e in err[:3])
+        return str(err)
+    return str(body)
+
+
+class HttpBackend:
+    """ModelBackend over an OpenAI-compatible HTTP endpoint (settings.endpoint)."""
+
+    def __init__(self, settings: ModelSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.endpoint = settings.endpoint.strip()
+        self.api_base, self.root = split_endpoint(self.endpoint)
+        self.name = settings.remote_model or self.endpoint
+        self.context_size = settings.context_size
+        headers = {"Accept": "text/event-stream, application/json"}
+        key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._client = httpx.Client(headers=headers, transport=transport, timeout=PROBE_TIMEOUT_S,
+                                    follow_redirects=True)
+        self._model: str | None = settings.remote_model or None
+        self._tokenizer: _TokenizerFlavor | None = None
+        self._probed = False
+        self._probe_again_at = 0.0
+        self._strip: list[int] = []
+        self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
+        self._fim: FimTemplate | None = template_for_family(settings.fim_family) if settings.fim_family else None
+        self._llama_server: bool | None = None
+        # Chat servers disagree on how to ask for a JSON schema; remember what worked.
+        self._schema_style = "json_schema"
+
+    # -- errors ---------------------------------------------------------------
+
+    def _network_message(self, exc: Exception, received: int) -> str:
+        if received:
+            return f"model endpoint {self.endpoint} closed the stream mid-answer ({type(exc).__name__}: {exc})"
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return f"cannot reach the model endpoint {self.endpoint} ({exc}); is the server running?"
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return f"model endpoint {self.endpoint} closed the connection without answering ({exc})"
+        return f"model endpoint {self.endpoint} failed: {type(exc).__name__}: {exc}"
+
+    def _status_error(self, response: httpx.Response, url: str) -> ModelError:
+        try:
+            response.read()
+            try:
+                detail = _error_text(response.json())
+            except ValueError:
+                detail = response.text[:200]
+        except httpx.HTTPError:
+            detail = ""
+        code = response.status_code
+        if code in (401, 403):
+            return ModelError(f"model endpoint {url} refused the request (HTTP {code}): check the API key "
+                              f"in the environment variable {self.settings.api_key_env or '(none set)'}")
+        if code == 404:
+            return ModelError(f"model endpoint has no {url} (HTTP 404): the endpoint usually ends in /v1 ({detail})")
+        return ModelError(f"model endpoint {url} answered HTTP {code}: {detail}")
+
+    def _request_json(self, method: str, url: str, body: dict | None = None, timeout: float = PROBE_TIMEOUT_S) -> Any:
+        """A small non-streaming request. Raises _Unreachable for network trouble, ModelError otherwise."""
+        try:
+            response = self._client.request(method, url, json=body, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise _Unreachable(self._network_message(exc, 0)) from None
+        if response.status_code >= 400:
+            raise self._status_error(response, url)
+        try:
+            return response.json()
+        except ValueError:
+            raise ModelError(f"model endpoint {url} answered with something that is not JSON: {response.text[:120]!r}") from None
+
+    # -- what the server offers -------------------------------------------------
+
+    def models(self) -> list[str]:
+        """Model ids the endpoint serves (GET /models); raises ModelError when unreachable."""
+        url = f"{self.api_base}/models"
+        body = self._request_json("GET", url)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ModelError(f"model endpoint {url} answered with something that is not a model list")
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+
+    def model_id(self) -> str:
+        """The model name to send: configured, else the first one the server lists."""
+        if self._model is None:
+            listed = self.models()
+            self._model = listed[0] if listed else ""
+        return self._model
+
+    def _probe(self, budget_s: float = PROBE_TIMEOUT_S) -> None:
+        """Learn once what the server offers: llama-server's /props, a tokenize endpoint, chars per token.
+
+        Network trouble (down, stalled, over `budget_s`) leaves it unlearned
+        and quiet for PROBE_BACKOFF_S, so callers on the completion path never
+        wait on a dead server more than once in a while.
+        """
+        if self._probed or time.monotonic() < self._probe_again_at:
+            return
+        end = time.monotonic() + budget_s
+
+        def left() -> float:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                raise _Unreachable("probe ran out of time")
+            return remaining
+
+        try:
+            try:
+                props = self._request_json("GET", f"{self.root}/props", timeout=left())
+            except _Unreachable:
+                raise
+            except ModelError:
+                props = {}
+            self._llama_server = isinstance(props, dict) and ("default_generation_settings" in props or "total_slots" in props)
+            for flavor in _TOKENIZERS:
+                try:
+                    body = self._request_json("POST", self.root + flavor.path, flavor.body("", self._model or "", False), left())
+                    self._strip = self._tokens_from(flavor, body)  # what the server adds around any text (BOS)
+                except _Unreachable:
+                    raise
+                except ModelError:
+                    continue
+                self._tokenizer = flavor
+                break
+            if self._tokenizer is not None:
+                counted = len(self._server_tokens(_CALIBRATION_TEXT, special=False, timeout=left()))
+                self._chars_per_token = len(_CALIBRATION_TEXT) / counted if counted else DEFAULT_CHARS_PER_TOKEN
+        except _Unreachable as exc:
+            log.info("%s: cannot learn what the server offers yet (%s)", self.endpoint, exc)
+            self._tokenizer = None
+            self._probe_again_at = time.monotonic() + PROBE_BACKOFF_S
+            return
+        self._probed = True
+        log.info("%s: llama-server %s, tokenizer %s, %.2f chars/token", self.endpoint, self._llama_server,
+                 self._tokenizer.name if self._tokenizer else "none", self._chars_per_token)
+
+    def is_llama_server(self) -> bool:
+        """llama.cpp's own server (it has /props and /infill)."""
+        self._probe()
+        return bool(self._llama_server)
+
+    @staticmethod
+    def _tokens_from(flavor: _TokenizerFlavor, body: Any) -> list[int]:
+        tokens = body.get("tokens") if isinstance(body, dict) else None
+        if not isinstance(tokens, list):
+            raise ModelError(f"{flavor.name} tokenizer answer has no token list")
+        # llama-server can answer {"id": n, "piece": …} items.
+        ids = [t["id"] if isinstance(t, dict) else t for t in tokens]
+        if not all(isinstance(t, int) for t in ids):
+            raise ModelError(f"{flavor.name} tokenizer answer has non-integer tokens")
+        return ids
+
+    def _server_tokens(self, text: str, special: bool, timeout: float = PROBE_TIMEOUT_S) -> list[int]:
+        flavor = self._tokenizer
+        if flavor is None:
+            raise ModelError(f"model endpoint {self.endpoint} offers no tokenizer")
+        body = self._request_json("POST", self.root + flavor.path, flavor.body(text, self._model or "", special), timeout)
+        tokens = self._tokens_from(flavor, body)
+        if self._strip and tokens[: len(self._strip)] == self._strip:
+            tokens = tokens[len(self._strip):]
+        return tokens
+
+    @property
+    def fim(self) -> FimTemplate:
+        """From settings.fim_family, else found through the server's tokenizer, else prefix-only."""
+        if self._fim is not None:
+            return self._fim
+        self._probe()
+        if not self._probed:
+            return PREFIX_ONLY  # server unreachable: try again on a later request
+        if self._tokenizer is None:
+            self._fim = PREFIX_ONLY
+            return self._fim
+        texts: dict[int, str] = {}
+
+        def lookup(text: str) -> int | None:
+            try:
+                tokens = self._server_tokens(text, special=True)
+            except _Unreachable:
+                raise
+            except ModelError:
+                return None
+            if len(tokens) != 1:
+                return None
+            texts[tokens[0]] = text
+            return tokens[0]
+
+        try:
+            self._fim = detect_fim_template({}, lambda token: texts.get(token, ""), lookup)
+        except _Unreachable:
+            return PREFIX_ONLY
+        log.info("%s: FIM template %s", self.endpoint, self._fim.family)
+        return self._fim
+
+    # -- tokens -----------------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[int]:
+        if not text:
+            return []
+        self._probe()
+        return self._server_tokens(text, special=False)
+
+    def count_tokens(self, text: str) -> int:
+        # Estimated from the ratio measured on this vocabulary: prompt assembly
+        # counts line by line, and one HTTP round trip per line would cost more
+        # than the completion itself.
+        self._probe()
+        return math.ceil(len(text) / self._chars_per_token) if text else 0
+
+    # -- completion -------------------------------------------------------------
+
+    def _infill_body(self, request: GenerationRequest) -> dict | None:
+        """llama-server /infill fields from a prefix-suffix-middle prompt, or None."""
+        fim = self.fim
+        if fim.order != "psm" or not (fim.prefix and fim.suffix and fim.middle):
+            return None
+        pieces = list(request.prompt)
+        marks = [next((i for i, p in enumerate(pieces) if isinstance(p, SpecialToken) and p.text == tok.text), -1)
+                 for tok in (fim.prefix, fim.suffix, fim.middle)]
+        if not (0 <= marks[0] < marks[1] < marks[2]):
+            return None
+        # Cross-file context: each file_sep opens a "path\ncontent" chunk; the repo
+        # name and the current file's own marker (no content) carry nothing for /infill.
+        chunks: list[list[str]] = []
+        collecting = False
+        for piece in pieces[: marks[0]]:
+            if isinstance(piece, SpecialToken):
+                collecting = fim.file_sep is not None and piece.text == fim.file_sep.text
+                if collecting:
+                    chunks.append([])
+            elif collecting:
+                chunks[-1].append(piece)
+        input_extra = []
+        for chunk in chunks:
+            name, _, body = "".join(chunk).partition("\n")
+            if body.strip():
+                input_extra.append({"filename": name, "text": body})
+        return {
+            "input_prefix": render_prompt(pieces[marks[0] + 1 : marks[1]]),
+            "input_suffix": render_prompt(pieces[marks[1] + 1 : marks[2]]),
+            "input_extra": input_extra,
+            "prompt": render_prompt(pieces[marks[2] + 1 :]),
+        }
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        started = time.perf_counter()
+        deadline = Deadline(request.max_time_s)
+        self._probe(min(PROBE_TIMEOUT_S, request.max_time_s))
+        infill = self._infill_body(request) if self._llama_server else None
+        common = {"max_tokens": request.max_tokens, "temperature": request.temperature, "stream": True}
+        if infill is not None:
+            url = f"{self.root}/infill"
+            payload = {**infill, **common, "n_predict": request.max_tokens, "cache_prompt": True}
+        else:
+            url = f"{self.api_base}/completions"
+            payload = {"model": self.model_id(), "prompt": render_prompt(request.prompt), **common}
+            if self._llama_server:
+                payload["cache_prompt"] = True
+
+        text: list[str] = []
+        stop: StopReason = "eos"
+        first_at: float | None = None
+        timings: dict = {}
+        usage: dict = {}
+        chunks = 0
+        try:
+            for event in self._events(url, payload, request.cancel, deadline, request.max_time_s):
+                if isinstance(event, str):
+                    stop = event  # type: ignore[assignment]
+                    break
+                timings = event.get("timings") or timings
+                usage = event.get("usage") or usage
+                choice = (event.get("choices") or [{}])[0]
+                piece = choice.get("text", event.get("content", "")) or ""
+                finish = choice.get("finish_reason") or event.get("stop_type")
+                if piece:
+                    chunks += 1
+                    first_at = first_at or time.perf_counter()
+                    text.append(piece)
+                    if request.on_text:
+                        request.on_text(piece)
+                    if request.stop_check and request.stop_check("".join(text)):
+                        stop = "stop_check"
+                        break
+                if finish in ("length", "limit"):
+                    stop = "max_tokens"
+        except _StreamFailed as exc:
+            if not text:
+                raise ModelError(str(exc)) from None
+            log.warning("%s; keeping the %d characters received", exc, len("".join(text)))
+            stop = "error"
+        ended = time.perf_counter()
+        prompt_tokens = int(usage.get("prompt_tokens") or timings.get("prompt_n", 0) + timings.get("cache_n", 0) or 0)
+        if not prompt_tokens:
+            prompt_tokens = self.count_tokens(render_prompt(request.prompt))
+        first_at = first_at or ended
+        return GenerationResult(
+            text="".join(text),
+            stop_reason=stop,
+            prompt_tokens=prompt_tokens,
+            prompt_tokens_evaluated=int(timings.get("prompt_n", prompt_tokens)),
+            generated_tokens=int(usage.get("completion_tokens") or timings.get("predicted_n") or chunks),
+            prompt_ms=float(timings.get("prompt_ms", (first_at - started) * 1000)),
+            generate_ms=float(timings.get("predicted_ms", (ended - first_at) * 1000)),
+        )
+
+    def _events(self, url: str, payload: dict, cancel: threading.Event, deadline: Deadline,
+                max_time_s: float) -> Iterator[dict | str]:
+        """Stream events; yields "cancelled" or "time" (then stops) when the caller must stop waiting."""
+        reader = _StreamReader(self, url, payload, deadline, read_timeout_s=max(max_time_s, 1.0) + CONNECT_TIMEOUT_S)
+        reader.start()
+        try:
+            while True:
+                if cancel.is_set():
+                    yield "cancelled"
+                    return
+                if deadline.passed():
+                    yield "time"
+                    return
+                try:
+                    item = reader.events.get(timeout=_POLL_S)
+                except queue.Empty:
+                    continue
+                if item is _StreamReader._END:
+                    return
+                if isinstance(item, ModelError):
+                    raise item
+                yield item
+        finally:
+            reader.stop.set()
+
+    # -- chat -------------------------------------------------------------------
+
+    def _response_format(self, schema: dict) -> dict:
+        if self._schema_style == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        # llama-cpp-python and older llama-server builds.
+        return {"type": "json_object", "schema": schema}
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        deadline = Deadline(request.max_time_s)
+        payload: dict[str, Any] = {
+            "model": self.model_id(),
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if request.json_schema is not None:
+            payload["response_format"] = self._response_format(request.json_schema)
+        try:
+            return self._chat_stream(payload, request, deadline)
+        except _StreamFailed as exc:
+            rejected = exc.received == 0 and "response_format" in str(exc) and self._schema_style == "json_schema"
+            if not (rejected and request.json_schema is not None):
+                raise ModelError(str(exc)) from None
+            log.info("%s: json_schema response format refused, using json_object+schema", self.endpoint)
+            self._schema_style = "json_object"
+            payload["response_format"] = self._response_format(request.json_schema)
+            try:
+                return self._chat_stream(payload, request, deadline)
+            except _StreamFailed as again:
+                raise ModelError(str(again)) from None
+
+    def _chat_stream(self, payload: dict, request: ChatRequest, deadline: Deadline) -> ChatResult:
+        content: list[str] = []
+        reasoning: list[str] = []
+        stop: StopReason = "eos"
+        chunks = 0
+        usage: dict = {}
+        try:
+            for event in self._events(f"{self.api_base}/chat/completions", payload, request.cancel, deadline,
+                                      request.max_time_s):
+                if isinstance(event, str):
+                    stop = event  # type: ignore[assignment]
+                    break
+                usage = event.get("usage") or usage
+                choice = (event.get("choices") or [{}])[0]
+                delta = choice.get("delta") or choice.get("message") or {}
+                thought = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                piece = delta.get("content") or ""
+                if thought:
+                    reasoning.append(thought)
+                if piece:
+                    content.append(piece)
+                    if request.on_text:
+                        request.on_text(piece)
+                if piece or thought:
+                    chunks += 1
+                if choice.get("finish_reason") == "length":
+                    stop = "max_tokens"
+        except _StreamFailed as exc:
+            if not content and not reasoning:
+                raise
+            log.warning("%s; keeping the partial answer", exc)
+            stop = "error"
+        answer, inline_thoughts = split_reasoning("".join(content))
+        thoughts = "\n\n".join(t for t in ("".join(reasoning).strip(), inline_thoughts) if t)
+        return ChatResult(content=answer, reasoning=thoughts, stop_reason=stop,
+                          generated_tokens=int(usage.get("completion_tokens") or chunks))
+
+    def close(self) -> None:
+        self._client.close()
