@@ -440,3 +440,24 @@ def test_special_tokens_render_as_text() -> None:
 @pytest.fixture(autouse=True)
 def _no_api_key_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TANDEM_API_KEY", raising=False)
+
+
+QWEN_05B = Path.home() / ".cache/tandem/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not QWEN_05B.is_file(), reason="run benchmarks/get_models.py --only 0.5b for this test")
+def test_fim_tokens_found_through_the_server_tokenizer() -> None:
+    proc, endpoint = start_llama_server(QWEN_05B)
+    try:
+        backend = HttpBackend(ModelSettings(endpoint=endpoint))
+        fim = backend.fim
+        assert fim.family == "qwen2.5-coder" and fim.order == "psm"
+        assert fim.prefix == SpecialToken(151659, "<|fim_prefix|>")
+        assert fim.file_sep is not None and fim.file_sep.text == "<|file_sep|>"
+        prompt = [fim.prefix, "def add(a, b):\n", fim.suffix, "\n", fim.middle, "    return "]
+        result = backend.generate(GenerationRequest(prompt=prompt, max_tokens=8, max_time_s=30))
+        assert result.text.strip()
+        assert "<|fim" not in result.text  # control tokens were parsed as such, not echoed as text
+    finally:
+        stop_process(proc)

@@ -6,29 +6,22 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from lsp_session import inline, lsp_session, open_document
 
-from test_http_backend import free_port, start_llama_server, stop_process
+# The module-scoped fixture that starts llama_cpp.server once for this file.
+from test_http_backend import free_port, llama_server  # noqa: F401
 
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\ndef multiply(a, b):\n    return "
 
 
-@pytest.fixture(scope="module")
-def llama_server(small_model: Path) -> Iterator[str]:
-    proc, endpoint = start_llama_server(small_model)
-    try:
-        yield endpoint
-    finally:
-        stop_process(proc)
-
-
 async def test_inline_completion_through_http_backend(tmp_path: Path, llama_server: str) -> None:
-    async with lsp_session({"completionModel": {"endpoint": llama_server}}) as (client, _):
+    # A generous time cap: CI machines are small and shared.
+    options = {"completionModel": {"endpoint": llama_server}, "completion": {"maxTimeMs": 20000}}
+    async with lsp_session(options) as (client, _):
         uri = open_document(client, tmp_path / "calc.py", SOURCE)
         items = await inline(client, uri, 5, len("    return "))
         assert len(items) == 1 and isinstance(items[0].insert_text, str) and items[0].insert_text.strip()

@@ -39,7 +39,7 @@ from tandem_lsp.models.backend import (
     SpecialToken,
     StopReason,
 )
-from tandem_lsp.models.fim import detect_fim_template, template_for_family
+from tandem_lsp.models.fim import KNOWN_FAMILIES, detect_fim_template, template_for_family
 from tandem_lsp.models.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
@@ -391,21 +391,28 @@ class HttpBackend:
             self._fim = PREFIX_ONLY
             return self._fim
         texts: dict[int, str] = {}
+        known: dict[str, int | None] = {}
 
         def lookup(text: str) -> int | None:
-            try:
-                tokens = self._server_tokens(text, special=True)
-            except _Unreachable:
-                raise
-            except ModelError:
-                return None
-            if len(tokens) != 1:
-                return None
-            texts[tokens[0]] = text
-            return tokens[0]
+            # One tokenize request per control-token text, remembered.
+            if text not in known:
+                try:
+                    tokens = self._server_tokens(text, special=True)
+                except _Unreachable:
+                    raise
+                except ModelError:
+                    tokens = []
+                known[text] = tokens[0] if len(tokens) == 1 else None
+                if known[text] is not None:
+                    texts[tokens[0]] = text
+            return known[text]
 
         try:
-            self._fim = detect_fim_template({}, lambda token: texts.get(token, ""), lookup)
+            # Most models have none of the families' prefix tokens: settle that in a few requests.
+            if any(lookup(family.prefix) is not None for family in KNOWN_FAMILIES):
+                self._fim = detect_fim_template({}, lambda token: texts.get(token, ""), lookup)
+            else:
+                self._fim = PREFIX_ONLY
         except _Unreachable:
             return PREFIX_ONLY
         log.info("%s: FIM template %s", self.endpoint, self._fim.family)
