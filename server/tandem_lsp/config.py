@@ -65,6 +65,8 @@ class CompletionSettings(_Settings):
     # Latency techniques; benchmarks switch them off to measure what they buy.
     cache: bool = True
     prefetch: bool = True
+    # Reuse llama.cpp's KV cache for the common prompt prefix (off only to measure it).
+    reuse_kv_cache: bool = True
 
 
 class IndexSettings(_Settings):

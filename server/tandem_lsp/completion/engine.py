@@ -233,6 +233,7 @@ class CompletionEngine:
             stop_check=lambda text: reached_end(request, text),
             on_text=job.partial.append,
             cancel=job.cancel,
+            reuse_cache=settings.reuse_kv_cache,
         )
         return built, backend.generate(generation)
 

@@ -53,5 +53,8 @@ def register(server: TandemServer) -> None:
             "prompt": ls.engine.last_prompt,
             "promptTokens": generation.prompt_tokens if generation else 0,
             "evaluatedTokens": generation.prompt_tokens_evaluated if generation else 0,
+            "generatedTokens": generation.generated_tokens if generation else 0,
+            "promptMs": round(generation.prompt_ms, 1) if generation else 0.0,
+            "generateMs": round(generation.generate_ms, 1) if generation else 0.0,
             "stopReason": generation.stop_reason if generation else "",
         }

@@ -69,6 +69,8 @@ class GenerationRequest:
     on_text: Callable[[str], None] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     temperature: float = 0.0
+    # False evaluates the whole prompt afresh (to measure what the KV cache buys).
+    reuse_cache: bool = True
 
 
 @dataclass

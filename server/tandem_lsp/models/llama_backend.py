@@ -179,7 +179,7 @@ class LlamaBackend:
         Returns how many tokens were evaluated; negative when cancelled midway.
         """
         llm = self._llm
-        cached = llm.n_tokens
+        cached = llm.n_tokens if request.reuse_cache else 0
         keep = 0
         history = llm.input_ids
         limit = min(cached, len(tokens))

@@ -1,0 +1,128 @@
+"""Shared pieces of the benchmarks: default models, real source files, an LSP session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+MODELS = Path.home() / ".cache" / "tandem" / "models"
+QWEN_05B = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN_15B = MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def require_model(path: Path) -> Path:
+    if not path.is_file():
+        sys.exit(f"model not found: {path} (run: python benchmarks/get_models.py)")
+    return path
+
+
+def stdlib_files(names: list[str]) -> list[Path]:
+    """Real files not written here: modules of this machine's standard library."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    return [root / name for name in names]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def percentile(values: list[float], percent: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(percent / 100 * (len(ordered) - 1))))]
+
+
+def result_line(**figures: Any) -> str:
+    def fmt(value: Any) -> str:
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    return "RESULT " + " ".join(f"{key}={fmt(value)}" for key, value in figures.items())
+
+
+class Session:
+    """A tandem-lsp subprocess driven over stdio, as an editor would."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.version = 1
+
+    def open(self, path: Path, text: str, language: str = "python") -> str:
+        uri = path.as_uri()
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text))
+        )
+        return uri
+
+    def insert(self, uri: str, line: int, character: int, text: str) -> None:
+        self.version += 1
+        position = types.Position(line=line, character=character)
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.version),
+                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=position, end=position), text=text)],
+            )
+        )
+
+    def configure(self, settings: dict) -> None:
+        self.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"tandem": settings}))
+
+    async def inline(self, uri: str, line: int, character: int) -> list[types.InlineCompletionItem]:
+        result = await self.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            )
+        )
+        return list(result.items) if result else []
+
+    def inline_task(self, uri: str, line: int, character: int, msg_id: str) -> asyncio.Future:
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        )
+        return asyncio.ensure_future(self.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id))
+
+    def cancel(self, msg_id: str) -> None:
+        self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+
+    async def last_prompt(self) -> Any:
+        return await self.client.protocol.send_request_async("tandem/lastPrompt", None)
+
+    async def stats(self) -> dict:
+        return await self.client.protocol.send_request_async("tandem/stats", None)
+
+
+@contextlib.asynccontextmanager
+async def lsp_session(init_options: dict, args: list[str] | None = None) -> AsyncIterator[Session]:
+    client = LanguageClient("tandem-bench", "0")
+
+    @client.feature("tandem/status")
+    def _status(params: Any) -> None:  # shown in a status bar by real editors
+        pass
+
+    await client.start_io(sys.executable, "-m", "tandem_lsp", "serve", *(args or []))
+    capabilities = types.ClientCapabilities(
+        general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+        text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities()),
+    )
+    await client.initialize_async(types.InitializeParams(capabilities=capabilities, initialization_options=init_options))
+    client.initialized(types.InitializedParams())
+    try:
+        yield Session(client)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.shutdown_async(None), 10)
+            client.exit(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.stop(), 10)
