@@ -1,0 +1,134 @@
+"""The workspace index through the real server over stdio: progress, prompts, workspace/symbol."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from lsp_session import inline, lsp_session, open_document
+
+GEOMETRY = '''def area_of_circle(radius: float) -> float:
+    """Area of a circle."""
+    return 3.14159 * radius * radius
+'''
+MAIN = "from geometry import area_of_circle\n\n\ndef report(r):\n    total = area_of_circle("
+
+
+async def indexed(client, expect_files: int, timeout: float = 30) -> dict:
+    """Index stats once the build has seen `expect_files` files."""
+    started = time.monotonic()
+    while True:
+        stats = await client.protocol.send_request_async("tandem/indexStats", None)
+        if stats is not None and stats.files >= expect_files:
+            return stats
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"index never reached {expect_files} files: {stats}")
+        await asyncio.sleep(0.05)
+
+
+async def symbols(client, query: str) -> list[types.WorkspaceSymbol]:
+    result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    return list(result or [])
+
+
+async def eventually_symbols(client, query: str, present: bool, timeout: float = 10) -> None:
+    started = time.monotonic()
+    while bool(await symbols(client, query)) != present:
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"workspace/symbol {query!r} never became {'present' if present else 'absent'}")
+        await asyncio.sleep(0.05)
+
+
+def make_workspace(root: Path) -> None:
+    (root / "geometry.py").write_text(GEOMETRY)
+    (root / "main.py").write_text(MAIN)
+    (root / ".gitignore").write_text("generated/\n")
+    (root / "generated").mkdir()
+    (root / "generated" / "gen.py").write_text("def generated_helper(): pass\n")
+    (root / "blob.py").write_bytes(b"def binary_helper(): pass\n\x00\x00\x00")
+    (root / "loop").mkdir()
+    os.symlink(root, root / "loop" / "back_to_root")
+
+
+async def test_index_builds_with_progress_and_serves_workspace_symbols(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    async with lsp_session(root=tmp_path) as (client, _):
+        stats = await indexed(client, 2)
+        # .gitignored and binary files stay out; the symlink loop did not hang the build.
+        assert stats.files == 2 and stats.filesByLanguage.python == 2 and stats.skipped == 1
+        found = await symbols(client, "area_of")
+        assert [s.name for s in found] == ["area_of_circle"]
+        assert found[0].kind == types.SymbolKind.Function
+        assert found[0].location.uri == (tmp_path / "geometry.py").as_uri()
+        assert found[0].location.range.start.line == 0
+        assert await symbols(client, "generated_helper") == [] and await symbols(client, "binary_helper") == []
+        # Work-done progress: begin, some reports, end.
+        reports = [r for token in client.progress_reports.values() for r in token if isinstance(r, types.WorkDoneProgressBegin)
+                   and "indexing" in r.title]
+        assert reports, client.progress_reports
+        ends = [vals[-1] for vals in client.progress_reports.values() if vals and isinstance(vals[0], types.WorkDoneProgressBegin)
+                and "indexing" in vals[0].title]
+        assert ends and isinstance(ends[0], types.WorkDoneProgressEnd)
+
+
+async def test_disk_changes_and_open_buffers_reach_the_index(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    async with lsp_session(root=tmp_path) as (client, _):
+        await indexed(client, 2)
+        await asyncio.sleep(0.3)  # the watcher starts after the build
+        (tmp_path / "shapes.py").write_text("def square_area(side):\n    return side * side\n")
+        await eventually_symbols(client, "square_area", True)
+        (tmp_path / "shapes.py").unlink()
+        await eventually_symbols(client, "square_area", False)
+        # An open buffer's unsaved definitions are in the index.
+        uri = open_document(client, tmp_path / "draft.py", "def drafted_function():\n    pass\n")
+        await eventually_symbols(client, "drafted_function", True)
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+        await eventually_symbols(client, "drafted_function", False)
+
+
+@pytest.mark.model
+async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, small_model: Path) -> None:
+    make_workspace(tmp_path)
+    # No completion cache or prefetch: every request builds a fresh prompt.
+    options = {"completionModel": {"path": str(small_model)}, "completion": {"cache": False, "prefetch": False}}
+    async with lsp_session(options, root=tmp_path) as (client, _):
+        await indexed(client, 2)
+        uri = open_document(client, tmp_path / "main.py", MAIN)
+        await inline(client, uri, 4, len("    total = area_of_circle("))
+        last = await client.protocol.send_request_async("tandem/lastPrompt", None)
+        assert "def area_of_circle(radius: float) -> float:" in last.prompt
+        assert "3.14159 * radius * radius" in last.prompt
+        assert last.prompt.index("3.14159") < last.prompt.index("def report(r):")  # context comes before the file
+
+        # The callee changes on disk: the next prompt has the new body, not the old one.
+        await asyncio.sleep(0.3)
+        changed = GEOMETRY.replace("3.14159 * radius * radius", "math.pi * radius ** 2")
+        (tmp_path / "geometry.py").write_text(changed + "\n\ndef circumference(radius):\n    return 2 * math.pi * radius\n")
+        await eventually_symbols(client, "circumference", True)  # the file was re-indexed
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=MAIN + "r")],
+            )
+        )
+        await inline(client, uri, 4, len("    total = area_of_circle(r"))
+        last = await client.protocol.send_request_async("tandem/lastPrompt", None)
+        assert "math.pi * radius ** 2" in last.prompt and "3.14159" not in last.prompt
+
+        # Deleted: its definition is no longer offered.
+        (tmp_path / "geometry.py").unlink()
+        await eventually_symbols(client, "area_of_circle", False)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=MAIN + "ra")],
+            )
+        )
+        await inline(client, uri, 4, len("    total = area_of_circle(ra"))
+        last = await client.protocol.send_request_async("tandem/lastPrompt", None)
+        assert "def area_of_circle(radius" not in last.prompt
