@@ -33,7 +33,8 @@ def test_schema_is_valid_json_schema_shape():
     schema = findings_schema(5)
     items = schema["properties"]["findings"]
     assert items["maxItems"] == 5
-    assert set(items["items"]["required"]) == {"line", "end_line", "severity", "message"}
+    assert set(items["items"]["required"]) == {"line", "end_line", "severity", "message", "replacement"}
+    assert schema["required"] == ["analysis", "findings"]
 
 
 def test_good_finding_becomes_zero_based_with_replacement():
@@ -156,3 +157,17 @@ def test_edit_parse_check():
     assert edit_parses(CODE, "python", 2, 2, "    for i in range(len(values)):")
     assert not edit_parses(CODE, "python", 2, 2, "    for i in range(len(values):")
     assert edit_parses(CODE, None, 2, 2, "anything (")  # unknown language: cannot check
+
+
+def test_whole_function_replacement_narrows_to_the_changed_line():
+    rewritten = "\n".join(LINES[8:14]).replace("item < best", "item > best")
+    text = _answer({"line": 9, "end_line": 14, "severity": "error", "message": "finds the minimum", "replacement": rewritten})
+    (finding,) = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
+    assert (finding.start_line, finding.end_line) == (11, 11)
+    assert finding.replacement == "            if item > best:"
+
+
+def test_vague_finding_over_many_lines_without_fix_is_dropped():
+    text = _answer({"line": 1, "end_line": 14, "severity": "error", "message": "this function is wrong"})
+    result = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8)
+    assert result.findings == [] and result.dropped == 1

@@ -1,17 +1,17 @@
 """Explain an error and propose a fix: the general model drafts, the reasoning model decides.
 
 Policy (why the pair beats either model alone):
-- The general model is fast and usually localises the fault; its draft gives
-  the reasoning model a concrete hypothesis to accept or refute, instead of a
-  search from scratch.
-- The reasoning model sees the error, the code and the draft, and either
-  confirms the draft (possibly improved) or writes its own fix.
-- Mechanical checks pick the result: a fix must cite lines that exist and
-  must parse; the verifier's fix wins when it passes, else the draft's does.
-  A bad verifier answer therefore never loses a good draft, and a bad draft
-  never reaches the user unchecked.
-- When both roles are one model, there is a single pass (a model rarely
-  overturns its own fix; the second call would only double the wait).
+- The general model drafts a fix (fast); the reasoning model writes its own
+  fix independently, so a weak draft cannot lead it astray.
+- When both fixes give the same code, that is the answer. When they differ,
+  the reasoning model judges the two candidates against the error - choosing
+  between concrete fixes is easier than writing one, so a right draft can
+  rescue a wrong own fix.
+- Mechanical checks come first: a fix must cite lines that exist and must
+  parse; a candidate that fails them is out, so a bad answer from either model
+  never hides a good one from the other.
+- When both roles are one model, there is a single pass (a model judging its
+  own fix against itself adds a wait, not a second opinion).
 The user's program is never run.
 """
 
@@ -27,7 +27,7 @@ from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
 from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
-from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, debug_verify_messages, fix_schema
+from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
 
 # Files up to this many lines are shown whole; longer ones as a window around the fault.
@@ -45,7 +45,7 @@ class DebugResult:
     new_text: str | None = None
     reasoning: str = ""
     models: dict[str, str] = field(default_factory=dict)
-    # Which proposal was used: "verified draft", "reasoning fix", "draft", "single pass" or "none".
+    # Which proposal was used: "agreed", "reasoning fix", "draft chosen", "draft", "single pass" or "none".
     source: str = "none"
 
     def diff(self, old_text: str, path: str = "file") -> str:
@@ -149,7 +149,8 @@ async def debug(
     draft_value: dict = {}
     if draft_first:
         kind = model_kind(settings, general)
-        answer = await chat(registry, general, kind, debug_messages(kind, view, error, snippets, focus), fix_schema(), budget, cancel,
+        answer = await chat(
+            registry, general, kind, debug_messages(kind, view, error, snippets, focus), fix_schema(), budget, cancel,
             progress=progress, stage="drafting a fix",
         )
         result.models[general] = answer.model
@@ -157,32 +158,43 @@ async def debug(
         draft, draft_value = parse_fix(answer, text, grammar, window)
 
     kind = model_kind(settings, reasoner)
-    if draft is not None:
-        messages = debug_verify_messages(kind, view, error, snippets, draft)
-        schema = fix_schema(with_verdict=True)
-    else:
-        messages = debug_messages(kind, view, error, snippets, focus)
-        schema = fix_schema()
-    stage = "checking the fix" if draft is not None else "finding a fix"
-    answer = await chat(registry, reasoner, kind, messages, schema, budget, cancel, progress=progress, stage=stage)
+    answer = await chat(
+        registry, reasoner, kind, debug_messages(kind, view, error, snippets, focus), fix_schema(), budget, cancel,
+        progress=progress, stage="finding a fix",
+    )
     result.models[reasoner] = answer.model
     result.reasoning = "\n\n".join(r for r in (result.reasoning, answer.reasoning) if r)
-    final, final_value = parse_fix(answer, text, grammar, window)
+    own, own_value = parse_fix(answer, text, grammar, window)
 
-    if final is not None:
-        result.fix = final
-        result.explanation = final.explanation or (draft.explanation if draft else "")
-        agrees = draft is not None and final_value.get("draft_is_correct") is True
-        result.source = "verified draft" if agrees else ("reasoning fix" if draft_first else "single pass")
+    if own is not None and draft is not None:
+        if _same_code(apply_fix(text, own), apply_fix(text, draft)):
+            result.fix, result.source = own, "agreed"
+        else:
+            verdict = await chat(
+                registry, reasoner, kind, judge_messages(kind, view, error, snippets, (own, draft)), judge_schema(),
+                budget, cancel, progress=progress, stage="comparing fixes",
+            )
+            result.reasoning = "\n\n".join(r for r in (result.reasoning, verdict.reasoning) if r)
+            choice = load_json(verdict.content)
+            picked_draft = isinstance(choice, dict) and str(choice.get("choice", "")).strip().upper() == "B"
+            result.fix, result.source = (draft, "draft chosen") if picked_draft else (own, "reasoning fix")
+    elif own is not None:
+        result.fix, result.source = own, ("reasoning fix" if draft_first else "single pass")
     elif draft is not None:
-        result.fix = draft
-        result.explanation = _explanation(final_value) or draft.explanation
-        result.source = "draft"
-    else:
-        result.explanation = _explanation(final_value) or _explanation(draft_value) or "The model proposed no usable fix."
+        result.fix, result.source = draft, "draft"
+    result.explanation = (
+        (result.fix.explanation if result.fix else "")
+        or _explanation(own_value)
+        or _explanation(draft_value)
+        or "The model proposed no usable fix."
+    )
     if result.fix is not None:
         result.new_text = apply_fix(text, result.fix)
     return result
+
+
+def _same_code(a: str, b: str) -> bool:
+    return [line.rstrip() for line in a.splitlines()] == [line.rstrip() for line in b.splitlines()]
 
 
 def _trim_snippets(snippets: Sequence[str]) -> list[str]:

@@ -25,6 +25,9 @@ _SEVERITY_WORDS = {"critical": "error", "bug": "error", "high": "error", "medium
 # Caps in the schema keep a looping small model from filling its whole token budget.
 MAX_MESSAGE_CHARS = 240
 MAX_REPLACEMENT_CHARS = 800
+MAX_ANALYSIS_CHARS = 600
+# A finding spanning more lines than this without a fix says "something is wrong somewhere": not actionable.
+MAX_VAGUE_SPAN = 8
 
 # A cited line this far outside the reviewed lines is clamped; further out it is dropped.
 CLAMP_SLACK = 2
@@ -65,20 +68,30 @@ def finding_item_schema(with_replacement: bool = True) -> dict:
     }
     if with_replacement:
         properties["replacement"] = {"type": "string", "maxLength": MAX_REPLACEMENT_CHARS}
-    return {"type": "object", "properties": properties, "required": ["line", "end_line", "severity", "message"]}
+    required = ["line", "end_line", "severity", "message"] + (["replacement"] if with_replacement else [])
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def findings_schema(max_findings: int) -> dict:
-    """JSON schema for a review answer (for grammar-constrained decoding)."""
+    """JSON schema for a review answer (for grammar-constrained decoding).
+
+    A short analysis comes first: a general model that states what the code
+    should do before it lists findings cites better lines. Every finding
+    carries a replacement, which keeps findings concrete and gives each a quick fix.
+    """
     return {
         "type": "object",
-        "properties": {"findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_findings}},
-        "required": ["findings"],
+        "properties": {
+            "analysis": {"type": "string", "maxLength": MAX_ANALYSIS_CHARS},
+            "findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_findings},
+        },
+        "required": ["analysis", "findings"],
     }
 
 
 # -- reading answers -----------------------------------------------------------
 
+_THINK_TAG = re.compile(r"</?(think|thinking|reasoning)>", re.IGNORECASE)
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```\s*$")
 
 
@@ -184,15 +197,15 @@ def clean_replacement(replacement: str | None, original: list[str]) -> str | Non
     """Strip fences and think blocks; restore indentation a model dropped; None for no-ops."""
     if replacement is None:
         return None
-    text, _ = split_reasoning(replacement)
-    text = _FENCE.sub("", text.strip("\n"))
-    text = text.rstrip()
+    text = replacement
+    if _THINK_TAG.search(text):
+        text, _ = split_reasoning(text)
+    text = _FENCE.sub("", text.strip("\n")).rstrip()
     if not text.strip():
         return None
     new_lines = text.split("\n")
-    old_indent = _indent(next((line for line in original if line.strip()), ""))
-    new_indent = _indent(next((line for line in new_lines if line.strip()), ""))
-    if old_indent and not new_indent:
+    old_indent = _min_indent(original)
+    if old_indent and not _min_indent(new_lines):
         new_lines = [old_indent + line if line.strip() else line for line in new_lines]
     text = "\n".join(line.rstrip() for line in new_lines)
     if text == "\n".join(line.rstrip() for line in original):
@@ -200,8 +213,31 @@ def clean_replacement(replacement: str | None, original: list[str]) -> str | Non
     return text
 
 
+def narrow(lines: list[str], start: int, end: int, replacement: str) -> tuple[int, int, str]:
+    """Shrink a finding to the lines its replacement really changes.
+
+    Models often return a whole function when one line changes; the finding
+    should point at that line, and the quick fix should touch only it.
+    Keeps at least one old and one new line, so the edit stays a replacement.
+    """
+    old = [line.rstrip() for line in lines[start : end + 1]]
+    new = replacement.split("\n")
+    head = 0
+    while head < len(old) - 1 and head < len(new) - 1 and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < len(old) - head - 1 and tail < len(new) - head - 1 and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return start + head, end - tail, "\n".join(new[head : len(new) - tail])
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
+
+
+def _min_indent(lines: list[str]) -> str:
+    indents = [_indent(line) for line in lines if line.strip()]
+    return min(indents, key=len) if indents else ""
 
 
 def _similarity(a: str, b: str) -> float:
@@ -251,9 +287,13 @@ def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRa
         return None
     start, end = placed
     replacement = clean_replacement(raw.replacement, lines[start : end + 1])
+    if replacement is not None:
+        start, end, replacement = narrow(lines, start, end, replacement)
     broken = None
     if replacement is not None and not edit_parses(text, grammar, start, end, replacement):
         broken, replacement = replacement, None
+    if replacement is None and end - start + 1 > MAX_VAGUE_SPAN:
+        return None
     repaired = (start, end) != (raw.line - 1, raw.end_line - 1)
     finding = Finding(start, end, raw.severity, raw.message, replacement, status)
     return Checked(finding, broken, repaired)
@@ -263,13 +303,13 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def dedupe(findings: Iterable[Finding], limit: int) -> list[Finding]:
-    """Drop repeats (same lines, similar message); keep the most severe `limit`, in line order."""
+    """Drop repeats (overlapping lines with a similar message or the same fix); keep the most severe `limit`."""
     kept: list[Finding] = []
     for finding in findings:
         duplicate = any(
-            other.start_line == finding.start_line
-            and other.end_line == finding.end_line
-            and (_similarity(other.message, finding.message) > 0.6 or other.replacement == finding.replacement != None)
+            other.start_line <= finding.end_line
+            and finding.start_line <= other.end_line
+            and (_similarity(other.message, finding.message) > 0.6 or (other.replacement is not None and other.replacement == finding.replacement))
             for other in kept
         )
         if not duplicate:

@@ -20,7 +20,8 @@ SYSTEM_REASONING = "You are an expert software engineer."
 
 # Field descriptions in prose: small models copy placeholder text from a JSON template verbatim.
 _FINDINGS_FORMAT = (
-    'Answer in JSON: an object with a "findings" list. Each finding has "line" and "end_line" (line numbers as shown), '
+    'Answer in JSON: an object with "analysis" (two or three sentences: what the code should do and where it may '
+    'go wrong) and a "findings" list. Each finding has "line" and "end_line" (line numbers as shown), '
     '"severity" (error, warning, info or hint), "message" (one sentence) and "replacement" (the complete corrected '
     "source code for those lines, indented like the original)."
 )
@@ -198,37 +199,43 @@ Work through these steps:
     return _messages(kind, user)
 
 
-def debug_verify_messages(
-    kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], draft: FixProposal
+def judge_messages(
+    kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], candidates: tuple[FixProposal, FixProposal]
 ) -> list[ChatMessage]:
-    span = f"lines {draft.start_line + 1}-{draft.end_line + 1}"
-    fmt = f'Answer in JSON: an object with "draft_is_correct" (true or false), {_FIX_FIELDS}.'
-    proposal = f"A first fix replaces {span} with:\n```\n{draft.replacement}\n```\nIts reasoning: {draft.explanation.strip() or '(none)'}"
+    """Ask which of two fixes (A, B) removes the cause of the error."""
+
+    def show(label: str, fix: FixProposal) -> str:
+        span = f"line {fix.start_line + 1}" if fix.start_line == fix.end_line else f"lines {fix.start_line + 1}-{fix.end_line + 1}"
+        return f"Fix {label} replaces {span} with:\n```\n{fix.replacement}\n```"
+
+    options = f"{show('A', candidates[0])}\n\n{show('B', candidates[1])}"
+    fmt = 'Answer in JSON: an object with "explanation" (why) and "choice" ("A" or "B").'
     if kind == "reasoning":
-        user = (
-            f"{_problem(code, snippets, error)}\n{proposal}\n\n"
-            "Does this fix remove the cause of the error without breaking anything? If yes, return it (improved if "
-            "needed); if not, return your own smallest fix.\n" + fmt
-        )
+        user = f"{_problem(code, snippets, error)}\nTwo candidate fixes:\n{options}\n\nWhich one removes the cause of the error?\n{fmt}"
         return _messages(kind, user)
     user = f"""{_problem(code, snippets, error)}
-{proposal}
+Two candidate fixes:
+{options}
 
-Check this fix:
-1. Find the cause of the error in the code yourself.
-2. Decide whether the proposed fix removes that cause without breaking anything else.
-3. If it does, set draft_is_correct to true and repeat the fix. If not, set it to false and write the smallest \
-correct fix: the faulty lines (as numbered) and their corrected text with indentation.
+Decide which fix is right:
+1. Find the cause of the error in the code.
+2. For each fix, check whether the changed lines remove that cause and keep the rest of the code working.
+3. Choose the fix that does.
 {fmt}"""
     return _messages(kind, user)
 
 
-def fix_schema(with_verdict: bool = False) -> dict:
+def judge_schema() -> dict:
+    return {
+        "type": "object",
+        "properties": {"explanation": {"type": "string", "maxLength": 2 * MAX_MESSAGE_CHARS}, "choice": {"type": "string", "enum": ["A", "B"]}},
+        "required": ["explanation", "choice"],
+    }
+
+
+def fix_schema() -> dict:
     properties: dict = {"explanation": {"type": "string", "maxLength": 2 * MAX_MESSAGE_CHARS}}
     required = ["explanation"]
-    if with_verdict:
-        properties["draft_is_correct"] = {"type": "boolean"}
-        required.append("draft_is_correct")
     properties.update(
         line={"type": "integer", "minimum": 1},
         end_line={"type": "integer", "minimum": 1},

@@ -1,0 +1,311 @@
+"""QuixBugs (Python): does review flag the buggy line, and does debug's fix pass the tests?
+
+For each buggy program in ../shared/eval/quixbugs/python_programs:
+  review  - the file is reviewed; a hit is a finding within one line of the
+            line that differs from the correct version. The correct version
+            is reviewed too: every finding there is a false alarm.
+  debug   - the program's tests are run once on the buggy version to get the
+            error a developer would paste; debug gets the file and that error;
+            its fix is written into a temporary copy and the tests run there
+            (with a timeout). The task itself never runs code; this harness does.
+Configurations: the 0.5B model alone, the 1.5B model alone, and the 0.5B
+drafting with the 1.5B verifying (deep review; debug draft + check).
+
+    python benchmarks/quixbugs.py --limit 5 [--configs 05b,15b,combo] [--threads 1]
+
+Identical model calls are answered once (temperature 0), so the combination
+reuses the 0.5B model's drafts instead of generating them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# llama.cpp's OpenMP threads spin while waiting; on a busy machine that costs more than it saves.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+from bench_common import QWEN_05B, QWEN_15B, require_model, result_line  # noqa: E402
+
+from tandem_lsp.config import Settings  # noqa: E402
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelBackend  # noqa: E402
+from tandem_lsp.models.registry import ModelRegistry, Role  # noqa: E402
+from tandem_lsp.tasks.debug import debug  # noqa: E402
+from tandem_lsp.tasks.review import review  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
+CONFIGS = ("05b", "15b", "combo")
+
+
+# -- the data set ----------------------------------------------------------------
+
+
+@dataclass
+class Program:
+    name: str
+    buggy: str
+    correct: str
+    # 0-based lines of the buggy file that the fix changes.
+    bug_lines: list[int]
+    error: str = ""
+
+
+def code_lines(source: str) -> list[tuple[int, str]]:
+    """(0-based line, stripped text) of the code, without blank lines and module docstrings."""
+    skip: set[int] = set()
+    try:
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                skip.update(range(node.lineno - 1, node.end_lineno))
+    except SyntaxError:
+        pass
+    # Comment-only differences are not the bug.
+    stripped = [(i, re.sub(r"\s+#[^'\"]*$", "", line).strip()) for i, line in enumerate(source.splitlines())]
+    return [(i, text) for i, text in stripped if text and not text.startswith("#") and i not in skip]
+
+
+def bug_lines(buggy: str, correct: str) -> list[int]:
+    old, new = code_lines(buggy), code_lines(correct)
+    matcher = difflib.SequenceMatcher(None, [t for _, t in old], [t for _, t in new], autojunk=False)
+    lines: set[int] = set()
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 > i1:
+            lines.update(old[i][0] for i in range(i1, i2))
+        else:  # an insertion: the line before it is where the fix goes
+            lines.add(old[max(0, i1 - 1)][0])
+    return sorted(lines)
+
+
+def load_programs(data: Path, only: list[str] | None) -> list[Program]:
+    programs = []
+    for path in sorted((data / "python_programs").glob("*.py")):
+        name = path.stem
+        correct = data / "correct_python_programs" / path.name
+        test = data / "python_testcases" / f"test_{name}.py"
+        if name == "node" or name.endswith("_test") or not correct.is_file() or not test.is_file():
+            continue
+        if only and name not in only:
+            continue
+        buggy_text, correct_text = path.read_text(), correct.read_text()
+        programs.append(Program(name, buggy_text, correct_text, bug_lines(buggy_text, correct_text)))
+    return programs
+
+
+# -- running the tests -------------------------------------------------------------
+
+
+class Sandbox:
+    """A private copy of the data set where programs can be swapped and tested."""
+
+    def __init__(self, data: Path) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="quixbugs-"))
+        shutil.copytree(data, self.root, dirs_exist_ok=True)
+
+    def run_tests(self, program: Program, source: str | None, timeout: float) -> tuple[bool, str]:
+        target = self.root / "python_programs" / f"{program.name}.py"
+        target.write_text(source if source is not None else program.buggy)
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", f"python_testcases/test_{program.name}.py"]
+        try:
+            done = subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, "timeout"
+        finally:
+            target.write_text(program.buggy)
+        return done.returncode == 0, done.stdout
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def error_report(program: Program, passed: bool, output: str) -> str:
+    """What a developer would paste: the failing test and its assertion lines."""
+    if output == "timeout":
+        return f"The tests of {program.name} time out: the call does not terminate (infinite loop or runaway recursion)."
+    if passed:
+        return "The tests pass."
+    failing = re.search(r"^_{3,} (\S+) _{3,}$", output, re.MULTILINE)
+    details = [line[1:].strip() for line in output.splitlines() if line.startswith("E ")]
+    head = f"Test {failing.group(1)} fails:\n" if failing else "A test fails:\n"
+    return (head + "\n".join(details[:12]))[:1200]
+
+
+# -- models ---------------------------------------------------------------------------
+
+_answers: dict[tuple, ChatResult] = {}
+
+
+class _Remembering:
+    """A backend that answers a repeated chat request from memory (temperature is 0)."""
+
+    def __init__(self, backend: ModelBackend) -> None:
+        self._backend = backend
+        self.name = backend.name
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        key = (
+            self.name,
+            tuple((m.role, m.content) for m in request.messages),
+            json.dumps(request.json_schema, sort_keys=True),
+            request.max_tokens,
+        )
+        if key not in _answers:
+            _answers[key] = self._backend.chat(request)
+        return _answers[key]
+
+
+class RememberingRegistry(ModelRegistry):
+    def backend(self, role: Role) -> ModelBackend:
+        return _Remembering(super().backend(role))  # type: ignore[return-value]
+
+
+def settings_for(config: str, small: Path, large: Path, threads: int, ctx: int) -> Settings:
+    def model(path: Path) -> dict:
+        return {"path": str(path), "threads": threads, "contextSize": ctx}
+
+    if config == "05b":
+        changes = {"completionModel": model(small)}
+    elif config == "15b":
+        changes = {"completionModel": model(large)}
+    else:
+        changes = {"completionModel": model(small), "reasoningModel": model(large)}
+    return Settings().merged(changes)
+
+
+# -- one configuration ------------------------------------------------------------------
+
+
+@dataclass
+class Scores:
+    hits: int = 0
+    false_alarms: int = 0
+    debug_passed: int = 0
+    programs: int = 0
+    seconds: float = 0.0
+    rows: list[dict] = field(default_factory=list)
+
+
+# A finding wider than this does not flag a line, it gestures at a region.
+MAX_HIT_SPAN = 5
+
+
+def hit(findings, lines: list[int]) -> bool:
+    """A finding of at most MAX_HIT_SPAN lines that covers a buggy line, give or take one."""
+    return any(
+        f.end_line - f.start_line < MAX_HIT_SPAN and f.start_line - 1 <= line <= f.end_line + 1
+        for f in findings
+        for line in lines
+    )
+
+
+async def run_config(config: str, programs: list[Program], sandbox: Sandbox, args: argparse.Namespace) -> Scores:
+    registry = RememberingRegistry(settings_for(config, args.draft_model, args.model, args.threads, args.ctx))
+    deep = config == "combo"
+    scores = Scores()
+    path = "python_programs/{}.py"
+    try:
+        for program in programs:
+            started = time.perf_counter()
+            on_buggy = await review(registry, program.buggy, path.format(program.name), "python", deep=deep)
+            on_correct = await review(registry, program.correct, path.format(program.name), "python", deep=deep)
+            fixed = await debug(registry, program.buggy, path.format(program.name), "python", program.error)
+            passed = fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0]
+            row = {
+                "program": program.name,
+                "hit": hit(on_buggy.findings, program.bug_lines),
+                "findings": len(on_buggy.findings),
+                "false": len(on_correct.findings),
+                "fix": fixed.source,
+                "passed": passed,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            scores.rows.append(row)
+            scores.hits += row["hit"]
+            scores.false_alarms += row["false"]
+            scores.debug_passed += passed
+            scores.programs += 1
+            scores.seconds += row["seconds"]
+            print(f"  {config:5} {program.name:28} hit={row['hit']!s:5} findings={row['findings']} false={row['false']} "
+                  f"fix={row['fix']:14} passed={passed!s:5} {row['seconds']:.0f}s", flush=True)
+    finally:
+        registry.close()
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="QuixBugs folder")
+    parser.add_argument("--model", type=Path, default=QWEN_15B, help="larger model (alone, and verifier in the combination)")
+    parser.add_argument("--draft-model", type=Path, default=QWEN_05B, help="smaller model (alone, and drafter in the combination)")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset of " + ",".join(CONFIGS))
+    parser.add_argument("--limit", type=int, default=0, help="N programs only (0 = all): the first N, or N evenly spread with --spread")
+    parser.add_argument("--spread", action="store_true", help="with --limit, take programs evenly spread over the alphabetical list")
+    parser.add_argument("--programs", default="", help="comma-separated program names")
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0 = auto)")
+    parser.add_argument("--ctx", type=int, default=4096)
+    parser.add_argument("--test-timeout", type=float, default=30.0, help="seconds for one program's tests")
+    parser.add_argument("--json-out", type=Path, help="write the per-program rows here")
+    args = parser.parse_args(argv)
+    configs = [c for c in args.configs.split(",") if c]
+    if unknown := set(configs) - set(CONFIGS):
+        parser.error(f"unknown configs: {sorted(unknown)}")
+    if {"05b", "combo"} & set(configs):
+        require_model(args.draft_model)
+    if {"15b", "combo"} & set(configs):
+        require_model(args.model)
+
+    programs = load_programs(args.data, [p for p in args.programs.split(",") if p] or None)
+    if args.limit and args.spread and args.limit < len(programs):
+        step = len(programs) / args.limit
+        programs = [programs[int(i * step)] for i in range(args.limit)]
+    elif args.limit:
+        programs = programs[: args.limit]
+    sandbox = Sandbox(args.data)
+    try:
+        for program in programs:
+            program.error = error_report(program, *sandbox.run_tests(program, None, min(args.test_timeout, 10.0)))
+        print(f"{len(programs)} programs: {', '.join(p.name for p in programs)}", flush=True)
+        results = {config: asyncio.run(run_config(config, programs, sandbox, args)) for config in configs}
+    finally:
+        sandbox.close()
+
+    n = max(1, len(programs))
+    print(f"\n{'config':8} {'review hit':>11} {'false/clean':>12} {'debug pass':>11} {'s/program':>10}")
+    for config, s in results.items():
+        print(f"{config:8} {s.hits / n:>11.2f} {s.false_alarms / n:>12.2f} {s.debug_passed / n:>11.2f} {s.seconds / n:>10.1f}")
+    if args.json_out:
+        args.json_out.write_text(json.dumps({c: s.rows for c, s in results.items()}, indent=2))
+
+    def rate(config: str, attr: str) -> float | str:
+        return getattr(results[config], attr) / n if config in results else "n/a"
+
+    # Review figures come from the combination when it ran (the full pipeline), else the best single run.
+    review_config = "combo" if "combo" in results else max(results, key=lambda c: results[c].hits)
+    print(f"(programs={len(programs)}; review figures from {review_config})")
+    print(
+        result_line(
+            review_hit=rate(review_config, "hits"),
+            false_per_clean=rate(review_config, "false_alarms"),
+            debug_pass_05b=rate("05b", "debug_passed"),
+            debug_pass_15b=rate("15b", "debug_passed"),
+            debug_pass_combo=rate("combo", "debug_passed"),
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
