@@ -34,7 +34,7 @@ def test_schema_is_valid_json_schema_shape():
     items = schema["properties"]["findings"]
     assert items["maxItems"] == 5
     assert set(items["items"]["required"]) == {"line", "end_line", "severity", "message", "replacement"}
-    assert schema["required"] == ["analysis", "findings"]
+    assert schema["required"] == ["findings"]
 
 
 def test_good_finding_becomes_zero_based_with_replacement():
@@ -109,9 +109,10 @@ def test_lost_indentation_is_restored_and_noop_replacement_dropped():
         {"line": 12, "end_line": 12, "severity": "error", "message": "m", "replacement": "if item > best:"},
         {"line": 2, "end_line": 2, "severity": "info", "message": "same", "replacement": "    total = 0"},
     )
-    findings = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
-    assert findings[0].replacement is None  # line 2: identical text is no fix
-    assert findings[1].replacement == "            if item > best:"
+    result = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8)
+    # Line 2: the "fix" is the code as it is, so by the model's own account there is no bug there.
+    assert result.noops == 1 and not result.failed_checks
+    assert [f.replacement for f in result.findings] == ["            if item > best:"]
 
 
 def test_dedupe_and_limit_keep_the_most_severe():
@@ -171,3 +172,19 @@ def test_vague_finding_over_many_lines_without_fix_is_dropped():
     text = _answer({"line": 1, "end_line": 14, "severity": "error", "message": "this function is wrong"})
     result = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8)
     assert result.findings == [] and result.dropped == 1
+
+
+def test_findings_on_comments_or_docstrings_only_are_dropped():
+    code = 'def f(x):\n    """Return x doubled."""\n    # the answer\n    return x * 3\n'
+    text = _answer(
+        {"line": 2, "end_line": 3, "severity": "error", "message": "docstring", "replacement": '    """Return x."""\n    # nothing'},
+        {"line": 4, "end_line": 4, "severity": "error", "message": "triples instead of doubling", "replacement": "    return x * 2"},
+    )
+    result = validate_findings(parse_findings(text), code, "python", (0, 3), 8)
+    assert [f.start_line for f in result.findings] == [3]
+
+
+def test_a_message_repeated_down_the_file_is_kept_once():
+    text = _answer(*({"line": n, "end_line": n, "severity": "error", "message": "Loop never ends.", "replacement": f"x{n} = 0"}
+                     for n in range(1, 6)))
+    assert len(validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings) == 1

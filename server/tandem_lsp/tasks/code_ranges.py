@@ -7,6 +7,7 @@ document parses no worse than the original did.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import tree_sitter as ts
@@ -55,6 +56,31 @@ def error_count(text: str, grammar: str) -> int:
         if node.has_error:
             stack.extend(node.children)
     return count
+
+
+# Nodes that hold no behaviour: comments, and strings standing alone as statements (docstrings).
+_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+_STRING_TYPES = frozenset({"string", "string_literal", "template_string", "raw_string_literal", "interpreted_string_literal"})
+
+
+@functools.lru_cache(maxsize=16)
+def code_lines(text: str, grammar: str | None) -> frozenset[int] | None:
+    """Lines that hold code (not only comments or docstrings); None when the language is unknown."""
+    if grammar is None:
+        return None
+    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
+    lines: set[int] = set()
+    stack = [tree.root_node]
+    while stack:
+        node: ts.Node = stack.pop()
+        if node.type in _COMMENT_TYPES:
+            continue
+        if node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type in _STRING_TYPES:
+            continue
+        if node.child_count == 0:
+            lines.update(range(node.start_point[0], node.end_point[0] + 1))
+        stack.extend(node.children)
+    return frozenset(lines)
 
 
 def replace_lines(lines: list[str], start: int, end: int, new_text: str) -> list[str]:

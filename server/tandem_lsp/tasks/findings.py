@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal
 
 from tandem_lsp.models.reasoning import split_reasoning
-from tandem_lsp.tasks.code_ranges import LineRange, edit_parses, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, code_lines, edit_parses, split_lines
 
 Severity = Literal["error", "warning", "info", "hint"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
@@ -25,7 +25,6 @@ _SEVERITY_WORDS = {"critical": "error", "bug": "error", "high": "error", "medium
 # Caps in the schema keep a looping small model from filling its whole token budget.
 MAX_MESSAGE_CHARS = 240
 MAX_REPLACEMENT_CHARS = 800
-MAX_ANALYSIS_CHARS = 600
 # A finding spanning more lines than this without a fix says "something is wrong somewhere": not actionable.
 MAX_VAGUE_SPAN = 8
 
@@ -75,17 +74,13 @@ def finding_item_schema(with_replacement: bool = True) -> dict:
 def findings_schema(max_findings: int) -> dict:
     """JSON schema for a review answer (for grammar-constrained decoding).
 
-    A short analysis comes first: a general model that states what the code
-    should do before it lists findings cites better lines. Every finding
-    carries a replacement, which keeps findings concrete and gives each a quick fix.
+    Every finding carries a replacement: it keeps findings concrete, gives each
+    a quick fix, and a "fix" equal to the current code unmasks a non-finding.
     """
     return {
         "type": "object",
-        "properties": {
-            "analysis": {"type": "string", "maxLength": MAX_ANALYSIS_CHARS},
-            "findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_findings},
-        },
-        "required": ["analysis", "findings"],
+        "properties": {"findings": {"type": "array", "items": finding_item_schema(), "maxItems": max_findings}},
+        "required": ["findings"],
     }
 
 
@@ -278,6 +273,8 @@ class Checked:
     broken_replacement: str | None = None
     # The cited range had to be clamped or moved.
     repaired: bool = False
+    # The proposed replacement equals the current code: not a finding.
+    noop: bool = False
 
 
 def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRange, status: str = "draft") -> Checked | None:
@@ -286,7 +283,13 @@ def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRa
     if placed is None:
         return None
     start, end = placed
+    code = code_lines(text, grammar)
+    if code is not None and not any(line in code for line in range(start, end + 1)):
+        return None  # only comments or docstrings under it: a bug lives in code
     replacement = clean_replacement(raw.replacement, lines[start : end + 1])
+    if replacement is None and raw.replacement is not None and raw.replacement.strip():
+        # The model's "fix" is the code as it stands: by its own account nothing is wrong here.
+        return Checked(Finding(start, end, raw.severity, raw.message, None, status), noop=True)
     if replacement is not None:
         start, end, replacement = narrow(lines, start, end, replacement)
     broken = None
@@ -303,13 +306,21 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def dedupe(findings: Iterable[Finding], limit: int) -> list[Finding]:
-    """Drop repeats (overlapping lines with a similar message or the same fix); keep the most severe `limit`."""
+    """Drop repeats; keep the most severe `limit`, in line order.
+
+    A repeat is a finding on overlapping lines with a similar message or the
+    same fix, or the same message word for word on other lines (a small model
+    stuck in a loop repeats its first finding down the file).
+    """
     kept: list[Finding] = []
     for finding in findings:
         duplicate = any(
-            other.start_line <= finding.end_line
-            and finding.start_line <= other.end_line
-            and (_similarity(other.message, finding.message) > 0.6 or (other.replacement is not None and other.replacement == finding.replacement))
+            (
+                other.start_line <= finding.end_line
+                and finding.start_line <= other.end_line
+                and (_similarity(other.message, finding.message) > 0.6 or (other.replacement is not None and other.replacement == finding.replacement))
+            )
+            or other.message.strip().lower() == finding.message.strip().lower()
             for other in kept
         )
         if not duplicate:
@@ -326,6 +337,8 @@ class Validation:
     # Findings dropped because their lines do not exist in the reviewed code.
     dropped: int = 0
     repaired: int = 0
+    # Findings whose "fix" was the unchanged code (left out, not a failed check).
+    noops: int = 0
 
     @property
     def failed_checks(self) -> bool:
@@ -336,10 +349,12 @@ def validate_findings(
     raws: Iterable[RawFinding], text: str, grammar: str | None, scope: LineRange, limit: int, status: str = "draft"
 ) -> Validation:
     raws = list(raws)
-    checked = [c for c in (check_finding(raw, text, grammar, scope, status) for raw in raws) if c is not None]
+    results = [check_finding(raw, text, grammar, scope, status) for raw in raws]
+    checked = [c for c in results if c is not None and not c.noop]
     return Validation(
         findings=dedupe((c.finding for c in checked), limit),
         broken=[c for c in checked if c.broken_replacement is not None],
-        dropped=len(raws) - len(checked),
+        dropped=sum(c is None for c in results),
         repaired=sum(c.repaired for c in checked),
+        noops=sum(c is not None and c.noop for c in results),
     )

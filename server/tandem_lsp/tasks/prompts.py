@@ -20,8 +20,7 @@ SYSTEM_REASONING = "You are an expert software engineer."
 
 # Field descriptions in prose: small models copy placeholder text from a JSON template verbatim.
 _FINDINGS_FORMAT = (
-    'Answer in JSON: an object with "analysis" (two or three sentences: what the code should do and where it may '
-    'go wrong) and a "findings" list. Each finding has "line" and "end_line" (line numbers as shown), '
+    'Answer in JSON: an object with a "findings" list. Each finding has "line" and "end_line" (line numbers as shown), '
     '"severity" (error, warning, info or hint), "message" (one sentence) and "replacement" (the complete corrected '
     "source code for those lines, indented like the original)."
 )

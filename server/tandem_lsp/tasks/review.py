@@ -154,7 +154,7 @@ def apply_verdicts(
     for item in answer.get("new_findings") or []:
         raw = coerce_finding(item)
         checked = check_finding(raw, text, grammar, focus, status="new") if raw else None
-        if checked is not None:
+        if checked is not None and not checked.noop:
             kept.append(checked.finding)
     return dedupe(kept, limit)
 
@@ -172,4 +172,6 @@ def _corrected(finding: Finding, verdict: dict, text: str, grammar: str | None, 
         replacement=replacement if isinstance(replacement, str) else finding.replacement,
     )
     checked = check_finding(raw, text, grammar, focus, status="corrected")
-    return checked.finding if checked is not None else replace(finding, status="confirmed")
+    if checked is None or checked.noop:
+        return replace(finding, status="confirmed")
+    return checked.finding
