@@ -1,0 +1,234 @@
+"""Review, explain and debug over real LSP (stdio).
+
+Two model set-ups: the real embedded SmolLM2 (whatever it says, diagnostics
+must sit on existing lines), and a scripted OpenAI-compatible endpoint whose
+answers are fixed, so the quick-fix and debug edits can be applied and
+checked exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from lsp_session import lsp_session, open_document
+
+BUGGY = """import math
+
+
+def average(values):
+    total = 0
+    for i in range(1, len(values)):
+        total += values[i]
+    return total / len(values)
+
+
+def find_max(items):
+    best = items[0]
+    for item in items:
+        if item < best:
+            best = item
+    return best
+"""
+LINES = BUGGY.splitlines()
+
+# What the scripted model answers, by the kind of prompt.
+REVIEW_ANSWER = {"findings": [{"line": 14, "end_line": 14, "severity": "error", "message": "Keeps the smallest item, not the largest",
+                               "replacement": "        if item > best:"},
+                              {"line": 300, "end_line": 301, "severity": "error", "message": "made-up lines", "replacement": "x = 1"}]}
+FIX_ANSWER = {"explanation": "The loop starts at 1 and skips the first value.", "line": 6, "end_line": 6,
+              "replacement": "    for i in range(len(values)):"}
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path.endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        if not self.path.endswith("/chat/completions"):
+            self._json(404, {"error": "not found"})
+            return
+        prompt = body["messages"][-1]["content"]
+        if "This error happens" in prompt:
+            content = json.dumps(FIX_ANSWER)
+        elif "Explain" in prompt:
+            content = "It averages the values."
+        else:
+            content = json.dumps(REVIEW_ANSWER)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for piece in (content[: len(content) // 2], content[len(content) // 2 :]):
+            chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+
+
+@pytest.fixture(scope="module")
+def scripted_endpoint():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        return offsets[position.line] + position.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+async def code_actions(client, uri: str, line: int, diagnostics=None, end_line: int | None = None) -> list[types.CodeAction]:
+    end = types.Position(line=end_line if end_line is not None else line, character=0)
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=0), end=end),
+            context=types.CodeActionContext(diagnostics=diagnostics or []),
+        )
+    )
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+async def run_command(client, command: types.Command, timeout: float = 120):
+    return await asyncio.wait_for(
+        client.workspace_execute_command_async(types.ExecuteCommandParams(command=command.command, arguments=command.arguments)),
+        timeout,
+    )
+
+
+async def diagnostics_for(client, uri: str, timeout: float = 10) -> list[types.Diagnostic]:
+    started = time.monotonic()
+    while uri not in client.diagnostics:
+        if time.monotonic() - started > timeout:
+            pytest.fail("no diagnostics published")
+        await asyncio.sleep(0.05)
+    return client.diagnostics[uri]
+
+
+def _by_title(actions, prefix: str) -> types.CodeAction:
+    return next(a for a in actions if a.title.startswith(prefix))
+
+
+async def test_review_action_gives_diagnostics_and_a_quick_fix_that_applies(tmp_path: Path, scripted_endpoint: str) -> None:
+    async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
+        uri = open_document(client, tmp_path / "stats.py", BUGGY)
+        started = time.monotonic()
+        actions = await code_actions(client, uri, 13)
+        assert time.monotonic() - started < 5  # listing does no model work
+        titles = [a.title for a in actions]
+        assert "tandem: Review function (lines 11-16)" in titles and "tandem: Deep review function (lines 11-16)" in titles
+        assert "tandem: Explain function (lines 11-16)" in titles
+        assert uri not in client.diagnostics
+
+        review = _by_title(actions, "tandem: Review")
+        assert review.command is None and review.data  # the work waits for resolve
+        await asyncio.wait_for(client.code_action_resolve_async(review), 120)
+        (diagnostic,) = await diagnostics_for(client, uri)  # the made-up range was dropped, never sent
+        assert diagnostic.source == "tandem" and diagnostic.severity == types.DiagnosticSeverity.Error
+        assert diagnostic.range.start == types.Position(line=13, character=0)
+        assert diagnostic.range.end == types.Position(line=13, character=len(LINES[13]))
+
+        fixes = [a for a in await code_actions(client, uri, 13) if a.kind == types.CodeActionKind.QuickFix]
+        assert len(fixes) == 1
+        (change,) = fixes[0].edit.document_changes
+        assert change.text_document.version == 1
+        fixed = apply_text_edits(BUGGY, change.edits)
+        assert fixed == BUGGY.replace("if item < best:", "if item > best:")
+        compile(fixed, "stats.py", "exec")
+
+
+async def test_findings_move_with_edits_above_and_vanish_when_their_text_changes(tmp_path: Path, scripted_endpoint: str) -> None:
+    async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
+        uri = open_document(client, tmp_path / "stats.py", BUGGY)
+        result = await run_command(client, types.Command(title="review", command="tandem.review", arguments=[{"uri": uri}]))
+        assert result["findings"] == 1 and result["diagnostics"][0]["range"]["start"]["line"] == 13
+        assert len(await diagnostics_for(client, uri)) == 1
+        client.diagnostics.pop(uri)
+
+        def change(version: int, line: int, end_line: int, text: str) -> None:
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=end_line, character=0)),
+                    text=text)]))
+
+        change(2, 0, 0, "# a new first line\n")  # above the finding: it moves down one line
+        (moved,) = await diagnostics_for(client, uri)
+        assert moved.range.start.line == 14
+        client.diagnostics.pop(uri)
+        change(3, 14, 15, "        if item <= best:\n")  # the finding's own line: it is stale
+        assert list(await diagnostics_for(client, uri)) == []
+
+
+async def test_debug_action_on_another_servers_diagnostic_returns_an_edit(tmp_path: Path, scripted_endpoint: str) -> None:
+    async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
+        uri = open_document(client, tmp_path / "stats.py", BUGGY)
+        foreign = types.Diagnostic(
+            range=types.Range(start=types.Position(line=7, character=4), end=types.Position(line=7, character=30)),
+            message="AssertionError: average([2, 4]) returned 2.0, expected 3.0",
+            source="pytest",
+        )
+        actions = await code_actions(client, uri, 7, diagnostics=[foreign])
+        action = _by_title(actions, "tandem: Debug with reasoning model")
+        assert action.edit is None  # nothing computed while listing
+        resolved = await asyncio.wait_for(client.code_action_resolve_async(action), 120)
+        (change,) = resolved.edit.document_changes
+        fixed = apply_text_edits(BUGGY, change.edits)
+        assert fixed == BUGGY.replace("range(1, len(values))", "range(len(values))")
+
+        # The command form (for clients without resolve) returns the explanation and a diff as well.
+        answer = await run_command(client, types.Command(title="debug", command="tandem.debug", arguments=[
+            {"uri": uri, "errorText": foreign.message, "apply": False}]))
+        assert answer["explanation"].startswith("The loop starts at 1")
+        assert "-    for i in range(1, len(values)):\n+    for i in range(len(values)):" in answer["diff"]
+
+
+@pytest.mark.model
+async def test_review_with_the_embedded_model_only_marks_existing_lines(tmp_path: Path, small_model: Path) -> None:
+    options = {"completionModel": {"threads": 1}, "review": {"maxTokens": 160}}
+    async with lsp_session(options) as (client, _):
+        uri = open_document(client, tmp_path / "stats.py", BUGGY)
+        actions = await code_actions(client, uri, 0, end_line=len(LINES))
+        result = await run_command(client, types.Command(title="review", command="tandem.review", arguments=[{"uri": uri}]), timeout=180)
+        assert result["findings"] == len(result["diagnostics"])
+        diagnostics = await diagnostics_for(client, uri)
+        assert len(diagnostics) == result["findings"]
+        for diagnostic in diagnostics:
+            assert diagnostic.source == "tandem"
+            assert 0 <= diagnostic.range.start.line <= diagnostic.range.end.line < len(LINES)
+        explain = _by_title(actions, "tandem: Explain file")
+        await asyncio.wait_for(client.code_action_resolve_async(explain), 180)
+        shown = [m.message for m in client.messages if m.type == types.MessageType.Info]
+        assert shown and shown[-1].strip()
