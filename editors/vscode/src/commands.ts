@@ -1,7 +1,7 @@
 // User commands. Each one forwards to a server command (workspace/executeCommand)
 // and shows the answer; the server does the work.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LanguageClient } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LanguageClient, WorkspaceEdit as LspWorkspaceEdit } from 'vscode-languageclient/node';
 import { renderResult, summarizeStats } from './render';
 import { StatusBar } from './statusBar';
 
@@ -54,8 +54,11 @@ export function registerCommands(
     if (!args) return;
     if (deep) args.deep = true;
     const result = await run('tandem.review', [args], title);
-    if (result !== undefined) {
-      await showMarkdown(renderResult(title, result));
+    if (result === undefined) return;
+    await showMarkdown(renderResult(title, result));
+    const count = (result as { findings?: unknown } | null)?.findings;
+    if (typeof count === 'number') {
+      void vscode.window.showInformationMessage(`Tandem: ${count} finding${count === 1 ? '' : 's'} (see Problems; quick fixes in the light bulb).`);
     }
   };
 
@@ -84,7 +87,16 @@ export function registerCommands(
       });
       if (!errorText) return;
       const result = await run('tandem.debug', [{ ...args, errorText }], 'Debug');
-      if (result !== undefined) await showMarkdown(renderResult('Debugging', result));
+      if (result === undefined) return;
+      await showMarkdown(renderResult('Debugging', result));
+      const edit = (result as { edit?: unknown } | null)?.edit;
+      if (edit) {
+        const choice = await vscode.window.showInformationMessage('Tandem: apply the proposed fix?', 'Apply');
+        if (choice === 'Apply') {
+          const applied = await vscode.workspace.applyEdit(await client.protocol2CodeConverter.asWorkspaceEdit(edit as LspWorkspaceEdit));
+          if (!applied) void vscode.window.showWarningMessage('Tandem: the fix no longer applies (the file changed).');
+        }
+      }
     }),
     vscode.commands.registerCommand('tandem.showStats', async () => {
       if (!client.isRunning()) {

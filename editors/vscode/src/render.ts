@@ -1,5 +1,6 @@
 // Turns a server command's answer into Markdown for a read-only preview.
-// The server answers with text or with structured findings; both read well.
+// Review answers carry LSP diagnostics (also published to the Problems view),
+// explain answers text, debug answers an explanation and a diff.
 // Free of the `vscode` module so it can be unit-tested under plain Node.
 
 interface Finding {
@@ -9,9 +10,14 @@ interface Finding {
   line?: unknown;
   fix?: unknown;
   replacement?: unknown;
+  data?: { replacement?: unknown };
 }
 
 const TEXT_FIELDS = ['markdown', 'text', 'explanation', 'answer', 'content', 'message'];
+// LSP DiagnosticSeverity numbers.
+const SEVERITY_NAMES: Record<number, string> = { 1: 'error', 2: 'warning', 3: 'info', 4: 'hint' };
+// The model's reasoning can be long; the preview keeps the start.
+const MAX_REASONING_CHARS = 3000;
 
 export function renderResult(title: string, result: unknown): string {
   return `# ${title}\n\n${renderBody(result)}\n`;
@@ -25,26 +31,46 @@ function renderBody(result: unknown): string {
     return result;
   }
   if (Array.isArray(result)) {
-    return result.length ? result.map(renderFinding).join('\n') : '_No findings._';
+    return renderFindings(result);
   }
-  if (typeof result === 'object') {
-    const record = result as Record<string, unknown>;
-    const parts: string[] = [];
-    const text = TEXT_FIELDS.map((field) => record[field]).find((value) => typeof value === 'string');
-    if (typeof text === 'string') {
-      parts.push(text);
-    }
-    if (Array.isArray(record.findings)) {
-      parts.push(record.findings.length ? record.findings.map(renderFinding).join('\n') : '_No findings._');
-    }
-    if (typeof record.diff === 'string' && record.diff.trim()) {
-      parts.push('```diff\n' + record.diff.replace(/\n$/, '') + '\n```');
-    }
-    if (parts.length) {
-      return parts.join('\n\n');
-    }
+  if (typeof result !== 'object') {
+    return String(result);
   }
-  return '```json\n' + JSON.stringify(result, null, 2) + '\n```';
+  const record = result as Record<string, unknown>;
+  if (typeof record.error === 'string') {
+    return `**Error:** ${record.error}`;
+  }
+  if (record.cancelled === true) {
+    return '_Cancelled._';
+  }
+  if (record.stale === true) {
+    return '_The file changed while the model worked; run it again._';
+  }
+  const parts: string[] = [];
+  const text = TEXT_FIELDS.map((field) => record[field]).find((value) => typeof value === 'string' && value.trim());
+  if (typeof text === 'string') {
+    parts.push(text);
+  }
+  const findings = Array.isArray(record.findings) ? record.findings : Array.isArray(record.diagnostics) ? record.diagnostics : undefined;
+  if (findings) {
+    parts.push(renderFindings(findings));
+  }
+  if (typeof record.note === 'string' && record.note.trim()) {
+    parts.push(`_${record.note.trim()}_`);
+  }
+  if (typeof record.diff === 'string' && record.diff.trim()) {
+    parts.push('```diff\n' + record.diff.replace(/\n$/, '') + '\n```');
+  }
+  if (typeof record.reasoning === 'string' && record.reasoning.trim()) {
+    const reasoning = record.reasoning.trim();
+    const cut = reasoning.length > MAX_REASONING_CHARS ? `${reasoning.slice(0, MAX_REASONING_CHARS)}…` : reasoning;
+    parts.push(`## Reasoning\n\n${cut}`);
+  }
+  return parts.length ? parts.join('\n\n') : '```json\n' + JSON.stringify(result, null, 2) + '\n```';
+}
+
+function renderFindings(findings: unknown[]): string {
+  return findings.length ? findings.map(renderFinding).join('\n') : '_No findings._';
 }
 
 function renderFinding(finding: unknown): string {
@@ -54,9 +80,9 @@ function renderFinding(finding: unknown): string {
   const f = finding as Finding;
   const line = typeof f.range?.start?.line === 'number' ? f.range.start.line + 1 : f.line;
   const where = typeof line === 'number' ? `line ${line}` : '';
-  const severity = typeof f.severity === 'string' ? f.severity : '';
+  const severity = typeof f.severity === 'number' ? SEVERITY_NAMES[f.severity] ?? '' : typeof f.severity === 'string' ? f.severity : '';
   const head = [severity, where].filter(Boolean).join(', ');
-  const fixText = typeof f.fix === 'string' ? f.fix : typeof f.replacement === 'string' ? f.replacement : '';
+  const fixText = [f.fix, f.replacement, f.data?.replacement].find((v): v is string => typeof v === 'string' && v !== '') ?? '';
   const fix = fixText ? `\n  - fix: \`${fixText.replace(/\n/g, ' ')}\`` : '';
   return `- ${head ? `**${head}**: ` : ''}${String(f.message ?? JSON.stringify(f))}${fix}`;
 }

@@ -88,8 +88,12 @@ function M.register()
     local title = opts.bang and 'Tandem deep review' or 'Tandem review'
     vim.notify('tandem: reviewing…')
     M.execute('tandem.review', { args }, function(err, result)
-      if not err then
-        report.show(title, result)
+      if err then
+        return
+      end
+      report.show(title, result)
+      if type(result) == 'table' and type(result.findings) == 'number' then
+        vim.notify(('tandem: %d finding(s); quick fixes via vim.lsp.buf.code_action()'):format(result.findings))
       end
     end, bufnr)
   end, { range = true, bang = true, desc = 'Review the file or range with tandem (! = deep review with the reasoning model)' })
@@ -112,8 +116,13 @@ function M.register()
       args.errorText = error_text
       vim.notify('tandem: debugging…')
       M.execute('tandem.debug', { args }, function(err, result)
-        if not err then
-          report.show('Tandem debugging', result)
+        if err then
+          return
+        end
+        report.show('Tandem debugging', result)
+        M.last_fix = type(result) == 'table' and type(result.edit) == 'table' and result.edit or nil
+        if M.last_fix then
+          vim.notify('tandem: a fix is ready; :TandemApplyFix applies it')
         end
       end, bufnr)
     end
@@ -123,6 +132,16 @@ function M.register()
       vim.ui.input({ prompt = 'Error text: ' }, send)
     end
   end, { range = true, nargs = '?', desc = 'Explain an error message against the code (reasoning model)' })
+
+  vim.api.nvim_create_user_command('TandemApplyFix', function()
+    local client = server(nil)
+    if not M.last_fix or not client then
+      vim.notify('tandem: no fix to apply (run :TandemDebug first)', vim.log.levels.WARN)
+      return
+    end
+    vim.lsp.util.apply_workspace_edit(M.last_fix, client.offset_encoding)
+    M.last_fix = nil
+  end, { desc = "Apply the fix from the last :TandemDebug" })
 
   vim.api.nvim_create_user_command('TandemStats', function()
     M.stats(function(err, stats)

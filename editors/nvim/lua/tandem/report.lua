@@ -1,7 +1,16 @@
--- Shows a server command's answer (text or findings) as Markdown in a scratch split.
+-- Shows a server command's answer as Markdown in a scratch split. Review answers
+-- carry LSP diagnostics (also published, so they show as diagnostics too),
+-- explain answers text, debug answers an explanation and a diff.
 local M = {}
 
 local TEXT_FIELDS = { 'markdown', 'text', 'explanation', 'answer', 'content', 'message' }
+local SEVERITY_NAMES = { 'error', 'warning', 'info', 'hint' } -- LSP DiagnosticSeverity 1..4
+-- The model's reasoning can be long; the report keeps the start.
+local MAX_REASONING_CHARS = 3000
+
+local function str(value)
+  return type(value) == 'string' and value ~= '' and value or nil
+end
 
 local function finding_line(f)
   if type(f) ~= 'table' then
@@ -12,15 +21,16 @@ local function finding_line(f)
     line = f.range.start.line + 1
   end
   local head = {}
-  if type(f.severity) == 'string' then
-    table.insert(head, f.severity)
+  local severity = type(f.severity) == 'number' and SEVERITY_NAMES[f.severity] or str(f.severity)
+  if severity then
+    table.insert(head, severity)
   end
   if type(line) == 'number' then
     table.insert(head, 'line ' .. line)
   end
   local out = '- ' .. (#head > 0 and ('**' .. table.concat(head, ', ') .. '**: ') or '') .. tostring(f.message or vim.inspect(f))
-  local fix = type(f.fix) == 'string' and f.fix or (type(f.replacement) == 'string' and f.replacement or '')
-  if fix ~= '' then
+  local fix = str(f.fix) or str(f.replacement) or (type(f.data) == 'table' and str(f.data.replacement))
+  if fix then
     out = out .. '\n  - fix: `' .. fix:gsub('\n', ' ') .. '`'
   end
   return out
@@ -37,6 +47,41 @@ local function findings(list)
   return table.concat(out, '\n')
 end
 
+local function object_body(result)
+  if str(result.error) then
+    return '**Error:** ' .. result.error
+  elseif result.cancelled == true then
+    return '_Cancelled._'
+  elseif result.stale == true then
+    return '_The file changed while the model worked; run it again._'
+  end
+  local parts = {}
+  for _, field in ipairs(TEXT_FIELDS) do
+    if type(result[field]) == 'string' and result[field]:match('%S') then
+      table.insert(parts, result[field])
+      break
+    end
+  end
+  local list = type(result.findings) == 'table' and result.findings or result.diagnostics
+  if type(list) == 'table' then
+    table.insert(parts, findings(list))
+  end
+  if type(result.note) == 'string' and result.note:match('%S') then
+    table.insert(parts, '_' .. vim.trim(result.note) .. '_')
+  end
+  if type(result.diff) == 'string' and result.diff:match('%S') then
+    table.insert(parts, '```diff\n' .. result.diff:gsub('\n$', '') .. '\n```')
+  end
+  if type(result.reasoning) == 'string' and result.reasoning:match('%S') then
+    local reasoning = vim.trim(result.reasoning)
+    if #reasoning > MAX_REASONING_CHARS then
+      reasoning = reasoning:sub(1, MAX_REASONING_CHARS) .. '…'
+    end
+    table.insert(parts, '## Reasoning\n\n' .. reasoning)
+  end
+  return #parts > 0 and table.concat(parts, '\n\n') or ('```json\n' .. vim.json.encode(result) .. '\n```')
+end
+
 --- Markdown text for `result`.
 function M.render(title, result)
   local body
@@ -44,23 +89,10 @@ function M.render(title, result)
     body = '_No answer from the server._'
   elseif type(result) == 'string' then
     body = result
-  elseif type(result) == 'table' and vim.islist(result) then
+  elseif type(result) == 'table' and vim.islist(result) and #result > 0 then
     body = findings(result)
   elseif type(result) == 'table' then
-    local parts = {}
-    for _, field in ipairs(TEXT_FIELDS) do
-      if type(result[field]) == 'string' then
-        table.insert(parts, result[field])
-        break
-      end
-    end
-    if type(result.findings) == 'table' then
-      table.insert(parts, findings(result.findings))
-    end
-    if type(result.diff) == 'string' and result.diff:match('%S') then
-      table.insert(parts, '```diff\n' .. result.diff:gsub('\n$', '') .. '\n```')
-    end
-    body = #parts > 0 and table.concat(parts, '\n\n') or ('```json\n' .. vim.json.encode(result) .. '\n```')
+    body = object_body(result)
   else
     body = tostring(result)
   end

@@ -22,6 +22,22 @@ test('a debug answer shows its explanation and diff', () => {
   assert.match(md, /b can be zero\n\n```diff\n--- a\n\+\+\+ b\n-x\n\+y\n```/);
 });
 
+test('a review answer lists its diagnostics with severity names and replacements', () => {
+  const md = renderResult('Review', {
+    findings: 1,
+    note: 'verified by the reasoning model',
+    diagnostics: [{ message: 'b may be zero', severity: 2, range: { start: { line: 2 } }, data: { replacement: 'return a / b if b else 0' } }],
+  });
+  assert.match(md, /- \*\*warning, line 3\*\*: b may be zero\n {2}- fix: `return a \/ b if b else 0`/);
+  assert.match(md, /_verified by the reasoning model_/);
+  assert.equal(renderResult('Review', { cancelled: true }), '# Review\n\n_Cancelled._\n');
+  assert.match(renderResult('Review', { error: 'document not open: x' }), /\*\*Error:\*\* document not open: x/);
+});
+
+test('reasoning goes under its own heading', () => {
+  assert.match(renderResult('Explanation', { text: 'Adds.', reasoning: 'think' }), /Adds\.\n\n## Reasoning\n\nthink/);
+});
+
 test('unknown shapes fall back to JSON', () => {
   assert.match(renderResult('X', { a: 1 }), /```json\n\{\n {2}"a": 1\n\}\n```/);
 });
