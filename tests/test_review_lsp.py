@@ -16,27 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from review_samples import BUGGY, LINES
 from lsprotocol import types
 from lsp_session import lsp_session, open_document
 
-BUGGY = """import math
-
-
-def average(values):
-    total = 0
-    for i in range(1, len(values)):
-        total += values[i]
-    return total / len(values)
-
-
-def find_max(items):
-    best = items[0]
-    for item in items:
-        if item < best:
-            best = item
-    return best
-"""
-LINES = BUGGY.splitlines()
 
 # What the scripted model answers, by the kind of prompt.
 REVIEW_ANSWER = {"findings": [{"line": 14, "end_line": 14, "severity": "error", "message": "Keeps the smallest item, not the largest",

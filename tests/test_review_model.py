@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from review_samples import BUGGY, LINES
 
 from tandem_lsp.config import Settings
 from tandem_lsp.models.embedded import default_model_path
@@ -24,24 +25,6 @@ pytestmark = [
     pytest.mark.skipif(default_model_path() is None, reason="embedded model not installed"),
 ]
 
-BUGGY = """import math
-
-
-def average(values):
-    total = 0
-    for i in range(1, len(values)):
-        total += values[i]
-    return total / len(values)
-
-
-def find_max(items):
-    best = items[0]
-    for item in items:
-        if item < best:
-            best = item
-    return best
-"""
-LINES = BUGGY.splitlines()
 
 
 @pytest.fixture(scope="module")
