@@ -18,11 +18,26 @@ GEOMETRY = '''def area_of_circle(radius: float) -> float:
 MAIN = "from geometry import area_of_circle\n\n\ndef report(r):\n    total = area_of_circle("
 
 
+async def request(client, method: str, params) -> object:
+    """A request, re-sent if its answer does not come.
+
+    While llama-cpp-python loads a model it points fd 1 at /dev/null
+    (suppress_stdout_stderr), so an answer written in that window is lost; the
+    model preload at start-up overlaps these requests.
+    """
+    for _ in range(10):
+        try:
+            return await asyncio.wait_for(client.protocol.send_request_async(method, params), timeout=3)
+        except asyncio.TimeoutError:
+            continue
+    pytest.fail(f"{method}: no answer")
+
+
 async def indexed(client, expect_files: int, timeout: float = 30) -> dict:
     """Index stats once the build has seen `expect_files` files."""
     started = time.monotonic()
     while True:
-        stats = await client.protocol.send_request_async("tandem/indexStats", None)
+        stats = await request(client, "tandem/indexStats", None)
         if stats is not None and stats.files >= expect_files:
             return stats
         if time.monotonic() - started > timeout:
@@ -31,7 +46,7 @@ async def indexed(client, expect_files: int, timeout: float = 30) -> dict:
 
 
 async def symbols(client, query: str) -> list[types.WorkspaceSymbol]:
-    result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    result = await request(client, types.WORKSPACE_SYMBOL, types.WorkspaceSymbolParams(query=query))
     return list(result or [])
 
 
