@@ -138,6 +138,10 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     assert r["stats"]["completion"]["accepted"] >= 1
     assert r["stats"]["completion"]["requests"] >= 1
     assert "accepted" in r["summary"]
+    # :TandemExplain / :TandemReview / :TandemDebug put the server's answers in Markdown splits.
+    assert r["explain"][0] == "# Tandem explanation" and any(line.strip() for line in r["explain"][1:])
+    assert r["review"][0] == "# Tandem review" and any(line.strip() for line in r["review"][1:])
+    assert r["debug"][0] == "# Tandem debugging" and any(line.strip() for line in r["debug"][1:])
     # :TandemStats and :TandemToggle report through vim.notify; the server's status follows.
     assert any(n.startswith("tandem: ") and "1 accepted" in n for n in r["notes"]), r["notes"]
     assert "tandem: inline completion off" in r["notes"]

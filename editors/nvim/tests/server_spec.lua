@@ -11,7 +11,8 @@ local commands = require('tandem.commands')
 tandem.setup({
   cmd = vim.json.decode(os.getenv('TANDEM_CMD')),
   -- One thread: on a busy 2-core CI box llama.cpp's threads otherwise wait on each other.
-  settings = { completionModel = { threads = 1 }, completion = { maxTokens = 24 }, index = { enabled = false } },
+  -- Short answers keep review/explain/debug with the tiny model to a second or two.
+  settings = { completionModel = { threads = 1 }, completion = { maxTokens = 24 }, review = { maxTokens = 48 }, index = { enabled = false } },
   inline = { debounce_ms = 30 },
 })
 vim.cmd.edit(os.getenv('TANDEM_FILE'))
@@ -25,6 +26,11 @@ end
 r.native = tandem.is_native()
 r.version = tostring(vim.version())
 -- Neovim 0.12+ draws the suggestion itself (vim.lsp.inline_completion); older ones use ours.
+local function report_lines(name)
+  local b = vim.fn.bufnr('tandem://' .. name)
+  return b ~= -1 and H.lines(b) or nil
+end
+
 local function ghost_ns()
   return r.native and vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion'] or ghost.ns
 end
@@ -83,6 +89,21 @@ H.run({
       stats_answer = nil -- the accept notice may still be on its way; ask again
       commands.stats(function(err, stats) stats_answer = { err = err, stats = stats } end)
       return false
+    end },
+  { name = 'explain', timeout_ms = 30000, run = function() vim.cmd('1,3TandemExplain') end,
+    wait = function()
+      r.explain = report_lines('tandem-explanation')
+      return r.explain ~= nil
+    end },
+  { name = 'review', timeout_ms = 30000, run = function() vim.cmd('TandemReview') end,
+    wait = function()
+      r.review = report_lines('tandem-review')
+      return r.review ~= nil
+    end },
+  { name = 'debug', timeout_ms = 30000, run = function() vim.cmd('TandemDebug TypeError: unsupported operand type(s) for +') end,
+    wait = function()
+      r.debug = report_lines('tandem-debugging')
+      return r.debug ~= nil
     end },
   { name = 'stats_command', run = function() vim.cmd('TandemStats') end,
     wait = function()
