@@ -58,6 +58,15 @@ async def eventually_symbols(client, query: str, present: bool, timeout: float =
         await asyncio.sleep(0.05)
 
 
+def replace_text(client, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
 def make_workspace(root: Path) -> None:
     (root / "geometry.py").write_text(GEOMETRY)
     (root / "main.py").write_text(MAIN)
@@ -125,12 +134,7 @@ async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, sm
         changed = GEOMETRY.replace("3.14159 * radius * radius", "math.pi * radius ** 2")
         (tmp_path / "geometry.py").write_text(changed + "\n\ndef circumference(radius):\n    return 2 * math.pi * radius\n")
         await eventually_symbols(client, "circumference", True)  # the file was re-indexed
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=MAIN + "r")],
-            )
-        )
+        replace_text(client, uri, 2, MAIN + "r")
         await inline(client, uri, 4, len("    total = area_of_circle(r"))
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
         assert "math.pi * radius ** 2" in last.prompt and "3.14159" not in last.prompt
@@ -138,12 +142,7 @@ async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, sm
         # Deleted: its definition is no longer offered.
         (tmp_path / "geometry.py").unlink()
         await eventually_symbols(client, "area_of_circle", False)
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=MAIN + "ra")],
-            )
-        )
+        replace_text(client, uri, 3, MAIN + "ra")
         await inline(client, uri, 4, len("    total = area_of_circle(ra"))
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
         assert "def area_of_circle(radius" not in last.prompt
