@@ -81,6 +81,7 @@ cat > "$RUN/user/User/settings.json" <<JSON
   "tandem.server.path": "$TANDEM_LSP",
   "tandem.completionModel.threads": 1,
   "tandem.completion.maxTokens": 24,
+  "tandem.review.maxTokens": 48,
   "tandem.index.enabled": false,
   "editor.inlineSuggest.enabled": true,
   "editor.quickSuggestions": { "other": "off", "comments": "off", "strings": "off" },

@@ -124,6 +124,21 @@ try {
   step(`stats: ${toast.trim()}`);
   const accepted = /(\d+) accepted/.exec(toast);
   if (!accepted || Number(accepted[1]) < 1) throw new Error(`server did not count the acceptance: ${toast}`);
+
+  step('run "Tandem: Review File"');
+  await page.click('.monaco-editor .view-lines');
+  await page.keyboard.press('F1');
+  await sleep(800);
+  await page.keyboard.type('Tandem: Review File');
+  await sleep(1200);
+  await page.keyboard.press('Enter');
+  const review = await waitFor('review preview', () =>
+    page.$$eval('.monaco-editor .view-lines', (views) =>
+      views.map((v) => (v.textContent || '').replace(/\u00a0/g, ' ')).find((t) => t.startsWith('# Review')) || ''), 90_000);
+  step(`review preview: ${JSON.stringify(review.slice(0, 200))}`);
+  const reviewNote = await waitFor('review notification', () =>
+    page.$$eval('.notification-list-item-message', (ms) => ms.map((m) => m.textContent || '').find((t) => /finding/.test(t)) || ''), 20_000);
+  step(`review: ${reviewNote.trim()}`);
   step(`status bar at the end: ${(await statusText()).trim()}`);
   ok = true;
 } catch (error) {
