@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 
 from tandem_lsp.config import ModelSettings
@@ -38,6 +39,13 @@ log = logging.getLogger(__name__)
 PROMPT_BATCH = 128
 
 
+def _quiet_openmp_waiting() -> None:
+    """llama.cpp's OpenMP threads spin while waiting for work by default. Beside an
+    editor on a laptop's few cores that steals time from everything else (and from
+    llama.cpp itself under load), so let idle threads sleep unless the user chose."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
 def default_threads() -> int:
     try:
         count = len(os.sched_getaffinity(0))
@@ -51,6 +59,7 @@ class LlamaBackend:
 
     def __init__(self, path: str, settings: ModelSettings) -> None:
         model_path = check_model_file(path)
+        _quiet_openmp_waiting()
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency is declared
@@ -132,7 +141,7 @@ class LlamaBackend:
         max_tokens = min(request.max_tokens, room - 1)
 
         result = GenerationResult(text="", stop_reason="eos", prompt_tokens=len(tokens))
-        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request)
+        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request.cancel, request.reuse_cache)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         if result.prompt_tokens_evaluated < 0:
             result.prompt_tokens_evaluated = -result.prompt_tokens_evaluated
@@ -173,13 +182,13 @@ class LlamaBackend:
         result.generate_ms = (time.perf_counter() - decode_started) * 1000
         return result
 
-    def _evaluate_prompt(self, tokens: list[int], request: GenerationRequest) -> int:
+    def _evaluate_prompt(self, tokens: list[int], cancel: threading.Event, reuse_cache: bool = True) -> int:
         """Bring the KV cache to `tokens`, reusing the longest cached prefix.
 
         Returns how many tokens were evaluated; negative when cancelled midway.
         """
         llm = self._llm
-        cached = llm.n_tokens if request.reuse_cache else 0
+        cached = llm.n_tokens if reuse_cache else 0
         keep = 0
         history = llm.input_ids
         limit = min(cached, len(tokens))
@@ -190,21 +199,44 @@ class LlamaBackend:
         llm.n_tokens = keep
         evaluated = 0
         for start in range(keep, len(tokens), PROMPT_BATCH):
-            if request.cancel.is_set():
+            if cancel.is_set():
                 return -max(evaluated, 1)
             batch = tokens[start : start + PROMPT_BATCH]
             llm.eval(batch)
             evaluated += len(batch)
         return evaluated
 
+    def _chat_prompt_tokens(self, messages: list[dict]) -> list[int] | None:
+        """The tokens llama-cpp-python's chat handler will feed, from the GGUF's chat template."""
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = self._llm._model
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(self._llm.token_eos()),
+            bos_token=model.token_get_text(self._llm.token_bos()),
+        )
+        formatted = formatter(messages=messages)
+        return self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+
     def chat(self, request: ChatRequest) -> ChatResult:
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        # Evaluate the prompt ourselves, batch by batch, so a cancel stops a long
+        # review prompt early; the chat call below then finds it in the KV cache.
+        tokens = self._chat_prompt_tokens(messages)
+        if tokens is not None and len(tokens) < self.context_size:
+            if self._evaluate_prompt(tokens, request.cancel) < 0:
+                return ChatResult(content="", stop_reason="cancelled")
         deadline = Deadline(request.max_time_s)
         kwargs: dict = {}
         if request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         try:
             chunks = self._llm.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                messages=messages,
                 max_tokens=request.max_tokens,
                 temperature=request.temperature,
                 stream=True,
