@@ -94,6 +94,8 @@ def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
     assert r["after_tab_line"] == "print(inc(1))" + " " * 3
     # ... and a key the user had mapped runs the user's mapping.
     assert r["steps"]["user_mapping_fallback"]
+    # ... also one the user (or a plugin) maps only after tandem attached.
+    assert r["steps"]["late_mapping_fallback"]
     # Leaving insert mode dismisses.
     assert r["after_escape_visible"] is False and r["after_escape_marks"] == 0
     # Server answers render as Markdown in a scratch split; focus stays in the code.

@@ -58,6 +58,12 @@ H.run({
   { name = 'after_tab', wait = function() r.after_tab_line = H.lines(buf)[3]; return true end },
   { name = 'user_mapping_fallback', run = function() vim.api.nvim_input('<C-]>') end,
     wait = function() return vim.g.user_mapping_ran == true end },
+  -- A global mapping made after tandem attached (a lazily loaded completion plugin) still runs.
+  { name = 'late_mapping_fallback', run = function()
+      vim.keymap.set('i', '<M-Right>', function() vim.g.late_mapping_ran = true end)
+      vim.api.nvim_input('<M-Right>')
+    end,
+    wait = function() return vim.g.late_mapping_ran == true end },
   { name = 'show_again', run = function() ghost.show(buf, 'pass') end,
     wait = function() return ghost.visible(buf) end },
   { name = 'escape', run = function() vim.api.nvim_input('<Esc>') end,

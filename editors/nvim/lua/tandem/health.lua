@@ -24,6 +24,7 @@ function M.check()
   local exe = type(cmd) == 'table' and vim.fn.expand(cmd[1]) or nil
   if exe and vim.fn.executable(exe) == 1 then
     health.ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), vim.fn.exepath(exe)))
+    health.info('`tandem-lsp doctor` checks model files, FIM support, memory and GPU offload')
   elseif exe then
     health.error(('%q is not executable'):format(exe), {
       'pip install tandem-lsp (or point cmd at it)',

@@ -1,5 +1,7 @@
 -- Insert-mode keys for suggestions. Each key acts only while a suggestion is
--- visible; otherwise it does what it did before (the user's mapping or the key itself).
+-- visible; otherwise it does what it would do without us: a buffer mapping that
+-- was there first, else the global mapping as it is at the moment of the key
+-- press (completion plugins often map <Tab> after we attach), else the key itself.
 local M = {}
 
 -- `notation`: keys are written like '<Tab>' and need translating first.
@@ -10,35 +12,50 @@ local function feed(keys, remap, notation)
   vim.api.nvim_feedkeys(keys, (remap and 'm' or 'n') .. 'i', false)
 end
 
---- What `lhs` did in insert mode before we mapped it, as a function.
-function M.fallback(lhs, bufnr)
-  local previous
-  vim.api.nvim_buf_call(bufnr, function()
-    previous = vim.fn.maparg(lhs, 'i', false, true)
-  end)
-  if type(previous) ~= 'table' or vim.tbl_isempty(previous) or (previous.desc or ''):match('^tandem:') then
-    return function()
-      feed(lhs, false, true)
+local function ours(mapping)
+  return (mapping.desc or ''):match('^tandem:') ~= nil
+end
+
+local function find(mappings, lhs)
+  local want = vim.fn.keytrans(vim.keycode(lhs))
+  for _, m in ipairs(mappings) do
+    if m.lhs == want and not ours(m) then
+      return m
     end
   end
-  local remap = previous.noremap ~= 1
+  return nil
+end
+
+local function run_mapping(mapping)
+  local remap = mapping.noremap ~= 1
+  if mapping.callback then
+    local keys = mapping.callback()
+    if mapping.expr == 1 and type(keys) == 'string' then
+      feed(keys, remap, mapping.replace_keycodes == 1)
+    end
+  elseif mapping.expr == 1 then
+    feed(vim.api.nvim_eval(mapping.rhs), remap, false)
+  else
+    feed(mapping.rhs or '', remap, true)
+  end
+end
+
+--- What `lhs` does in insert mode without our mapping, as a function.
+function M.fallback(lhs, bufnr)
+  local buffer_mapping = find(vim.api.nvim_buf_get_keymap(bufnr, 'i'), lhs)
   return function()
-    if previous.callback then
-      local keys = previous.callback()
-      if previous.expr == 1 and type(keys) == 'string' then
-        feed(keys, remap, previous.replace_keycodes == 1)
-      end
-    elseif previous.expr == 1 then
-      feed(vim.api.nvim_eval(previous.rhs), remap, false)
+    local mapping = buffer_mapping or find(vim.api.nvim_get_keymap('i'), lhs)
+    if mapping then
+      run_mapping(mapping)
     else
-      feed(previous.rhs, remap, true)
+      feed(lhs, false, true)
     end
   end
 end
 
 --- Map the configured keys in `bufnr`. `actions` has visible(), accept(how), dismiss(), trigger().
 function M.attach(bufnr, keymaps, actions)
-  local function map(lhs, desc, when_visible, needs_visible)
+  local function map(lhs, desc, action, needs_visible)
     if not lhs or lhs == '' then
       return
     end
@@ -47,7 +64,7 @@ function M.attach(bufnr, keymaps, actions)
       if needs_visible and not actions.visible() then
         fallback()
       else
-        when_visible()
+        action()
       end
     end, { buffer = bufnr, desc = 'tandem: ' .. desc })
   end
