@@ -16,16 +16,11 @@ SUBCOMMANDS = ["serve", "complete", "review", "debug", "index", "models", "docto
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tandem-lsp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="tandem-lsp", description="An offline coding assistant served as a Language Server.")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"tandem_lsp.cli.{name}_command")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tandem_lsp.cli.{name}_command":
-                raise
-            continue
+        module = importlib.import_module(f"tandem_lsp.cli.{name}_command")
         sub = module.add_parser(subparsers)
         sub.set_defaults(run=module.run)
     return parser

@@ -112,39 +112,30 @@ class TandemServer(LanguageServer):
                 log.exception("document listener failed on %s", event)
 
 
+_DOCUMENT_EVENTS = {
+    types.TEXT_DOCUMENT_DID_OPEN: "open",
+    types.TEXT_DOCUMENT_DID_CHANGE: "change",
+    types.TEXT_DOCUMENT_DID_SAVE: "save",
+    types.TEXT_DOCUMENT_DID_CLOSE: "close",
+}
+
+
 def _register_document_events(server: TandemServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.notify_documents("open", params.text_document.uri, params)
+    # pygls has already applied the change to its workspace when these run.
+    for method, event in _DOCUMENT_EVENTS.items():
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.notify_documents("change", params.text_document.uri, params)
+        def forward(ls: TandemServer, params: Any, event: str = event) -> None:
+            ls.notify_documents(event, params.text_document.uri, params)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: TandemServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.notify_documents("save", params.text_document.uri, params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.notify_documents("close", params.text_document.uri, params)
-
-
-# Feature modules, each with register(server). Optional ones are skipped when absent.
-FEATURES = ["lifecycle_feature", "completion_feature", "commands_feature", "index_feature", "review_feature"]
+        server.feature(method)(forward)
 
 
 def create_server(settings: Settings | None = None) -> TandemServer:
-    import importlib
+    # Imported here: each feature module imports TandemServer from this one.
+    from tandem_lsp.lsp import commands_feature, completion_feature, index_feature, lifecycle_feature, review_feature
 
     server = TandemServer(settings)
     _register_document_events(server)
-    for name in FEATURES:
-        try:
-            module = importlib.import_module(f"tandem_lsp.lsp.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tandem_lsp.lsp.{name}":
-                raise
-            continue
-        module.register(server)
+    for feature in (lifecycle_feature, completion_feature, commands_feature, index_feature, review_feature):
+        feature.register(server)
     return server
