@@ -117,7 +117,7 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     source = tmp_path / "calc.py"
     source.write_text('def add(a, b):\n    """Return the sum of a and b."""\n    return\n')
     cmd = json.dumps([sys.executable, "-m", "tandem_lsp", "serve"])
-    r = run_spec("server_spec.lua", tmp_path, timeout=90, TANDEM_CMD=cmd, TANDEM_FILE=str(source))
+    r = run_spec("server_spec.lua", tmp_path, timeout=120, TANDEM_CMD=cmd, TANDEM_FILE=str(source))
 
     # 0.12+ (e.g. TANDEM_NVIM=...) uses Neovim's built-in inline completion; 0.10/0.11 the plugin's ghost text.
     assert r["native"] is (_version(NVIM) >= (0, 12))

@@ -121,4 +121,4 @@ H.run({
       r.statusline = tandem.statusline()
       return true
     end },
-}, 55000)
+}, 80000)
