@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 from tandem_lsp.completion.cache import CompletionCache, CursorKey
 from tandem_lsp.completion.debounce import AdaptiveDebounce
 from tandem_lsp.completion.filters import postprocess, reached_end
-from tandem_lsp.completion.prompt import BuiltPrompt, PromptBudget, Snippet, TokenCounter, build_prompt
+from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
 from tandem_lsp.config import CompletionSettings
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 ORPHAN_GRACE_S = 0.25
 # Tokens kept free in the context window beyond the prompt and the answer.
 CONTEXT_MARGIN = 16
+# Cross-file context is kept while the cursor stays within this many lines
+# (aligned like the prefix window): it sits at the start of the prompt, so
+# changing it would throw away the whole KV cache.
+CONTEXT_REGION_LINES = PREFIX_LINE_STRIDE
 
 
 class ContextProvider(Protocol):
@@ -45,6 +49,9 @@ class ContextProvider(Protocol):
     def snippets(self, request: CompletionRequest) -> Sequence[Snippet]: ...
 
     def relative_path(self, path: str) -> str: ...
+
+    # Changes whenever the indexed files change (a saved edit, a deleted file).
+    version: int
 
 
 @dataclass
@@ -88,6 +95,8 @@ class CompletionEngine:
         self._counters: dict[int, TokenCounter] = {}
         self._current: _Job | None = None
         self._sequence = 0
+        self._context_key: tuple | None = None
+        self._context_snippets: Sequence[Snippet] = ()
         self._ids = itertools.count(1)
         self.stats = CompletionStats()
         # The last prompt sent to the model, as text (for tests and `tandem/lastPrompt`).
@@ -189,16 +198,22 @@ class CompletionEngine:
         self._current = job
         return job
 
-    async def _run(self, job: _Job, settings: CompletionSettings) -> str | None:
-        snippets: Sequence[Snippet] = ()
-        relative = ""
-        if self.context is not None:
-            loop = asyncio.get_running_loop()
+    async def _cross_file_context(self, request: CompletionRequest) -> tuple[Sequence[Snippet], str]:
+        context = self.context
+        if context is None:
+            return (), ""
+        key = (id(context), getattr(context, "version", 0), request.document_key, request.cursor_line // CONTEXT_REGION_LINES)
+        if key != self._context_key:
             try:
-                snippets = await loop.run_in_executor(None, self.context.snippets, job.request)
-                relative = self.context.relative_path(job.request.path)
+                snippets = await asyncio.get_running_loop().run_in_executor(None, context.snippets, request)
             except Exception:  # context is a bonus; never fail a completion for it
                 log.exception("context retrieval failed")
+                return (), ""
+            self._context_key, self._context_snippets = key, snippets
+        return self._context_snippets, context.relative_path(request.path)
+
+    async def _run(self, job: _Job, settings: CompletionSettings) -> str | None:
+        snippets, relative = await self._cross_file_context(job.request)
         try:
             built, result = await self._registry.run("completion", lambda b: self._generate(b, job, snippets, relative, settings), job.cancel)
         except ModelError as exc:

@@ -147,6 +147,9 @@ class WorkspaceIndex:
         self._seconds = 0.0
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        # Bumped when files change on disk, so a completion engine caching
+        # retrieved context knows to retrieve again (open-buffer typing does not bump it).
+        self.version = 0
 
     # -- building -------------------------------------------------------------
 
@@ -178,6 +181,9 @@ class WorkspaceIndex:
             self._index_disk_file(path, flt)
             if on_progress and (done % 50 == 0 or done == total):
                 on_progress(done, total)
+            if done % 500 == 0:
+                self.version += 1  # context retrieved from a partial index gets refreshed
+        self.version += 1
         self._seconds = time.perf_counter() - started
         return self.stats()
 
@@ -351,6 +357,7 @@ class WorkspaceIndex:
             self._remove(path)
         else:
             self._index_disk_file(path, flt)
+        self.version += 1
 
     def record_edit(self, path: str, start_line: int, end_line: int) -> None:
         """Lines just edited; other files' recent edits become "recent" context."""
@@ -433,6 +440,7 @@ class WorkspaceIndex:
         for flt, directory in gitignores:
             flt.forget_gitignores()
             self._sync_directory(flt, directory)
+        self.version += 1
 
     # -- reading ------------------------------------------------------------------
 
