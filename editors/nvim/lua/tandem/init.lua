@@ -37,7 +37,11 @@ function M.start(bufnr)
     return nil
   end
   local cmd = M.config.cmd
-  if type(cmd) == 'table' and vim.fn.executable(vim.fn.expand(cmd[1])) ~= 1 then
+  if type(cmd) == 'table' then
+    -- Allow '~/venv/bin/tandem-lsp'; the process is spawned without a shell.
+    cmd = vim.list_extend({ vim.fn.expand(cmd[1]) }, vim.list_slice(cmd, 2))
+  end
+  if type(cmd) == 'table' and vim.fn.executable(cmd[1]) ~= 1 then
     if not warned_missing then
       warned_missing = true
       vim.notify(('tandem: %q is not executable; set cmd in setup() (see :checkhealth tandem)'):format(cmd[1]), vim.log.levels.ERROR)
