@@ -49,10 +49,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           : undefined,
       workspace: {
         // Answer the pull model with the same explicit-only settings we push.
-        configuration: (params, token, next) =>
-          params.items.some((item) => item.section === 'tandem')
-            ? params.items.map((item) => (item.section === 'tandem' ? currentSettings() : null))
-            : next(params, token),
+        configuration: async (params, token, next) => {
+          const answers = await next(params, token);
+          if (!Array.isArray(answers)) {
+            return answers;
+          }
+          return params.items.map((item, i) => (item.section === 'tandem' ? currentSettings() : answers[i]));
+        },
       },
     },
   };
