@@ -99,7 +99,7 @@ class CompletionEngine:
         self._context_snippets: Sequence[Snippet] = ()
         self._ids = itertools.count(1)
         self.stats = CompletionStats()
-        # The last prompt sent to the model, as text (for tests and `tandem/lastPrompt`).
+        # The last prompt of a user's request, as text (for tests and `tandem/lastPrompt`).
         self.last_prompt = ""
         self.last_generation: GenerationResult | None = None
 
@@ -221,8 +221,9 @@ class CompletionEngine:
                 self._on_error(str(exc))
             return None
         self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
-        self.last_prompt = built.render()
-        self.last_generation = result
+        if not job.speculative:  # what the user asked for, not a prefetch
+            self.last_prompt = built.render()
+            self.last_generation = result
         if result.stop_reason == "cancelled":
             return None
         raw = postprocess(job.request, result.text)
