@@ -14,14 +14,14 @@ from pytest_lsp import LanguageClient, make_test_lsp_client
 SERVER_COMMAND = [sys.executable, "-m", "tandem_lsp", "serve"]
 
 
-def client_capabilities(encodings: list[str] | None = None) -> types.ClientCapabilities:
+def client_capabilities(encodings: list[str] | None = None, inline_completion: bool = True) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         general=types.GeneralClientCapabilities(
             position_encodings=[types.PositionEncodingKind(e) for e in (encodings or ["utf-16"])]
         ),
         window=types.WindowClientCapabilities(work_done_progress=True),
         text_document=types.TextDocumentClientCapabilities(
-            inline_completion=types.InlineCompletionClientCapabilities(),
+            inline_completion=types.InlineCompletionClientCapabilities() if inline_completion else None,
             completion=types.CompletionClientCapabilities(),
             code_action=types.CodeActionClientCapabilities(
                 code_action_literal_support=types.ClientCodeActionLiteralOptions(
@@ -45,6 +45,7 @@ async def lsp_session(
     encodings: list[str] | None = None,
     root: Path | None = None,
     args: list[str] | None = None,
+    inline_completion: bool = True,
 ) -> AsyncIterator[tuple[LanguageClient, types.InitializeResult]]:
     client = make_test_lsp_client()
     await client.start_io(*SERVER_COMMAND, *(args or []))
@@ -53,7 +54,7 @@ async def lsp_session(
         result = await asyncio.wait_for(
             client.initialize_session(
                 types.InitializeParams(
-                    capabilities=client_capabilities(encodings),
+                    capabilities=client_capabilities(encodings, inline_completion),
                     initialization_options=init_options or {},
                     root_uri=root.as_uri() if root else None,
                     workspace_folders=folders,

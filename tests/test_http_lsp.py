@@ -27,7 +27,7 @@ async def test_inline_completion_through_http_backend(tmp_path: Path, llama_serv
         assert len(items) == 1 and isinstance(items[0].insert_text, str) and items[0].insert_text.strip()
         # The prompt went over HTTP: prefix-only, as SmolLM2 has no FIM tokens.
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
-        assert last.prompt.endswith("def multiply(a, b):\n    return ")
+        assert last.prompt.endswith("def multiply(a, b):\n    return")
 
 
 async def test_endpoint_down_still_answers(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ async def test_capabilities_are_advertised():
     async with lsp_session() as (client, result):
         caps = result.capabilities
         assert caps.inline_completion_provider is not None
-        assert caps.completion_provider is not None
+        # This client shows inline completions: the same text as a completion item would show twice.
+        assert caps.completion_provider is None
         assert caps.text_document_sync is not None
         assert "tandem.stats" in caps.execute_command_provider.commands
         assert "tandem.accepted" in caps.execute_command_provider.commands
@@ -32,14 +33,17 @@ async def test_inline_completion_from_real_model(tmp_path, small_model):
         assert "\n" not in item.insert_text
         assert item.range.start == types.Position(line=5, character=11)
         assert item.command.command == "tandem.accepted"
-        # The prompt really was the document up to the cursor (prefix-only model).
+        # The prompt really was the document up to the cursor (prefix-only model),
+        # less the space before the cursor, which the model writes itself.
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
-        assert last.prompt.endswith("def multiply(a, b):\n    return ")
+        assert last.prompt.endswith("def multiply(a, b):\n    return")
+        assert not item.insert_text.startswith(" ")
         assert last.promptTokens > 0
 
 
 async def test_classic_completion_fallback(tmp_path, small_model):
-    async with lsp_session() as (client, _):
+    async with lsp_session(inline_completion=False) as (client, result):
+        assert result.capabilities.completion_provider is not None
         uri = open_document(client, tmp_path / "calc.py", SOURCE)
         result = await asyncio.wait_for(
             client.text_document_completion_async(
@@ -81,5 +85,6 @@ async def test_non_ascii_line_completes_at_the_right_column(tmp_path, small_mode
         uri = open_document(client, tmp_path / "greet.py", text)
         await inline(client, uri, 0, units)
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
-        # The model saw the whole line up to the cursor, and nothing cut in the middle of a character.
-        assert last.prompt.endswith(line)
+        # The model saw the whole line up to the cursor (less the trailing space it
+        # writes itself), and nothing cut in the middle of a character.
+        assert last.prompt.endswith(line.rstrip())

@@ -107,3 +107,15 @@ def test_embedded_model_is_prefix_only_and_counts_tokens_exactly(small_model):
         assert built.token_count == len(backend.tokenize(built.render()))
     finally:
         backend.close()
+
+
+def test_whitespace_before_the_cursor_is_left_to_the_model():
+    document = "def f(x):\n    \n"
+    request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(total=500), COUNT)
+    assert built.render().endswith("<|fim_middle|>")
+    assert built.held_back == "    "
+    # The model re-types the indentation; the suggestion starts at the cursor.
+    assert built.align_output("    return x") == "return x"
+    assert built.align_output("  return x") == "return x"
+    assert build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(total=500), COUNT).align_output(" x") == " x"

@@ -70,12 +70,14 @@ class _Job:
     partial: list[str] = field(default_factory=list)
     waiters: int = 0
     task: asyncio.Task | None = None
+    # Maps raw model output to text after the cursor (set once the prompt is built).
+    align: Callable[[str], str] = lambda text: text
 
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
     def output_so_far(self) -> str:
-        return "".join(self.partial)
+        return self.align("".join(self.partial))
 
 
 class CompletionEngine:
@@ -226,7 +228,7 @@ class CompletionEngine:
             self.last_generation = result
         if result.stop_reason == "cancelled":
             return None
-        raw = postprocess(job.request, result.text)
+        raw = postprocess(job.request, built.align_output(result.text))
         if settings.cache:
             self._cache.put(job.key, raw)
         return raw
@@ -241,12 +243,13 @@ class CompletionEngine:
         total = min(settings.prompt_tokens, backend.context_size - settings.max_tokens - CONTEXT_MARGIN)
         budget = PromptBudget(total=max(total, 32), suffix_share=settings.suffix_share, context_share=settings.context_share)
         built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative)
+        job.align = built.align_output
         request = job.request
         generation = GenerationRequest(
             prompt=built.pieces,
             max_tokens=settings.max_tokens,
             max_time_s=settings.max_time_ms / 1000,
-            stop_check=lambda text: reached_end(request, text),
+            stop_check=lambda text: reached_end(request, built.align_output(text)),
             on_text=job.partial.append,
             cancel=job.cancel,
             reuse_cache=settings.reuse_kv_cache,

@@ -48,6 +48,22 @@ class BuiltPrompt:
     pieces: list[PromptPiece]
     token_count: int
     context_paths: list[str] = field(default_factory=list)
+    # Whitespace typed before the cursor that the prompt leaves out (see align_output).
+    held_back: str = ""
+
+    def align_output(self, text: str) -> str:
+        """Model output as seen from the cursor.
+
+        A prompt ending in spaces forces the tokenizer into a split the model
+        rarely saw in training ("    " then "return" instead of "   " + " return"),
+        which hurts suggestions. So the prompt stops before that whitespace and
+        the model writes it again; here it is taken off again.
+        """
+        if not self.held_back:
+            return text
+        if text.startswith(self.held_back):
+            return text[len(self.held_back) :]
+        return text.lstrip(" \t")
 
     def render(self) -> str:
         """The prompt as text (control tokens by their text), for logs and tests."""
@@ -135,7 +151,9 @@ def build_prompt(
     snippets: Sequence[Snippet] = (),
     relative_path: str = "",
 ) -> BuiltPrompt:
-    line_prefix = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
+    typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
+    line_prefix = typed.rstrip(" \t")
+    held_back = typed[len(line_prefix) :]
     line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
     above = request.before_line.splitlines(keepends=True)
     below = request.after_line.splitlines(keepends=True)
@@ -175,4 +193,4 @@ def build_prompt(
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths)
+    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back)

@@ -38,7 +38,14 @@ def register(server: TandemServer) -> None:
         )
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    def offer_classic_completion(params: types.InitializeParams) -> None:
+        # A client with inline completion would show the same suggestion twice.
+        text_document = params.capabilities.text_document
+        if text_document is None or text_document.inline_completion is None:
+            server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))(completion)
+
+    server.initialize_hooks.append(offer_classic_completion)
+
     async def completion(ls: TandemServer, params: types.CompletionParams) -> types.CompletionList:
         suggestion = await _suggest(ls, params.text_document.uri, params.position)
         if suggestion is None:

@@ -19,6 +19,8 @@ def register(server: TandemServer) -> None:
     def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
         ls.apply_settings(params.initialization_options)
+        for hook in ls.initialize_hooks:
+            hook(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:

@@ -52,6 +52,9 @@ class TandemServer(LanguageServer):
         self.engine = CompletionEngine(self.registry, lambda: self.settings.completion, on_error=self.show_error)
         self.document_listeners: list[DocumentListener] = []
         self.settings_listeners: list[Callable[[Settings], None]] = []
+        # Run during `initialize`, before capabilities are computed: features that
+        # depend on what the client supports register themselves here.
+        self.initialize_hooks: list[Callable[[types.InitializeParams], None]] = []
         self.status = StatusReport()
         self.loop: asyncio.AbstractEventLoop | None = None
 
