@@ -245,11 +245,13 @@ def reanchor(lines: list[str], start: int, end: int, replacement: str | None, sc
     Small models often cite a line or two off; a replacement that is a light
     edit of a neighbouring line tells us which line they meant.
     """
-    if replacement is None or start != end or "\n" in replacement:
+    if replacement is None or not replacement.strip() or start != end or "\n" in replacement:
         return start, end
     here = _similarity(lines[start], replacement)
     best, best_score = start, here
     for candidate in range(max(scope[0], start - REANCHOR_SLACK), min(scope[1], start + REANCHOR_SLACK) + 1):
+        if not lines[candidate].strip():
+            continue
         score = _similarity(lines[candidate], replacement)
         if score > best_score + 0.15 and score >= 0.6:
             best, best_score = candidate, score

@@ -1,0 +1,117 @@
+"""The draft/verify combination of debug and deep review, with scripted model answers.
+
+The models are scripted so that each branch of the policy is pinned: both
+agree, the judge picks the draft, the reasoning fix is unusable and the draft
+is used, one model only (single pass); a deep review's verdicts.
+"""
+
+import json
+from pathlib import Path
+
+from review_samples import BUGGY
+
+from tandem_lsp.config import Settings
+from tandem_lsp.models.backend import ChatRequest, ChatResult
+from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.tasks.debug import debug
+from tandem_lsp.tasks.review import review
+
+GOOD = {"explanation": "skips the first value", "line": 6, "end_line": 6, "replacement": "    for i in range(len(values)):"}
+WRONG = {"explanation": "divide by one less", "line": 8, "end_line": 8, "replacement": "    return total / (len(values) - 1)"}
+BROKEN = {"explanation": "?", "line": 6, "end_line": 6, "replacement": "    for i in range(len(values):"}
+
+
+class Scripted:
+    """A backend whose answers depend on the prompt kind; it records what it was asked."""
+
+    def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]]) -> None:
+        self.name = name
+        self._answers = answers
+        self._log = log
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        prompt = request.messages[-1].content
+        kind = "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
+        self._log.append((self.name, kind))
+        answer = self._answers[kind]
+        return ChatResult(content=answer if isinstance(answer, str) else json.dumps(answer))
+
+
+class ScriptedRegistry(ModelRegistry):
+    def __init__(self, settings: Settings, general: dict, reasoning: dict) -> None:
+        super().__init__(settings)
+        self.log: list[tuple[str, str]] = []
+        self._scripts = {"general": Scripted("general", general, self.log), "reasoning": Scripted("reasoning", reasoning, self.log)}
+
+    def backend(self, role):
+        return self._scripts["reasoning" if role == "reasoning" else "general"]
+
+
+def two_models(tmp_path: Path) -> Settings:
+    return Settings().merged({"completionModel": {"path": str(tmp_path / "small.gguf")}, "reasoningModel": {"path": str(tmp_path / "big.gguf")}})
+
+
+async def _debug(registry):
+    try:
+        return await debug(registry, BUGGY, "stats.py", "python", "AssertionError: average([2, 4]) == 2.0, expected 3.0")
+    finally:
+        registry.close()
+
+
+async def test_agreeing_fixes_need_no_judge(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": GOOD})
+    result = await _debug(registry)
+    assert result.source == "agreed" and result.fix.start_line == 5
+    assert registry.log == [("general", "debug"), ("reasoning", "debug")]
+
+
+async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG, "judge": {"explanation": "B fixes the loop", "choice": "B"}})
+    result = await _debug(registry)
+    assert result.source == "draft chosen"
+    assert "for i in range(len(values)):" in result.new_text and "(len(values) - 1)" not in result.new_text
+    assert registry.log[-1] == ("reasoning", "judge")
+
+
+async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN})
+    result = await _debug(registry)
+    assert result.source == "draft" and result.fix.replacement == GOOD["replacement"]
+
+
+async def test_nothing_usable_says_so(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": BROKEN}, {"debug": "not json at all"})
+    result = await _debug(registry)
+    assert result.fix is None and result.new_text is None and result.diff(BUGGY) == ""
+    assert result.explanation == "?"
+
+
+async def test_one_model_runs_a_single_pass(tmp_path):
+    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
+    registry = ScriptedRegistry(settings, {"debug": GOOD}, {"debug": GOOD})
+    result = await _debug(registry)
+    assert result.source == "single pass" and len(registry.log) == 1
+
+
+async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
+    draft = {"findings": [
+        {"line": 6, "end_line": 6, "severity": "error", "message": "skips the first value", "replacement": "    for i in range(len(values)):"},
+        {"line": 1, "end_line": 1, "severity": "warning", "message": "unused import", "replacement": ""},
+        {"line": 13, "end_line": 13, "severity": "error", "message": "loop is wrong", "replacement": "    for item in items[1:]:"},
+    ]}
+    verdicts = {
+        # Reports are numbered in line order, as the verifier's prompt lists them.
+        "verdicts": [{"id": 1, "verdict": "reject"}, {"id": 2, "verdict": "confirm"},
+                     {"id": 3, "verdict": "correct", "line": 14, "end_line": 14, "message": "keeps the minimum", "replacement": "        if item > best:"}],
+        "new_findings": [],
+    }
+    registry = ScriptedRegistry(two_models(tmp_path), {"review": draft}, {"verify": verdicts})
+    try:
+        result = await review(registry, BUGGY, "stats.py", "python", deep=True)
+    finally:
+        registry.close()
+    assert result.verified and result.models == {"review": "general", "reasoning": "reasoning"}
+    assert [(f.start_line, f.status, f.replacement) for f in result.findings] == [
+        (5, "confirmed", "    for i in range(len(values)):"),
+        (13, "corrected", "        if item > best:"),
+    ]
