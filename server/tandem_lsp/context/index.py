@@ -71,6 +71,10 @@ WATCH_DEBOUNCE_MS = 200
 WATCH_STEP_MS = 15
 MAX_ERRORS = 200
 _CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "module"})
+# Kinds a name can be guessed to refer to without an import saying so.
+_API_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type", "macro"})
+# Imported names not used near the cursor whose signatures are offered.
+MAX_STUBS = 24
 
 
 @dataclass(frozen=True)
@@ -525,7 +529,7 @@ class WorkspaceIndex:
         before = text[max(0, offset - WINDOW_BEFORE_CHARS) : offset].split("\n")
         after = text[offset : offset + WINDOW_AFTER_CHARS].split("\n")
         window = {line.strip() for line in before + after if line.strip()}
-        near = _near_names(before, after)
+        near = _near_code(before, after)
         local = self._local_symbols(path, text)
         if not self._lock.acquire(timeout=budget):
             return []
@@ -564,16 +568,41 @@ def _bm25(score: float, length: float, average: float, k1: float = 1.2, b: float
     return score * (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
 
 
-def _near_names(before: list[str], after: list[str]) -> list[str]:
-    """Identifiers around the cursor, nearest first: the cursor line, lines above, lines below."""
+@dataclass
+class _NearCode:
+    """Identifiers around the cursor."""
+
+    names: list[str]  # nearest first: the cursor line, the lines above, the lines below
+    qualifiers: dict[str, set[str]]  # name -> what it was reached through (`mod` in `mod.name`)
+    assigned: set[str]  # names given a value there (local variables, not workspace definitions)
+    bare: set[str]  # names seen at least once without a qualifier
+
+
+_QUALIFIED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:\.|::|->)\s*([A-Za-z_][A-Za-z0-9_]*)")
+_BARE = re.compile(r"(?<![\w.:>])([A-Za-z_][A-Za-z0-9_]*)")
+_ASSIGNED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
+
+
+def _near_code(before: list[str], after: list[str]) -> _NearCode:
     lines = [before[-1] + (after[0] if after else "")]
     lines += before[-2 : -NEAR_LINES_BEFORE - 1 : -1] + after[1 : NEAR_LINES_AFTER + 1]
     names: dict[str, None] = {}
     for line in lines:
         for name in IDENTIFIER.findall(line):
-            if name not in STOPWORDS:
+            if name not in STOPWORDS and not (name.startswith("__") and name.endswith("__")):
                 names.setdefault(name)
-    return list(names)
+    text = "\n".join(lines)
+    qualifiers: dict[str, set[str]] = {}
+    for qualifier, name in _QUALIFIED.findall(text):
+        qualifiers.setdefault(name, set()).add(qualifier)
+    return _NearCode(list(names), qualifiers, set(_ASSIGNED.findall(text)), set(_BARE.findall(text)))
+
+
+def _best(candidates: list[Definition]) -> Definition | None:
+    """Prefer API-like kinds (classes, functions) and shallow paths."""
+    if not candidates:
+        return None
+    return min(candidates, key=lambda d: (d.kind not in _API_KINDS, d.kind == "method", d.path.count(os.sep), d.path))
 
 
 class _Retrieval:
@@ -607,38 +636,91 @@ class _Retrieval:
 
     # Definitions ------------------------------------------------------------------
 
-    def definitions(self, near: list[str], language: str, local_defs: list[Definition], imports: list[Import]) -> None:
+    def definitions(self, near: _NearCode, language: str, local_defs: list[Definition], imports: list[Import]) -> None:
+        """Definitions of names used near the cursor, then signatures of the other imported names."""
         local = {d.name for d in local_defs}
-        hints = [h for imp in imports for h in module_hints(language, imp.module, self.path)]
-        imported = [name for imp in imports for name in imp.names]
-        names = list(dict.fromkeys(near + imported))
+        name_hints: dict[str, list[PathHint]] = {}  # imported name -> where it comes from
+        module_hints_of: dict[str, list[PathHint]] = {}  # module alias (`os`, `fmt`) -> its files
+        related: list[PathHint] = []
+        for imp in imports:
+            hints = module_hints(language, imp.module, self.path)
+            related += hints
+            # Go imports packages: its "names" are the package aliases used as qualifiers.
+            if imp.names and language != "go":
+                for name in imp.names:
+                    name_hints.setdefault(name, []).extend(hints)
+                    if language == "python":  # `from pkg import module`, then `module.name`
+                        submodule = imp.module + ("" if imp.module.endswith(".") else ".") + name
+                        module_hints_of.setdefault(name, []).extend(module_hints(language, submodule, self.path))
+            for alias in imp.names if language == "go" else [re.split(r"[./:]+", imp.module)[-1]]:
+                module_hints_of.setdefault(alias, []).extend(hints)
         found = 0
-        for rank, name in enumerate(names):
+        for rank, name in enumerate(near.names):
             if found >= MAX_DEFINITIONS or time.perf_counter() > self.deadline:
                 return
             if name in local:
                 continue
-            best = self._pick(name, hints)
+            hints = name_hints.get(name) or [h for q in near.qualifiers.get(name, ()) for h in module_hints_of.get(q, ())]
+            if not hints and name not in near.bare:
+                continue  # only seen as `obj.name` of an object the index cannot type
+            best = self._resolve(name, hints, related, guess=name not in near.assigned and len(name) > 2)
             if best is not None and self.add_definition(best, 1.0 / (1.0 + 0.1 * rank)):
                 found += 1
+        stubs: dict[str, list[Definition]] = {}
+        for name, hints in list(name_hints.items())[:MAX_STUBS]:
+            if name not in local and name not in near.names and time.perf_counter() < self.deadline:
+                best = self._resolve(name, hints, [], guess=False)
+                if best is not None:
+                    stubs.setdefault(best.path, []).append(best)
+        for defs in stubs.values():
+            self.add_signatures(defs, 0.5)
 
-    def _pick(self, name: str, hints: list[PathHint]) -> Definition | None:
-        files = self.index._files
+    def _resolve(self, name: str, hints: list[PathHint], related: list[PathHint], guess: bool) -> Definition | None:
+        """The definition `name` refers to, or None when the index cannot tell.
+
+        With `hints` (the name's own import) only a file the import names will
+        do. Otherwise a definition in a file the current one imports or sits
+        beside wins; failing that, a name defined exactly once in the
+        workspace is taken when `guess` allows (not a local variable).
+        """
         candidates = [d for d in self.index._by_name.get(name, ())[:200] if d.path != self.path]
         if not candidates:
             return None
+        files = self.index._files
+        if hints:
+            return _best([d for d in candidates if any(matches(h, files[d.path].key) for h in hints)])
         here = os.path.dirname(self.path)
-        best, best_score, imported = None, -1.0, False
-        for d in candidates:
-            key = files[d.path].key
-            hit = any(matches(h, key) for h in hints)
-            score = (4.0 if hit else 0.0) + (2.0 if os.path.dirname(d.path) == here else 0.0)
-            score += 0.0 if d.kind == "method" else 1.0 if d.kind in ("variable", "constant", "field") else 1.5
-            if score > best_score:
-                best, best_score, imported = d, score, hit
-        if not imported and len({d.path for d in candidates}) > MAX_AMBIGUOUS:
-            return None
-        return best
+        near = [
+            d
+            for d in candidates
+            if d.kind != "method"
+            and (
+                any(matches(h, files[d.path].key) for h in related)
+                or (os.path.dirname(d.path) == here and d.kind in _API_KINDS)
+            )
+        ]
+        if near:
+            return _best(near)
+        if guess and len(candidates) == 1 and candidates[0].kind in _API_KINDS:
+            return candidates[0]
+        return None
+
+    def add_signatures(self, defs: list[Definition], score: float) -> bool:
+        """One snippet with the headers (and doc lines) of several definitions of one file."""
+        defs = [d for d in defs if not any(d.start_line <= b and a <= d.end_line for a, b in self.taken.get(d.path, ()))]
+        if not defs:
+            return False
+        marker = line_comment(self.index._files[defs[0].path].language)
+        lines = []
+        for d in sorted(defs, key=lambda d: d.start_line):
+            if d.doc:
+                lines.append(f"{marker} {d.doc}")
+            lines.append(d.signature)
+        start = min(d.start_line for d in defs)
+        if not self.add(defs[0].path, start, start, "\n".join(lines), "definition", score):
+            return False
+        self.taken[defs[0].path].extend((d.start_line, d.end_line) for d in defs)
+        return True
 
     def add_definition(self, d: Definition, score: float) -> bool:
         lines = self.lines(d.path)
