@@ -9,6 +9,7 @@ checked exactly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -62,7 +63,12 @@ class _Scripted(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in (content[: len(content) // 2], content[len(content) // 2 :]):
+        pieces = [content[: len(content) // 2], content[len(content) // 2 :]]
+        if "# SLOW" in prompt:  # a model that takes a minute, to be cancelled
+            pieces = [" "] * 600 + pieces
+        for piece in pieces:
+            if len(pieces) > 2:
+                time.sleep(0.1)
             chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
@@ -215,3 +221,45 @@ async def test_review_with_the_embedded_model_only_marks_existing_lines(tmp_path
         await asyncio.wait_for(client.code_action_resolve_async(explain), 180)
         shown = [m.message for m in client.messages if m.type == types.MessageType.Info]
         assert shown and shown[-1].strip()
+
+
+async def _progress_begun(client, title: str) -> str:
+    """Wait for a work-done progress with this title to begin; its token."""
+    while True:
+        for token, reports in client.progress_reports.items():
+            if any(isinstance(r, types.WorkDoneProgressBegin) and r.title == title for r in reports):
+                return token
+        await asyncio.sleep(0.05)
+
+
+async def _fast_review_still_works(client, uri: str) -> None:
+    started = time.monotonic()
+    result = await run_command(client, types.Command(title="review", command="tandem.review", arguments=[{"uri": uri}]), timeout=30)
+    assert result["findings"] == 1
+    assert time.monotonic() - started < 10  # not stuck behind the minute-long review
+
+
+async def test_cancelling_a_review_frees_the_model_at_once(tmp_path: Path, scripted_endpoint: str) -> None:
+    async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
+        slow = open_document(client, tmp_path / "slow.py", BUGGY + "# SLOW\n")
+        fast = open_document(client, tmp_path / "fast.py", BUGGY)
+
+        # 1. The client cancels the codeAction/resolve request that runs the review.
+        action = _by_title(await code_actions(client, slow, 0), "tandem: Review")
+        pending = asyncio.ensure_future(client.protocol.send_request_async(types.CODE_ACTION_RESOLVE, action, msg_id="slow-1"))
+        await _progress_begun(client, "tandem: review")
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="slow-1"))
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(pending, 5)
+        await _fast_review_still_works(client, fast)
+        assert slow not in client.diagnostics
+
+        # 2. The user presses Cancel on the progress of a review started as a command.
+        client.progress_reports.clear()
+        params = types.ExecuteCommandParams(command="tandem.review", arguments=[{"uri": slow, "deep": True}])
+        pending = asyncio.ensure_future(client.workspace_execute_command_async(params))
+        token = await _progress_begun(client, "tandem: deep review")
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        assert (await asyncio.wait_for(pending, 10)) == {"cancelled": True}
+        await _fast_review_still_works(client, fast)
+        assert slow not in client.diagnostics

@@ -207,7 +207,12 @@ async def run_task(
     """Run a model task with work-done progress; errors become messages, cancellation returns None."""
     cancel = cancel or threading.Event()
     loop = asyncio.get_running_loop()
+    progress_tokens = server.work_done_progress.tokens
+    before = set(progress_tokens)
     async with work_done(server, title, cancellable=True) as report:
+        # The user's Cancel on the progress bar cancels the token's future (pygls); it stops the model.
+        for token in set(progress_tokens) - before:
+            progress_tokens[token].add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
         last = [0.0]
 
         def progress(stage: str, pieces: int) -> None:  # on the model worker thread
