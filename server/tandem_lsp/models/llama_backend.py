@@ -135,6 +135,10 @@ class LlamaBackend:
     def generate(self, request: GenerationRequest) -> GenerationResult:
         started = time.perf_counter()
         tokens = self._prompt_tokens(request.prompt)
+        if not tokens:
+            # Nothing to continue (an empty document and a model without BOS):
+            # llama.cpp cannot sample without a single evaluated token.
+            return GenerationResult(text="", stop_reason="eos", prompt_tokens=0)
         room = self.context_size - len(tokens)
         if room <= 1:
             raise ModelError(f"prompt of {len(tokens)} tokens does not fit the context of {self.context_size}")
