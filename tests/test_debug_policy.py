@@ -8,10 +8,11 @@ is used, one model only (single pass); a deep review's verdicts.
 import json
 from pathlib import Path
 
+import pytest
 from review_samples import BUGGY
 
 from tandem_lsp.config import Settings
-from tandem_lsp.models.backend import ChatRequest, ChatResult
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.review import review
@@ -24,10 +25,15 @@ BROKEN = {"explanation": "?", "line": 6, "end_line": 6, "replacement": "    for 
 class Scripted:
     """A backend whose answers depend on the prompt kind; it records what it was asked."""
 
+    context_size = 4096
+
     def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]]) -> None:
         self.name = name
         self._answers = answers
         self._log = log
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
 
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
@@ -115,3 +121,13 @@ async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
         (5, "confirmed", "    for i in range(len(values)):"),
         (13, "corrected", "        if item > best:"),
     ]
+
+
+async def test_code_too_long_for_the_context_is_a_clear_error(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"review": {"findings": []}}, {})
+    registry._scripts["general"].context_size = 256
+    try:
+        with pytest.raises(ModelError, match="too long"):
+            await review(registry, BUGGY * 20, "stats.py", "python")
+    finally:
+        registry.close()

@@ -12,12 +12,16 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from tandem_lsp.models.backend import ChatMessage, ChatRequest, ModelBackend
+from tandem_lsp.models.backend import ChatMessage, ChatRequest, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.router import ModelKind
 
 # Called from the model worker with (stage, pieces generated so far), for progress reports.
 Progress = Callable[[str, int], None]
+
+# Chat-template tokens around each message, and the least room an answer needs.
+TEMPLATE_TOKENS_PER_MESSAGE = 8
+MIN_ANSWER_TOKENS = 64
 
 # A thinking model needs room to think before it answers.
 REASONING_TOKEN_FACTOR = 4
@@ -59,6 +63,15 @@ async def chat(
     )
 
     def job(backend: ModelBackend) -> ChatOutcome:
+        # The answer must fit in the context after the prompt (chat template overhead included).
+        prompt_tokens = sum(backend.count_tokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE for m in request.messages)
+        room = backend.context_size - prompt_tokens
+        if room < MIN_ANSWER_TOKENS:
+            raise ModelError(
+                f"the code is too long for {backend.name}'s context of {backend.context_size} tokens; "
+                "select a smaller range or raise contextSize"
+            )
+        request.max_tokens = min(request.max_tokens, room)
         result = backend.chat(request)
         return ChatOutcome(result.content, result.reasoning, backend.name, result.stop_reason)
 
