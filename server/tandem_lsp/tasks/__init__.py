@@ -1,0 +1,12 @@
+"""LLM tasks beyond completion; no LSP types here (the server and the CLI both call them).
+
+review.py   findings for a selection, the enclosing function or a file (general model drafts,
+            reasoning model verifies on "deep" or when a draft fails a check)
+explain.py  plain-words explanation of a range
+debug.py    explanation and fix for an error (general draft, independent reasoning fix, judge)
+router.py   which role serves which task; when verification runs; how to prompt each model kind
+prompts.py  the prompts, numbered code lines, JSON schemas of the answers
+findings.py Finding, salvage of odd answers, range/syntax validation, dedupe
+code_ranges.py  tree-sitter scopes, syntax checks of edits, code-vs-comment lines
+chat.py     one chat turn on the model worker, cancellable, with progress
+"""
