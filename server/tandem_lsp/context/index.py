@@ -61,6 +61,7 @@ MAX_AMBIGUOUS = 4
 COMMON_TERM_SHARE = 0.1
 # Files whose chunks are searched for similar code, and the usual chunk length.
 SIMILAR_FILES = 4
+CHUNK_QUERY_TERMS = 12
 CHUNK_AVERAGE_LINES = 20
 # The prompt's own window of the current file, for de-duplication.
 WINDOW_BEFORE_CHARS = 6000
@@ -70,6 +71,8 @@ DUPLICATE_SHARE = 0.6
 WATCH_DEBOUNCE_MS = 200
 WATCH_STEP_MS = 15
 MAX_ERRORS = 200
+# A buffer the index does not hold is parsed during retrieval only when this small.
+LOCAL_PARSE_CHARS = 60_000
 _CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "module"})
 # Kinds a name can be guessed to refer to without an import saying so.
 _API_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type", "macro"})
@@ -554,7 +557,7 @@ class WorkspaceIndex:
         if path in self._files:
             return None
         language = language_for_path(path)
-        if language is None or len(text) > 200_000:
+        if language is None or len(text) > LOCAL_PARSE_CHARS:
             return None
         try:
             symbols = parse_source(path, text.encode("utf-8", errors="replace"), language)
@@ -777,6 +780,8 @@ class _Retrieval:
             weight = idf[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
             for file_id in ids:
                 scores[file_id] = scores.get(file_id, 0.0) + weight
+        if time.perf_counter() > self.deadline:
+            return
         owner = index._id_owner
         average = max(1.0, index._live_postings / total)
         files = heapq.nlargest(
@@ -789,7 +794,8 @@ class _Retrieval:
         )
         if not files:
             return
-        words = {term.decode("ascii"): weight for term, weight in idf.items()}
+        # The rarest terms are the telling ones, and fewer terms mean fewer matches to walk.
+        words = {t.decode("ascii"): w for t, w in heapq.nlargest(CHUNK_QUERY_TERMS, idf.items(), key=lambda item: item[1])}
         pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\b")
         chunks: list[tuple[float, str, int, int]] = []
         for _, fid in files:
@@ -812,7 +818,9 @@ class _Retrieval:
         found: dict[int, set[str]] = {}
         text = entry.text
         line, previous = 0, 0
-        for match in pattern.finditer(text):
+        for n, match in enumerate(pattern.finditer(text)):
+            if n % 256 == 255 and time.perf_counter() > self.deadline:
+                break
             line += text.count("\n", previous, match.start())
             previous = match.start()
             found.setdefault(bisect.bisect_right(starts, line) - 1, set()).add(match.group())
