@@ -21,6 +21,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--line", type=int, required=True, help="0-based line, as in LSP")
     parser.add_argument("--col", type=int, default=None, help="0-based column in characters (default: end of line)")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print timing and token counts to stderr")
+    parser.add_argument("--workspace", type=Path, help="folder whose files give cross-file context (default: the file's project)")
+    parser.add_argument("--no-context", action="store_true", help="complete from this file alone")
     add_model_arguments(parser)
     return parser
 
@@ -36,9 +38,25 @@ def cursor_offset(text: str, line: int, column: int | None) -> int:
     return sum(len(previous) + 1 for previous in lines[:line]) + column
 
 
-async def _complete(settings, request: CompletionRequest) -> tuple[str, CompletionEngine]:
+# A one-shot command indexes at most this many files of the project for context.
+CLI_MAX_FILES = 2000
+
+
+def _workspace_index(args: argparse.Namespace, settings):
+    if args.no_context or not settings.index.enabled:
+        return None
+    from tandem_lsp.context.index import WorkspaceIndex
+    from tandem_lsp.context.project import project_root
+
+    root = args.workspace or project_root(args.file)
+    index = WorkspaceIndex([root], settings.index.model_copy(update={"max_files": min(settings.index.max_files, CLI_MAX_FILES)}))
+    index.build()
+    return index
+
+
+async def _complete(settings, request: CompletionRequest, context=None) -> tuple[str, CompletionEngine]:
     registry = ModelRegistry(settings)
-    engine = CompletionEngine(registry, lambda: settings.completion)
+    engine = CompletionEngine(registry, lambda: settings.completion, context=context)
     try:
         suggestion = await engine.complete(request)
     finally:
@@ -58,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings.merged({"completion": {"debounceMaxMs": 0, "prefetch": False}})
     request = CompletionRequest(text=text, offset=offset, language=language_for_path(str(args.file)), path=str(args.file.resolve()))
     try:
-        suggestion, engine = asyncio.run(_complete(settings, request))
+        suggestion, engine = asyncio.run(_complete(settings, request, _workspace_index(args, settings)))
     except ModelError as exc:
         print(f"tandem-lsp complete: {exc}", file=sys.stderr)
         return 1
@@ -70,4 +88,5 @@ def run(args: argparse.Namespace) -> int:
             f"prompt_ms={g.prompt_ms:.0f} generate_ms={g.generate_ms:.0f} stop={g.stop_reason}",
             file=sys.stderr,
         )
+        print(engine.last_prompt, file=sys.stderr)
     return 0
