@@ -42,8 +42,13 @@ def cursor_offset(text: str, line: int, column: int | None) -> int:
 CLI_MAX_FILES = 2000
 
 
-def _workspace_index(args: argparse.Namespace, settings):
-    if args.no_context or not settings.index.enabled:
+def _workspace_index(args: argparse.Namespace, settings, repo_aware_model: bool):
+    """An index of the project for cross-file context, or None.
+
+    By default only for models trained on repository-level prompts (they have
+    file-separator tokens); others get context when --workspace asks for it.
+    """
+    if args.no_context or not settings.index.enabled or not (args.workspace or repo_aware_model):
         return None
     from tandem_lsp.context.index import WorkspaceIndex
     from tandem_lsp.context.project import project_root
@@ -54,13 +59,18 @@ def _workspace_index(args: argparse.Namespace, settings):
     return index
 
 
-async def _complete(settings, request: CompletionRequest, context=None) -> tuple[str, CompletionEngine]:
+async def _complete(args: argparse.Namespace, settings, request: CompletionRequest) -> tuple[str, CompletionEngine]:
+    errors: list[str] = []
     registry = ModelRegistry(settings)
-    engine = CompletionEngine(registry, lambda: settings.completion, context=context)
     try:
+        fim = await registry.run("completion", lambda backend: backend.fim)
+        context = _workspace_index(args, settings, fim.file_sep is not None)
+        engine = CompletionEngine(registry, lambda: settings.completion, context=context, on_error=errors.append)
         suggestion = await engine.complete(request)
     finally:
         registry.close()
+    if errors:
+        raise ModelError(errors[0])
     return (suggestion.text if suggestion else ""), engine
 
 
@@ -76,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings.merged({"completion": {"debounceMaxMs": 0, "prefetch": False}})
     request = CompletionRequest(text=text, offset=offset, language=language_for_path(str(args.file)), path=str(args.file.resolve()))
     try:
-        suggestion, engine = asyncio.run(_complete(settings, request, _workspace_index(args, settings)))
+        suggestion, engine = asyncio.run(_complete(args, settings, request))
     except ModelError as exc:
         print(f"tandem-lsp complete: {exc}", file=sys.stderr)
         return 1
