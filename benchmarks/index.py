@@ -120,6 +120,15 @@ def main() -> int:
         timings.sort()
         print(f"retrieve over {len(timings)} files: median {timings[len(timings) // 2]:.1f} ms, max {timings[-1]:.1f} ms")
 
+        # A restart on the unchanged tree, with the SQLite cache filled by a first run.
+        cached = settings.model_copy(update={"cache_dir": str(Path(tmp) / "cache")})
+        WorkspaceIndex([root], cached, persist=True).build()
+        restarted = WorkspaceIndex([root], cached, persist=True)
+        restart_stats = restarted.build()
+        restarted.stop()
+        print(f"restart with the disk cache: {restart_stats.seconds:.2f} s ({restart_stats.cached} files from the cache)")
+        del restarted
+
         index.start_watching()
         time.sleep(1.0)  # the watcher registers its inotify watches
         probe = root / "json" / "encoder.py"

@@ -58,6 +58,11 @@ async def eventually_symbols(client, query: str, present: bool, timeout: float =
         await asyncio.sleep(0.05)
 
 
+def options(tmp_path: Path) -> dict:
+    """Settings that keep the index's disk cache inside the test's folder."""
+    return {"index": {"cacheDir": str(tmp_path.parent / f"{tmp_path.name}-cache")}}
+
+
 def replace_text(client, uri: str, version: int, text: str) -> None:
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -80,7 +85,7 @@ def make_workspace(root: Path) -> None:
 
 async def test_index_builds_with_progress_and_serves_workspace_symbols(tmp_path: Path) -> None:
     make_workspace(tmp_path)
-    async with lsp_session(root=tmp_path) as (client, _):
+    async with lsp_session(options(tmp_path), root=tmp_path) as (client, _):
         stats = await indexed(client, 2)
         # .gitignored and binary files stay out; the symlink loop did not hang the build.
         assert stats.files == 2 and stats.filesByLanguage.python == 2 and stats.skipped == 1
@@ -101,7 +106,7 @@ async def test_index_builds_with_progress_and_serves_workspace_symbols(tmp_path:
 
 async def test_disk_changes_and_open_buffers_reach_the_index(tmp_path: Path) -> None:
     make_workspace(tmp_path)
-    async with lsp_session(root=tmp_path) as (client, _):
+    async with lsp_session(options(tmp_path), root=tmp_path) as (client, _):
         await indexed(client, 2)
         await asyncio.sleep(0.3)  # the watcher starts after the build
         (tmp_path / "shapes.py").write_text("def square_area(side):\n    return side * side\n")
@@ -119,8 +124,8 @@ async def test_disk_changes_and_open_buffers_reach_the_index(tmp_path: Path) -> 
 async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, small_model: Path) -> None:
     make_workspace(tmp_path)
     # No completion cache or prefetch: every request builds a fresh prompt.
-    options = {"completionModel": {"path": str(small_model)}, "completion": {"cache": False, "prefetch": False}}
-    async with lsp_session(options, root=tmp_path) as (client, _):
+    settings = options(tmp_path) | {"completionModel": {"path": str(small_model)}, "completion": {"cache": False, "prefetch": False}}
+    async with lsp_session(settings, root=tmp_path) as (client, _):
         await indexed(client, 2)
         uri = open_document(client, tmp_path / "main.py", MAIN)
         await inline(client, uri, 4, len("    total = area_of_circle("))

@@ -26,6 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="also skip folders/files with this name or glob (repeatable)")
     parser.add_argument("--max-file-bytes", type=int, default=None, metavar="N", help="skip files larger than N bytes")
     parser.add_argument("--symbols", metavar="QUERY", help="also list definitions matching QUERY (as workspace/symbol does)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk index cache")
     return parser
 
 
@@ -41,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
             "max_file_bytes": args.max_file_bytes or defaults.max_file_bytes,
         }
     )
-    index = WorkspaceIndex(args.dirs, settings)
+    index = WorkspaceIndex(args.dirs, settings, persist=not args.no_cache)
     stats = index.build()
     symbols = index.workspace_symbols(args.symbols, limit=50) if args.symbols else []
+    index.stop()
     if args.json:
         out = stats.to_dict()
         if args.symbols:
@@ -54,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     for language, count in stats.files_by_language.items():
         print(f"{language:<{width}}  {count:>7} files")
     print(f"{'total':<{width}}  {stats.files:>7} files, {stats.definitions} definitions, {stats.chunks} chunks")
-    print(f"time: {stats.seconds:.2f} s ({stats.files / max(stats.seconds, 1e-9):.0f} files/s); skipped {stats.skipped}")
+    print(
+        f"time: {stats.seconds:.2f} s ({stats.files / max(stats.seconds, 1e-9):.0f} files/s); "
+        f"{stats.cached} from the cache, {stats.skipped} skipped"
+    )
     print(f"errors: {len(stats.errors)}")
     for error in stats.errors[:_SHOWN_ERRORS]:
         print(f"  {error}")

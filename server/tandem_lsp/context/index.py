@@ -27,6 +27,7 @@ from typing import Any, Literal
 import tree_sitter as ts
 
 from tandem_lsp.config import IndexSettings
+from tandem_lsp.context.cache import IndexCache, cache_path
 from tandem_lsp.context.files import RootFilter, SkipFile, file_signature, read_source, walk
 from tandem_lsp.context.languages import language_for_path, line_comment
 from tandem_lsp.context.resolve import PathHint, matches, module_hints, path_key
@@ -96,6 +97,7 @@ class IndexStats:
     definitions: int = 0
     chunks: int = 0
     skipped: int = 0  # too large, binary or unreadable
+    cached: int = 0  # files whose parse came from the disk cache
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -106,6 +108,7 @@ class IndexStats:
             "definitions": self.definitions,
             "chunks": self.chunks,
             "skipped": self.skipped,
+            "cached": self.cached,
             "errors": list(self.errors),
             "seconds": round(self.seconds, 3),
         }
@@ -133,10 +136,14 @@ def _norm(path: str | os.PathLike[str]) -> str:
 
 
 class WorkspaceIndex:
-    def __init__(self, roots: Iterable[str | Path], settings: IndexSettings | None = None) -> None:
+    def __init__(self, roots: Iterable[str | Path], settings: IndexSettings | None = None, persist: bool = False) -> None:
+        """`persist` keeps parse results in an SQLite file (settings.cache_dir) for fast restarts."""
         self.settings = settings or IndexSettings()
-        unique = dict.fromkeys(_norm(r) for r in roots)
+        unique = list(dict.fromkeys(_norm(r) for r in roots))
         self._roots = [RootFilter(r, self.settings) for r in unique]
+        self._cache = IndexCache(cache_path(unique, self.settings.cache_dir)) if persist else None
+        self._to_cache: list[tuple[str, int, int, FileSymbols]] = []
+        self._cached = 0
         self._lock = threading.RLock()
         self._files: dict[str, _File] = {}
         self._by_name: dict[str, list[Definition]] = {}
@@ -209,8 +216,12 @@ class WorkspaceIndex:
             if len(self._errors) < MAX_ERRORS:
                 self._errors.append(message)
 
-    def _index_disk_file(self, path: str, flt: RootFilter) -> None:
-        """(Re)index one file from disk unless an open buffer owns it or it is unchanged."""
+    def _index_disk_file(self, path: str, flt: RootFilter, batch: bool = False) -> None:
+        """(Re)index one file from disk unless an open buffer owns it or it is unchanged.
+
+        A build passes `batch`: its new parse results go to the disk cache in
+        one transaction at the end rather than one by one.
+        """
         language = language_for_path(path)
         with self._lock:
             entry = self._files.get(path)
@@ -231,12 +242,23 @@ class WorkspaceIndex:
             self._error(f"{path}: {exc.strerror or exc}")
             self._remove(path)
             return
-        try:
-            symbols = parse_source(path, source.data, language)
-        except Exception as exc:  # a grammar bug must not stop the build
-            self._error(f"{path}: parse failed: {exc}")
-            return
-        symbols.tree = None  # trees are large; only open buffers keep theirs
+        symbols = None
+        if self._cache is not None:
+            symbols = self._cache.load(path, source.mtime_ns, source.size, source.data.decode("utf-8", errors="replace"))
+            self._cached += symbols is not None
+        if symbols is None:
+            try:
+                symbols = parse_source(path, source.data, language)
+            except Exception as exc:  # a grammar bug must not stop the build
+                self._error(f"{path}: parse failed: {exc}")
+                return
+            symbols.tree = None  # trees are large; only open buffers keep theirs
+            if self._cache is not None:
+                row = (path, source.mtime_ns, source.size, symbols)
+                if batch:
+                    self._to_cache.append(row)
+                else:
+                    self._cache.store([row])
         self._store(path, flt, symbols, (source.mtime_ns, source.size), is_open=False)
 
     def _store(self, path: str, flt: RootFilter, symbols: FileSymbols, disk: tuple[int, int] | None, is_open: bool) -> None:
@@ -390,10 +412,13 @@ class WorkspaceIndex:
         self._watcher.start()
 
     def stop(self) -> None:
+        """Stop watching (and release the disk cache)."""
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
             self._watcher = None
+        if self._cache is not None:
+            self._cache.close()
 
     def _watch(self) -> None:
         import watchfiles
@@ -473,6 +498,7 @@ class WorkspaceIndex:
                 definitions=definitions,
                 chunks=sum(len(f.chunks) for f in self._files.values()),
                 skipped=self._skipped,
+                cached=self._cached,
                 errors=list(self._errors),
                 seconds=self._seconds,
             )

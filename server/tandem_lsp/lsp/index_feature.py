@@ -98,7 +98,7 @@ class IndexService:
         roots = workspace_roots(self.server)
         if not settings.enabled or not roots:
             return
-        index = WorkspaceIndex(roots, settings)
+        index = WorkspaceIndex(roots, settings, persist=True)
         self.index = index
         self.server.engine.context = index
         for document in list(self.server.workspace.text_documents.values()):
