@@ -17,7 +17,6 @@ with watching on (goal <= 100 ms).
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import statistics

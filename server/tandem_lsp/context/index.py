@@ -55,9 +55,6 @@ DEFINITION_LINES = 14
 OUTLINE_LINES = 20
 SIMILAR_LINES = 24
 RECENT_CONTEXT_LINES = 3
-# A name defined in more files than this, none of them imported, is too
-# ambiguous to guess (`__init__`, `run`).
-MAX_AMBIGUOUS = 4
 # Terms found in more files than this share say little and cost much to score.
 COMMON_TERM_SHARE = 0.1
 # Files whose chunks are searched for similar code, and the usual chunk length.
