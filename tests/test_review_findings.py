@@ -188,3 +188,10 @@ def test_a_message_repeated_down_the_file_is_kept_once():
     text = _answer(*({"line": n, "end_line": n, "severity": "error", "message": "Loop never ends.", "replacement": f"x{n} = 0"}
                      for n in range(1, 6)))
     assert len(validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings) == 1
+
+
+def test_line_numbers_copied_from_the_prompt_are_stripped():
+    text = _answer({"line": 12, "end_line": 13, "severity": "error", "message": "m",
+                    "replacement": "12 |             if item > best:\n13 |                 best = item"})
+    (finding,) = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
+    assert (finding.start_line, finding.replacement) == (11, "            if item > best:")

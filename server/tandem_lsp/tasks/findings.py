@@ -198,7 +198,7 @@ def clean_replacement(replacement: str | None, original: list[str]) -> str | Non
     text = _FENCE.sub("", text.strip("\n")).rstrip()
     if not text.strip():
         return None
-    new_lines = text.split("\n")
+    new_lines = _strip_line_numbers(text.split("\n"))
     old_indent = _min_indent(original)
     if old_indent and not _min_indent(new_lines):
         new_lines = [old_indent + line if line.strip() else line for line in new_lines]
@@ -206,6 +206,17 @@ def clean_replacement(replacement: str | None, original: list[str]) -> str | Non
     if text == "\n".join(line.rstrip() for line in original):
         return None
     return text
+
+
+_NUMBERED = re.compile(r"^\s*\d+ \| ?")
+
+
+def _strip_line_numbers(lines: list[str]) -> list[str]:
+    """Remove the "12 | " prefixes a model copied from the numbered listing in its prompt."""
+    code = [line for line in lines if line.strip()]
+    if code and all(_NUMBERED.match(line) for line in code):
+        return [_NUMBERED.sub("", line, count=1) for line in lines]
+    return lines
 
 
 def narrow(lines: list[str], start: int, end: int, replacement: str) -> tuple[int, int, str]:
