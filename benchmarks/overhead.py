@@ -3,7 +3,7 @@ stdio end to end, against a direct llama-cpp-python call with the same prompt to
 and the same number of generated tokens. Both keep their KV cache across the same
 sequence of prompts, so the comparison is like for like.
 
-    python benchmarks/overhead.py [--model PATH] [--n 12]
+    python benchmarks/overhead.py [--model PATH] [--n 12] [--backend local|http]
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def positions(text: str, count: int) -> list[tuple[int, int]]:
     return candidates[::step][:count]
 
 
-async def through_server(model: Path, threads: int, gpu_layers: int, path: Path, text: str, spots):
-    options = {"completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers}, **SETTINGS}
+async def through_server(model_options: dict, path: Path, text: str, spots):
+    options = {"completionModel": model_options, **SETTINGS}
     runs = []
     async with lsp_session(options) as session:
         uri = session.open(path, text)
@@ -63,23 +63,35 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=-1)
     parser.add_argument("--file", default="textwrap.py", help="standard-library module to complete in")
+    parser.add_argument("--backend", choices=["local", "http"], default="local",
+                        help="local: in-process llama-cpp-python; http: via llama_cpp.server (see overhead_http.py)")
     args = parser.parse_args()
     model = require_model(args.model)
     path = stdlib_files([args.file])[0]
     text = path.read_text()
     spots = positions(text, args.n)
+    if args.backend == "http":
+        from overhead_http import run_http
 
-    runs = asyncio.run(through_server(model, args.threads, args.gpu_layers, path, text, spots))
-    server_ms = [r[0] for r in runs]
+        return run_http(model, args.threads, args.gpu_layers, path, text, spots)
+
+    model_options = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
+    runs = asyncio.run(through_server(model_options, path, text, spots))
     direct_ms = direct(model, args.threads, args.gpu_layers, runs)
     print(f"model {model.name}, {len(runs)} completions in {path.name}, threads={args.threads} gpu_layers={args.gpu_layers}")
+    report(runs, direct_ms, backend="local")
+
+
+def report(runs, direct_ms: list[float], backend: str) -> None:
+    """The per-completion table, both medians and the RESULT line."""
+    server_ms = [r[0] for r in runs]
     print(f"{'#':>3} {'prompt tok':>10} {'gen tok':>8} {'server ms':>10} {'direct ms':>10}")
     for i, ((s, _, g, p), d) in enumerate(zip(runs, direct_ms)):
         print(f"{i:>3} {p:>10} {g:>8} {s:>10.1f} {d:>10.1f}")
     server_median, direct_median = median(server_ms), median(direct_ms)
     ratio = server_median / direct_median if direct_median else float("nan")
     print(f"median server {server_median:.1f} ms, direct {direct_median:.1f} ms, ratio {ratio:.3f} (goal <= 1.05)")
-    print(result_line(backend="local", direct_ms=round(direct_median, 1), server_ms=round(server_median, 1), ratio=round(ratio, 3)))
+    print(result_line(backend=backend, direct_ms=round(direct_median, 1), server_ms=round(server_median, 1), ratio=round(ratio, 3)))
 
 
 if __name__ == "__main__":
