@@ -350,7 +350,6 @@ EDGE_CASES = [
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, reason="pygls 2.1 TextDocument: see /work/briefs/requests-helper6.md (text sync)")
 async def test_edits_outside_lines_follow_the_protocol(tmp_path: Path, small_model: Path) -> None:
     async with lsp_session(INIT_OPTIONS, encodings=["utf-16"]) as (client, _):
         session = FuzzSession(client, "utf-16", tmp_path)

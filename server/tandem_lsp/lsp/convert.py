@@ -6,36 +6,31 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.lsp.text_sync import ProtocolTextDocument
 
 
 def document_path(document: TextDocument) -> str:
     return document.path if document.uri.startswith("file:") else ""
 
 
-def cursor_offset(document: TextDocument, position: types.Position) -> int | None:
+def cursor_offset(document: ProtocolTextDocument, position: types.Position) -> int | None:
     """Index into the document text for a client position, or None if out of range.
 
     The client counts columns in the negotiated encoding (UTF-8 for Neovim,
-    UTF-16 for VS Code); pygls' codec converts. A column past the end of its
-    line is clamped to the line end, as the protocol asks.
+    UTF-16 for VS Code). A column past the end of its line is clamped to the
+    line end, as the protocol asks; a line past the document's end is no place
+    to complete.
     """
-    lines = document.lines
     if position.line < 0 or position.character < 0:
         return None
-    if position.line > len(lines) or (position.line == len(lines) and lines and not lines[-1].endswith(("\n", "\r"))):
+    lines = document.lines
+    ends_with_break = bool(lines) and lines[-1].endswith(("\n", "\r"))
+    if position.line > len(lines) or (position.line == len(lines) and lines and not ends_with_break):
         return None
-    if position.line == len(lines):
-        return len(document.source)
-    line = lines[position.line]
-    content = line.rstrip("\r\n")
-    units = document.position_codec.client_num_units(content)
-    character = min(position.character, units)
-    server = document.position_codec.position_from_client_units(lines, types.Position(position.line, character))
-    column = min(server.character, len(content))
-    return sum(len(text) for text in lines[: position.line]) + column
+    return document.offset_at(position, lines)
 
 
-def completion_request(document: TextDocument, position: types.Position) -> CompletionRequest | None:
+def completion_request(document: ProtocolTextDocument, position: types.Position) -> CompletionRequest | None:
     offset = cursor_offset(document, position)
     if offset is None:
         return None

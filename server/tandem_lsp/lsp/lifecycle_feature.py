@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from tandem_lsp.lsp.progress import work_done
 from tandem_lsp.lsp.server import TandemServer
+from tandem_lsp.lsp.text_sync import use_protocol_documents
 from tandem_lsp.models.backend import ModelError
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ def register(server: TandemServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
+        use_protocol_documents(ls.workspace)
         ls.apply_settings(params.initialization_options)
         for hook in ls.initialize_hooks:
             hook(params)
