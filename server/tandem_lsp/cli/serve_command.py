@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
+from typing import BinaryIO
 
 from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
 
@@ -21,6 +24,18 @@ def parse_address(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def protocol_stdout() -> BinaryIO:
+    """A private copy of stdout for LSP messages; fd 1 itself then goes to stderr.
+
+    llama-cpp-python silences model loading by pointing fd 1 at /dev/null for a
+    while, and LSP answers written meanwhile were lost (the editor waited forever).
+    Stray prints from native code now land in the log, not in the protocol stream.
+    """
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return channel
+
+
 def run(args: argparse.Namespace) -> int:
     from tandem_lsp.lsp.server import create_server
 
@@ -30,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger(__name__).info("listening on %s:%d", host, port)
         server.start_tcp(host, port)
     else:
-        server.start_io()
+        server.start_io(stdout=protocol_stdout())
     return 0
