@@ -219,19 +219,25 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
     try:
         for program in programs:
             started = time.perf_counter()
-            on_buggy = await review(registry, program.buggy, path.format(program.name), "python", deep=deep)
-            on_correct = await review(registry, program.correct, path.format(program.name), "python", deep=deep)
-            fixed = await debug(registry, program.buggy, path.format(program.name), "python", program.error)
-            passed = fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0]
+            on_buggy = on_correct = fixed = None
+            if "review" in args.tasks:
+                on_buggy = await review(registry, program.buggy, path.format(program.name), "python", deep=deep)
+                on_correct = await review(registry, program.correct, path.format(program.name), "python", deep=deep)
+            if "debug" in args.tasks:
+                fixed = await debug(registry, program.buggy, path.format(program.name), "python", program.error)
+            passed = bool(fixed and fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0])
+            found = on_buggy.findings if on_buggy else []
+            false = on_correct.findings if on_correct else []
             row = {
                 "program": program.name,
-                "hit": hit(on_buggy.findings, program.bug_lines),
-                "findings": len(on_buggy.findings),
+                "hit": hit(found, program.bug_lines),
+                "findings": len(found),
                 "bug_lines": program.bug_lines,
-                "flagged": [(f.start_line, f.end_line, f.message[:80]) for f in on_buggy.findings],
-                "false_flagged": [(f.start_line, f.end_line, f.message[:80]) for f in on_correct.findings],
-                "false": len(on_correct.findings),
-                "fix": fixed.source,
+                "flagged": [(f.start_line, f.end_line, f.message[:80]) for f in found],
+                "false_flagged": [(f.start_line, f.end_line, f.message[:80]) for f in false],
+                "false": len(false),
+                "fix": fixed.source if fixed else "-",
+                "diff": fixed.diff(program.buggy, program.name + ".py") if fixed else "",
                 "passed": passed,
                 "seconds": round(time.perf_counter() - started, 1),
             }
@@ -260,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0 = auto)")
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--test-timeout", type=float, default=30.0, help="seconds for one program's tests")
+    parser.add_argument("--tasks", default="review,debug", help="review, debug or both (comma-separated)")
     parser.add_argument("--json-out", type=Path, help="write the per-program rows here")
     args = parser.parse_args(argv)
     configs = [c for c in args.configs.split(",") if c]
@@ -293,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json_out.write_text(json.dumps({c: s.rows for c, s in results.items()}, indent=2))
 
     def rate(config: str, attr: str) -> float | str:
-        return getattr(results[config], attr) / n if config in results else "n/a"
+        task = "debug" if attr == "debug_passed" else "review"
+        return getattr(results[config], attr) / n if config in results and task in args.tasks else "n/a"
 
     # Review figures come from the combination when it ran (the full pipeline), else the best single run.
     review_config = "combo" if "combo" in results else max(results, key=lambda c: results[c].hits)

@@ -37,7 +37,7 @@ class Scripted:
 
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
-        kind = "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
+        kind = "repair" if "does not parse with it" in prompt else "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
         self._log.append((self.name, kind))
         answer = self._answers[kind]
         return ChatResult(content=answer if isinstance(answer, str) else json.dumps(answer))
@@ -80,9 +80,10 @@ async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
 
 
 async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN})
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
     result = await _debug(registry)
     assert result.source == "draft" and result.fix.replacement == GOOD["replacement"]
+    assert registry.log[-1] == ("reasoning", "repair")
 
 
 async def test_nothing_usable_says_so(tmp_path):
@@ -131,3 +132,11 @@ async def test_code_too_long_for_the_context_is_a_clear_error(tmp_path):
             await review(registry, BUGGY * 20, "stats.py", "python")
     finally:
         registry.close()
+
+
+async def test_a_fix_that_does_not_parse_gets_one_repair_round(tmp_path):
+    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
+    registry = ScriptedRegistry(settings, {}, {"debug": BROKEN, "repair": GOOD})
+    result = await _debug(registry)
+    assert registry.log == [("reasoning", "debug"), ("reasoning", "repair")]
+    assert result.fix.replacement == GOOD["replacement"] and result.source == "single pass"

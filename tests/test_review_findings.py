@@ -195,3 +195,11 @@ def test_line_numbers_copied_from_the_prompt_are_stripped():
                     "replacement": "12 |             if item > best:\n13 |                 best = item"})
     (finding,) = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
     assert (finding.start_line, finding.replacement) == (11, "            if item > best:")
+
+
+def test_numbered_lines_in_a_replacement_fix_its_range():
+    # The model said lines 12-12 but its replacement carries lines 12 and 13, numbered.
+    text = _answer({"line": 12, "end_line": 12, "severity": "error", "message": "m",
+                    "replacement": "```\n12 |             if item > best:\n13 |                 best = item\n```"})
+    (finding,) = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
+    assert (finding.start_line, finding.end_line, finding.replacement) == (11, 11, "            if item > best:")

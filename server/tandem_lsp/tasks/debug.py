@@ -27,7 +27,8 @@ from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
 from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
-from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema
+from tandem_lsp.models.backend import ChatMessage
+from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema, repair_request
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
 
 # Files up to this many lines are shown whole; longer ones as a window around the fault.
@@ -92,7 +93,10 @@ def code_window(lines: Sequence[str], focus: LineRange | None) -> LineRange:
 
 
 def parse_fix(answer: ChatOutcome, text: str, grammar: str | None, window: LineRange) -> tuple[FixProposal | None, dict]:
-    """A checked fix from a model answer (None when unusable) and the raw answer object."""
+    """A checked fix from a model answer (None when unusable) and the raw answer object.
+
+    The answer object gets "_broken" set when its replacement did not parse (worth one retry).
+    """
     value = load_json(answer.content)
     if not isinstance(value, dict):
         return None, {}
@@ -105,6 +109,8 @@ def parse_fix(answer: ChatOutcome, text: str, grammar: str | None, window: LineR
         return None, value
     raw = RawFinding(line, end_line if end_line is not None else line, "error", explanation or "fix", replacement)
     checked = check_finding(raw, text, grammar, window)
+    if checked is not None and checked.broken_replacement is not None:
+        value["_broken"] = (checked.finding.start_line, checked.finding.end_line)
     if checked is None or checked.finding.replacement is None:
         return None, value
     finding = checked.finding
@@ -165,6 +171,15 @@ async def debug(
     result.models[reasoner] = answer.model
     result.reasoning = "\n\n".join(r for r in (result.reasoning, answer.reasoning) if r)
     own, own_value = parse_fix(answer, text, grammar, window)
+    if own is None and "_broken" in own_value:
+        # A fix that does not parse is usually a right idea badly written: ask once more.
+        retry = debug_messages(kind, view, error, snippets, focus) + [
+            ChatMessage("assistant", answer.content),
+            ChatMessage("user", repair_request(language, *own_value["_broken"])),
+        ]
+        again = await chat(registry, reasoner, kind, retry, fix_schema(), budget, cancel, progress=progress, stage="repairing the fix")
+        own, repaired_value = parse_fix(again, text, grammar, window)
+        own_value = repaired_value or own_value
 
     if own is not None and draft is not None:
         if _same_code(apply_fix(text, own), apply_fix(text, draft)):

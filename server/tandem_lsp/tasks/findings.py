@@ -219,6 +219,20 @@ def _strip_line_numbers(lines: list[str]) -> list[str]:
     return lines
 
 
+def numbered_range(replacement: str | None) -> tuple[int, int] | None:
+    """0-based lines a replacement names when the model kept the listing's "12 | " prefixes on every line.
+
+    Those numbers are more reliable than the line/end_line fields next to them.
+    """
+    if not replacement:
+        return None
+    code = [line for line in _FENCE.sub("", replacement.strip("\n")).split("\n") if line.strip()]
+    numbers = [int(m.group(1)) for m in (re.match(r"^\s*(\d+) \|", line) for line in code) if m]
+    if not code or len(numbers) != len(code) or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return None
+    return numbers[0] - 1, numbers[-1] - 1
+
+
 def narrow(lines: list[str], start: int, end: int, replacement: str) -> tuple[int, int, str]:
     """Shrink a finding to the lines its replacement really changes.
 
@@ -296,6 +310,9 @@ def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRa
     if placed is None:
         return None
     start, end = placed
+    cited = numbered_range(raw.replacement)
+    if cited is not None and scope[0] <= cited[0] <= cited[1] <= scope[1]:
+        start, end = cited
     code = code_lines(text, grammar)
     if code is not None and not any(line in code for line in range(start, end + 1)):
         return None  # only comments or docstrings under it: a bug lives in code

@@ -198,6 +198,15 @@ Work through these steps:
     return _messages(kind, user)
 
 
+def repair_request(language: str, start: int, end: int) -> str:
+    """Follow-up when a proposed replacement does not parse."""
+    return (
+        f"That replacement is not valid {language or 'code'}: the file does not parse with it. Answer again with the "
+        f"corrected code for lines {start + 1}-{end + 1} only, one statement per line, indented like the original, "
+        "without line numbers."
+    )
+
+
 def judge_messages(
     kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], candidates: tuple[FixProposal, FixProposal]
 ) -> list[ChatMessage]:
