@@ -11,7 +11,7 @@ For each buggy program in ../shared/eval/quixbugs/python_programs:
 Configurations: the 0.5B model alone, the 1.5B model alone, and the 0.5B
 drafting with the 1.5B verifying (deep review; debug draft + check).
 
-    python benchmarks/quixbugs.py --limit 5 [--configs 05b,15b,combo] [--threads 1]
+    python benchmarks/quixbugs.py --limit 7 --spread [--configs 05b,15b,combo] [--tasks review,debug] [--threads 1]
 
 Identical model calls are answered once (temperature 0), so the combination
 reuses the 0.5B model's drafts instead of generating them again.
