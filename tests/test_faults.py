@@ -78,6 +78,7 @@ async def test_context_too_large_for_memory_is_a_clear_error(tmp_path: Path, sma
         errors = await error_messages(client)
         print("user sees:", errors)
         assert errors and small_model.name in errors[0], errors
+        assert "contextSize" in errors[0], "the message names the setting to change"
         await still_serving(client, tmp_path)
 
 

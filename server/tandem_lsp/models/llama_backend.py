@@ -77,7 +77,10 @@ class LlamaBackend:
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp could not load {model_path.name}: {exc}") from exc
+            hint = ""
+            if "llama_context" in str(exc):
+                hint = f" (not enough memory for contextSize {settings.context_size}? try a smaller contextSize or fewer gpuLayers)"
+            raise ModelError(f"llama.cpp could not load {model_path.name}: {exc}{hint}") from exc
         self.name = model_path.name
         self.path = str(model_path)
         self.context_size = self._llm.n_ctx()
