@@ -177,15 +177,6 @@ class _StreamReader(threading.Thread):
                 break
         self.events.put(failure if failure is not None else self._END)
 
-    def __iter__(self) -> Iterator[dict]:
-        while True:
-            item = self.events.get()
-            if item is self._END:
-                return
-            if isinstance(item, ModelError):
-                raise item
-            yield item
-
 
 def _sse_events(response: httpx.Response, url: str) -> Iterator[dict]:
     """The JSON objects of an SSE stream (OpenAI style: `data: {...}` … `data: [DONE]`)."""
@@ -343,7 +334,8 @@ class HttpBackend:
                 break
             if self._tokenizer is not None:
                 counted = len(self._server_tokens(_CALIBRATION_TEXT, special=False, timeout=left()))
-                self._chars_per_token = len(_CALIBRATION_TEXT) / counted if counted else DEFAULT_CHARS_PER_TOKEN
+                # 10% on the safe side: an underestimate could overflow the server's context.
+                self._chars_per_token = 0.9 * len(_CALIBRATION_TEXT) / counted if counted else DEFAULT_CHARS_PER_TOKEN
         except _Unreachable as exc:
             log.info("%s: cannot learn what the server offers yet (%s)", self.endpoint, exc)
             self._tokenizer = None
