@@ -155,6 +155,9 @@ class _Remembering:
         self._backend = backend
         self.name = backend.name
 
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
     def chat(self, request: ChatRequest) -> ChatResult:
         key = (
             self.name,
