@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 3.0
 # Quick probes (tokenizer, /props, /models) must not hold up a completion.
 PROBE_TIMEOUT_S = 5.0
+# A probe's answer (model list, props, tokens) is small; more means a broken endpoint.
+MAX_PROBE_ANSWER_BYTES = 4_000_000
 # After a failed probe (server down), ask again only after this long.
 PROBE_BACKOFF_S = 5.0
 # Waits between attempts when the server cannot be reached before any token.
@@ -268,16 +270,28 @@ class HttpBackend:
 
     def _request_json(self, method: str, url: str, body: dict | None = None, timeout: float = PROBE_TIMEOUT_S) -> Any:
         """A small non-streaming request. Raises _Unreachable for network trouble, ModelError otherwise."""
+        # httpx's timeout is per read: an answer that trickles in forever would
+        # never time out, so the whole read gets a wall-clock deadline and a size cap.
+        end = time.monotonic() + timeout
+        chunks: list[bytes] = []
+        size = 0
         try:
-            response = self._client.request(method, url, json=body, timeout=timeout)
+            with self._client.stream(method, url, json=body, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self._status_error(response, url)
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if time.monotonic() > end or size > MAX_PROBE_ANSWER_BYTES:
+                        raise _Unreachable(f"model endpoint {url} did not finish its answer within {timeout:.0f} s")
         except httpx.HTTPError as exc:
             raise _Unreachable(self._network_message(exc, 0)) from None
-        if response.status_code >= 400:
-            raise self._status_error(response, url)
+        text = b"".join(chunks)
         try:
-            return response.json()
+            return json.loads(text)
         except ValueError:
-            raise ModelError(f"model endpoint {url} answered with something that is not JSON: {response.text[:120]!r}") from None
+            raise ModelError(f"model endpoint {url} answered with something that is not JSON: {text[:120]!r}") from None
 
     # -- what the server offers -------------------------------------------------
 
