@@ -10,7 +10,7 @@ from lsprotocol import types
 from tandem_lsp.lsp.progress import work_done
 from tandem_lsp.lsp.server import TandemServer
 from tandem_lsp.lsp.text_sync import use_protocol_documents
-from tandem_lsp.models.backend import ModelError
+from tandem_lsp.models.backend import GenerationRequest, ModelBackend, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,17 @@ def register(server: TandemServer) -> None:
         ls.engine.cancel_all()
 
 
+def _warm_up(backend: ModelBackend) -> str:
+    """Load and run one token: llama.cpp's first decode after loading is many
+    times slower than the next (buffers allocated, weights paged in)."""
+    backend.generate(GenerationRequest(prompt=["\n"], max_tokens=1))
+    return backend.name
+
+
 async def _preload(server: TandemServer) -> None:
     async with work_done(server, "tandem: loading completion model") as report:
         try:
-            name = await server.registry.run("completion", lambda backend: backend.name)
+            name = await server.registry.run("completion", _warm_up)
             report(f"{name} ready", 100)
         except ModelError as exc:
             server.show_error(str(exc))
