@@ -1,7 +1,13 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Servers started by the tests persist their index under the user cache dir:
+# keep that out of the real ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tandem-test-cache-")
 
 sys.path.insert(0, str(Path(__file__).parent))
 

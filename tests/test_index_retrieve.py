@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import tree_sitter as ts
 
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex

@@ -21,7 +21,7 @@ from typing import Callable, Protocol, Sequence
 
 from tandem_lsp.completion.comments import comment_block
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.models.backend import FimTemplate, Prompt, PromptPiece, SpecialToken
+from tandem_lsp.models.backend import FimTemplate, PromptPiece, SpecialToken
 
 # The prefix window's first line is a multiple of this, for cache stability.
 PREFIX_LINE_STRIDE = 16

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lsprotocol import types
 
 from tandem_lsp.lsp.completion_feature import ACCEPTED_COMMAND
 from tandem_lsp.lsp.server import TandemServer

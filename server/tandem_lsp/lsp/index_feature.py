@@ -13,7 +13,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -199,30 +198,13 @@ def workspace_roots(server: TandemServer) -> list[str]:
     return roots
 
 
-def _run_after(server: TandemServer, method: str, hook: Callable[[], None]) -> None:
-    """Call `hook` after the handler another feature registered for `method` (pygls allows one)."""
-    original = server.protocol.fm.features.get(method)
-
-    async def chained(*args: Any) -> Any:
-        result = original(*args) if original is not None else None
-        if asyncio.iscoroutine(result):
-            result = await result
-        try:
-            hook()
-        except Exception:
-            log.exception("index hook for %s failed", method)
-        return result
-
-    server.protocol.fm.features[method] = chained
-
-
 def register(server: TandemServer) -> None:
     service = IndexService(server)
     server.index_service = service  # type: ignore[attr-defined]
     server.document_listeners.append(service.document_event)
     server.settings_listeners.append(service.settings_changed)
-    _run_after(server, types.INITIALIZED, service.start)
-    _run_after(server, types.SHUTDOWN, service.stop)
+    server.initialized_hooks.append(service.start)
+    server.shutdown_hooks.append(service.stop)
 
     @server.feature(types.WORKSPACE_SYMBOL)
     def workspace_symbol(ls: TandemServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:

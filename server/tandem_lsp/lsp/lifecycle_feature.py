@@ -29,6 +29,7 @@ def register(server: TandemServer) -> None:
         ls.set_status("ready" if ls.settings.completion.enabled else "disabled")
         # Load the completion model now, so the first keystroke does not pay for it.
         asyncio.get_running_loop().create_task(_preload(ls))
+        _run_hooks(ls.initialized_hooks)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: TandemServer, params: types.DidChangeConfigurationParams) -> None:
@@ -37,6 +38,15 @@ def register(server: TandemServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TandemServer, params: None) -> None:
         ls.engine.cancel_all()
+        _run_hooks(ls.shutdown_hooks)
+
+
+def _run_hooks(hooks) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # one feature's failure must not stop the others
+            log.exception("lifecycle hook %r failed", hook)
 
 
 def _warm_up(backend: ModelBackend) -> str:

@@ -55,6 +55,9 @@ class TandemServer(LanguageServer):
         # Run during `initialize`, before capabilities are computed: features that
         # depend on what the client supports register themselves here.
         self.initialize_hooks: list[Callable[[types.InitializeParams], None]] = []
+        # Run on the event loop after `initialized` and at `shutdown`.
+        self.initialized_hooks: list[Callable[[], None]] = []
+        self.shutdown_hooks: list[Callable[[], None]] = []
         self.status = StatusReport()
         self.loop: asyncio.AbstractEventLoop | None = None
 
