@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 from lsp_session import inline, lsp_session, open_document
-from test_index_lsp import request  # re-sends an answer lost while a model loads (requests file, item 3)
+from test_index_lsp import request  # a request with a timeout, re-sent if no answer comes
 
 GUARD = '''
 import ipaddress, os, socket

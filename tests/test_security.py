@@ -221,8 +221,10 @@ async def test_model_output_never_runs_and_edits_only_go_to_the_client(tmp_path:
                 {"uri": uri, "errorText": "AssertionError: average([2, 4]) returned 2.0, expected 3.0", "apply": True}])), 60)
             assert "explanation" in debug
             # "apply" asks the client (workspace/applyEdit); the server writes nothing itself.
-            for params in applied:
-                assert isinstance(params.edit, types.WorkspaceEdit)
+            # The hostile fix was sent as an edit for the client to apply (and it refused), nothing more.
+            assert len(applied) == 1 and isinstance(applied[0].edit, types.WorkspaceEdit)
+            (change,) = applied[0].edit.document_changes
+            assert change.text_document.uri == uri
             await asyncio.sleep(0.5)
     finally:
         endpoint.shutdown()
