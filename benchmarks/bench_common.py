@@ -48,6 +48,15 @@ def result_line(**figures: Any) -> str:
     return "RESULT " + " ".join(f"{key}={fmt(value)}" for key, value in figures.items())
 
 
+def as_plain(value: Any) -> Any:
+    """pygls hands back answers of custom requests as named tuples; make them dicts."""
+    if hasattr(value, "_asdict"):
+        return {key: as_plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(item) for item in value]
+    return value
+
+
 class Session:
     """A tandem-lsp subprocess driven over stdio, as an editor would."""
 
@@ -100,7 +109,7 @@ class Session:
         return await self.client.protocol.send_request_async("tandem/lastPrompt", None)
 
     async def stats(self) -> dict:
-        return await self.client.protocol.send_request_async("tandem/stats", None)
+        return as_plain(await self.client.protocol.send_request_async("tandem/stats", None))
 
 
 @contextlib.asynccontextmanager

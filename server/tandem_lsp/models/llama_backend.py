@@ -158,6 +158,10 @@ class LlamaBackend:
         # prompt budget and stops on cancellation.
         deadline = Deadline(request.max_time_s)
 
+        # One sampler for the whole generation: building the chain per token is
+        # slow, and llama-cpp-python's chat call leaves its own (grammar-bound)
+        # sampler behind, which `sample()` would otherwise reuse.
+        self._llm._sampler = self._llm._init_sampler(temp=request.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
         stream = Utf8Stream()
         text = ""
         decode_started = time.perf_counter()
@@ -171,7 +175,7 @@ class LlamaBackend:
             if deadline.passed():
                 result.stop_reason = "time"
                 break
-            token = self._llm.sample(temp=request.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
+            token = self._llm.sample()
             if self._is_end(token):
                 result.stop_reason = "eos"
                 break
