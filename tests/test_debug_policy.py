@@ -37,7 +37,7 @@ class Scripted:
 
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
-        kind = "repair" if "does not parse with it" in prompt else "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
+        kind = "repair" if "Answer again with the corrected code" in prompt else "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
         self._log.append((self.name, kind))
         answer = self._answers[kind]
         return ChatResult(content=answer if isinstance(answer, str) else json.dumps(answer))
@@ -140,3 +140,12 @@ async def test_a_fix_that_does_not_parse_gets_one_repair_round(tmp_path):
     result = await _debug(registry)
     assert registry.log == [("reasoning", "debug"), ("reasoning", "repair")]
     assert result.fix.replacement == GOOD["replacement"] and result.source == "single pass"
+
+
+async def test_a_fix_that_changes_nothing_gets_one_repair_round(tmp_path):
+    unchanged = {"explanation": "e", "line": 6, "end_line": 6, "replacement": "    for i in range(1, len(values)):"}
+    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
+    registry = ScriptedRegistry(settings, {}, {"debug": unchanged, "repair": GOOD})
+    result = await _debug(registry)
+    assert [kind for _, kind in registry.log] == ["debug", "repair"]
+    assert result.fix.replacement == GOOD["replacement"]

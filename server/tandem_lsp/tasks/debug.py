@@ -95,7 +95,8 @@ def code_window(lines: Sequence[str], focus: LineRange | None) -> LineRange:
 def parse_fix(answer: ChatOutcome, text: str, grammar: str | None, window: LineRange) -> tuple[FixProposal | None, dict]:
     """A checked fix from a model answer (None when unusable) and the raw answer object.
 
-    The answer object gets "_broken" set when its replacement did not parse (worth one retry).
+    The answer object gets "_retry" set to (start, end, problem) when its replacement did not parse or
+    changed nothing: usually a right idea badly written, worth one retry.
     """
     value = load_json(answer.content)
     if not isinstance(value, dict):
@@ -109,8 +110,9 @@ def parse_fix(answer: ChatOutcome, text: str, grammar: str | None, window: LineR
         return None, value
     raw = RawFinding(line, end_line if end_line is not None else line, "error", explanation or "fix", replacement)
     checked = check_finding(raw, text, grammar, window)
-    if checked is not None and checked.broken_replacement is not None:
-        value["_broken"] = (checked.finding.start_line, checked.finding.end_line)
+    if checked is not None and (checked.broken_replacement is not None or checked.noop):
+        problem = "changes nothing" if checked.noop else "does not parse"
+        value["_retry"] = (checked.finding.start_line, checked.finding.end_line, problem)
     if checked is None or checked.finding.replacement is None:
         return None, value
     finding = checked.finding
@@ -171,11 +173,10 @@ async def debug(
     result.models[reasoner] = answer.model
     result.reasoning = "\n\n".join(r for r in (result.reasoning, answer.reasoning) if r)
     own, own_value = parse_fix(answer, text, grammar, window)
-    if own is None and "_broken" in own_value:
-        # A fix that does not parse is usually a right idea badly written: ask once more.
+    if own is None and "_retry" in own_value:
         retry = debug_messages(kind, view, error, snippets, focus) + [
             ChatMessage("assistant", answer.content),
-            ChatMessage("user", repair_request(language, *own_value["_broken"])),
+            ChatMessage("user", repair_request(language, *own_value["_retry"])),
         ]
         again = await chat(registry, reasoner, kind, retry, fix_schema(), budget, cancel, progress=progress, stage="repairing the fix")
         own, repaired_value = parse_fix(again, text, grammar, window)

@@ -198,12 +198,15 @@ Work through these steps:
     return _messages(kind, user)
 
 
-def repair_request(language: str, start: int, end: int) -> str:
-    """Follow-up when a proposed replacement does not parse."""
+def repair_request(language: str, start: int, end: int, problem: str) -> str:
+    """Follow-up when a proposed replacement does not parse or changes nothing."""
+    if problem == "changes nothing":
+        why = "That replacement is the code as it stands: it changes nothing, so it cannot fix the error."
+    else:
+        why = f"That replacement is not valid {language or 'code'}: the file does not parse with it."
     return (
-        f"That replacement is not valid {language or 'code'}: the file does not parse with it. Answer again with the "
-        f"corrected code for lines {start + 1}-{end + 1} only, one statement per line, indented like the original, "
-        "without line numbers."
+        f"{why} Answer again with the corrected code for lines {start + 1}-{end + 1} (or the lines that are really "
+        "wrong), one statement per line, indented like the original, without line numbers."
     )
 
 
