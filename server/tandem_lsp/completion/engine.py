@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # How long a generation whose request was cancelled keeps running, waiting for
 # the next keystroke to join it (a little more than the gap between keys).
 ORPHAN_GRACE_S = 0.25
+# How often a request that joined a running generation checks that the output
+# still agrees with what the user typed (it stops the generation once it does not).
+JOIN_CHECK_S = 0.02
 # Tokens kept free in the context window beyond the prompt and the answer.
 CONTEXT_MARGIN = 16
 # Cross-file context is kept while the cursor stays within this many lines
@@ -124,7 +127,7 @@ class CompletionEngine:
                 return self._answer(request, cached, "cache", started)
             job = self._current
             if job is not None and job.running() and self._can_join(job, key, request.text):
-                raw = await self._wait(job)
+                raw = await self._wait_while_consistent(job, key, request.text, sequence)
                 typed = key.typed_since(job.key, request.text) or ""
                 if raw is not None and raw.startswith(typed):
                     return self._answer(request, raw[len(typed) :], "inflight", started)
@@ -186,6 +189,26 @@ class CompletionEngine:
             raise
         finally:
             job.waiters -= 1
+
+    async def _wait_while_consistent(self, job: _Job, key: CursorKey, text: str, sequence: int) -> str | None:
+        """Await a joined job; the newest request stops it once its output contradicts the typed text.
+
+        A join made while the model was still reading the prompt (nothing produced
+        yet) is a bet; when the first tokens lose it, waiting for the whole
+        generation would keep every older request and the model busy for nothing.
+        """
+        waiting = asyncio.ensure_future(self._wait(job))
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=JOIN_CHECK_S)
+                if done:
+                    return waiting.result()
+                if sequence == self._sequence and not self._can_join(job, key, text):
+                    job.cancel.set()
+                    return await waiting
+        except asyncio.CancelledError:
+            waiting.cancel()
+            raise
 
     @staticmethod
     def _stop_if_orphaned(job: _Job) -> None:

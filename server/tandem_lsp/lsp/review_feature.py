@@ -318,6 +318,8 @@ class ReviewFeature:
         others = [s for s in self.state.findings.get(uri, []) if s.finding.end_line < low or s.finding.start_line > high]
         self.state.findings[uri] = others + stored
         publish(self.server, self.state, uri)
+        if not result.readable:
+            self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"tandem: {result.note}"))
         return {
             "findings": len(stored),
             "scope": {"start": low, "end": high},

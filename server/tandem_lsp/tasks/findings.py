@@ -170,6 +170,11 @@ def coerce_finding(item: Any) -> RawFinding | None:
     )
 
 
+def is_readable(text: str) -> bool:
+    """Whether a model answer holds any JSON we can read: "no findings" and "unreadable" differ."""
+    return load_json(text) is not None or bool(salvage_objects(split_reasoning(text)[0]))
+
+
 def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
     """Findings from a model answer; never raises, salvages what it can."""
     value = load_json(text)

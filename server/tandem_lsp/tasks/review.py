@@ -20,6 +20,7 @@ from tandem_lsp.tasks.findings import (
     coerce_finding,
     dedupe,
     findings_schema,
+    is_readable,
     load_json,
     parse_findings,
     validate_findings,
@@ -33,6 +34,8 @@ MAX_REVIEW_LINES = 250
 CONTEXT_LINES = 8
 # A verifier that is the drafting model itself gets this share of the token budget.
 CHEAP_SHARE = 0.5
+# What the user is told when the drafting model's answer held no JSON at all.
+UNREADABLE_NOTE = "the review model's answer could not be read (not valid JSON); no findings shown"
 # New findings a verifier may add.
 MAX_NEW_FINDINGS = 3
 
@@ -46,8 +49,10 @@ class ReviewResult:
     models: dict[str, str] = field(default_factory=dict)
     scope: LineRange = (0, 0)
     verified: bool = False
-    # Why verification ran or did not.
+    # Why verification ran or did not, or why there is nothing to show.
     note: str = ""
+    # False when the drafting model's answer held no JSON: not the same as "no findings".
+    readable: bool = True
 
 
 def code_view(text: str, language: str, path: str, focus: LineRange) -> tuple[CodeView, LineRange]:
@@ -84,8 +89,10 @@ async def review(
     checked = validate_findings(parse_findings(draft.content), text, grammar, focus, limit)
     result = ReviewResult(checked.findings, draft.reasoning, {role: draft.model}, focus)
 
-    plan = plan_verification(settings, deep, checked.failed_checks, bool(checked.findings))
-    result.note = plan.reason
+    readable = is_readable(draft.content)
+    plan = plan_verification(settings, deep, checked.failed_checks or not readable, bool(checked.findings))
+    result.note = plan.reason if readable else UNREADABLE_NOTE
+    result.readable = readable
     # The drafting model checking an empty draft again finds nothing new; skip it.
     if not plan.verify or (plan.cheap and not checked.findings):
         return result
