@@ -17,6 +17,7 @@ def test_readme_command_prints_a_suggestion(small_model):
     result = run("examples/fibonacci.py", "--line", "4", "--col", "4", "-v")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip(), "a suggestion is printed"
+    assert "```" not in result.stdout, "a chat model's Markdown fence is not code"
     assert "prompt_tokens=" in result.stderr
 
 

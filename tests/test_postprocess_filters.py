@@ -60,12 +60,25 @@ CASES = [
         "\n        return 1\n\n    def g(self):\n        return 2\n",
         "\n        return 1",
     ),
+    # A chat model leaving the code block: the fence and what follows go.
+    ("closing fence", "def f(x):\n    █\n", "return x * 2\n```\n\nThis function doubles x.", "return x * 2"),
+    ("fence first", "def f(x):\n    █\n", "```\n\nThis code defines f.", ""),
 ]
 
 
 @pytest.mark.parametrize("name,document,raw,expected", CASES, ids=[c[0] for c in CASES])
 def test_postprocess_golden(name, document, raw, expected):
     assert postprocess(request(document), raw) == expected
+
+
+def test_fences_are_text_in_markdown():
+    assert postprocess(request("Example:\n█\n", language="markdown"), "```python\nx = 1\n```") == "```python\nx = 1\n```"
+
+
+def test_streaming_stops_at_a_fence():
+    req = request("def f(x):\n    █\n")
+    assert not reached_end(req, "return x * 2\n    ``")
+    assert reached_end(req, "return x * 2\n    ```")
 
 
 def test_streaming_stops_once_the_scope_is_closed():

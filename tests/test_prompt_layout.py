@@ -39,9 +39,17 @@ def test_codestral_layout_is_suffix_first():
     assert built.render().endswith("print(ar")
 
 
-def test_prefix_only_model_gets_the_text_before_the_cursor():
+def test_prefix_only_model_gets_the_text_before_the_cursor_inside_a_code_fence():
     built = build_prompt(template_for_family("none-such"), REQUEST, PromptBudget(total=500), COUNT)
-    assert built.render() == DOC[:CURSOR]
+    assert built.render() == "```python\n" + DOC[:CURSOR]
+
+
+def test_prefix_only_prompt_keeps_the_indent_but_its_last_space():
+    doc = "def f(x):\n    \n"
+    request = CompletionRequest(text=doc, offset=len("def f(x):\n    "), language="python")
+    built = build_prompt(template_for_family("none-such"), request, PromptBudget(total=500), COUNT)
+    assert built.render() == "```python\ndef f(x):\n   "
+    assert built.align_output(" return x") == "return x"
 
 
 def test_typing_on_a_line_changes_only_the_end_of_the_prompt():

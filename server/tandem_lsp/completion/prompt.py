@@ -152,13 +152,22 @@ def build_prompt(
     relative_path: str = "",
 ) -> BuiltPrompt:
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
-    line_prefix = typed.rstrip(" \t")
+    if fim.has_fim:
+        line_prefix = typed.rstrip(" \t")
+    else:
+        # Chat-tuned models without FIM tokens read a prompt ending in a bare
+        # newline as "the code is over" and close the fence; given the indent
+        # less its last space they go on with a " word" token instead.
+        line_prefix = typed[:-1] if typed.endswith(" ") else typed
     held_back = typed[len(line_prefix) :]
     line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
     above = request.before_line.splitlines(keepends=True)
     below = request.after_line.splitlines(keepends=True)
 
-    fixed = count(line_prefix) + (3 if fim.has_fim else 0)
+    # A model without FIM tokens is usually chat-tuned: opening a code fence
+    # tells it the text is code, and its closing fence becomes a place to stop.
+    opener = "" if fim.has_fim else f"```{request.language}\n"
+    fixed = count(line_prefix) + (3 if fim.has_fim else count(opener))
     remaining = max(budget.total - fixed, 0)
 
     context_pieces: list[PromptPiece] = []
@@ -188,7 +197,7 @@ def build_prompt(
     elif fim.order == "spm":
         pieces = context_pieces + [fim.suffix, suffix_text, fim.prefix, prefix_text + line_prefix]
     else:
-        pieces = context_pieces + [prefix_text + line_prefix]
+        pieces = context_pieces + [opener + prefix_text + line_prefix]
     pieces = [p for p in pieces if p != "" and p is not None]
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.

@@ -7,10 +7,10 @@ the model never spends tokens on text we would throw away.
 
 from __future__ import annotations
 
-from tandem_lsp.completion.filters import drop_blank, drop_repetition, limit_scope, trim_suffix_overlap
+from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetition, limit_scope, trim_suffix_overlap
 from tandem_lsp.completion.request import CompletionRequest
 
-PIPELINE = (drop_repetition, limit_scope, trim_suffix_overlap, drop_blank)
+PIPELINE = (cut_at_fence, drop_repetition, limit_scope, trim_suffix_overlap, drop_blank)
 
 
 def postprocess(request: CompletionRequest, raw: str) -> str:
@@ -24,4 +24,8 @@ def postprocess(request: CompletionRequest, raw: str) -> str:
 
 def reached_end(request: CompletionRequest, partial: str) -> bool:
     """True once the output so far already runs past where the suggestion ends."""
-    return limit_scope.cut_index(request, partial) is not None or trim_suffix_overlap.repeats_next_line(request, partial)
+    return (
+        cut_at_fence.cut_index(request, partial) is not None
+        or limit_scope.cut_index(request, partial) is not None
+        or trim_suffix_overlap.repeats_next_line(request, partial)
+    )
