@@ -15,6 +15,8 @@ from pathlib import Path
 
 from bench_common import QWEN_05B, lsp_session, median, require_model, result_line, stdlib_files
 
+# Seconds between the two sides of a spot (OpenMP worker threads spin a while after work).
+PAUSE_S = 0.3
 SETTINGS = {"completion": {"cache": False, "prefetch": False, "debounceMinMs": 0, "debounceMaxMs": 0, "maxTokens": 48}}
 
 
@@ -26,34 +28,60 @@ def positions(text: str, count: int) -> list[tuple[int, int]]:
     return candidates[::step][:count]
 
 
-async def through_server(model_options: dict, path: Path, text: str, spots):
-    options = {"completionModel": model_options, **SETTINGS}
-    runs = []
+class DirectLlama:
+    """The same model in this process, called the way a minimal plugin would."""
+
+    def __init__(self, model: Path, threads: int, gpu_layers: int) -> None:
+        import llama_cpp
+
+        self.llm = llama_cpp.Llama(model_path=str(model), n_ctx=4096, n_batch=128, n_threads=threads, n_threads_batch=threads,
+                                   n_gpu_layers=gpu_layers, verbose=False)
+
+    def _tokens(self, prompt: str) -> list[int]:
+        return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+
+    def prime(self, prompt: str) -> None:
+        """Leave `prompt` in the KV cache (untimed), as the server's previous request did."""
+        self.llm.create_completion(prompt=self._tokens(prompt), max_tokens=1, temperature=0)
+
+    def timed(self, prompt: str, tokens: int) -> float:
+        tokens_in = self._tokens(prompt)
+        started = time.perf_counter()
+        self.llm.create_completion(prompt=tokens_in, max_tokens=max(tokens, 1), temperature=0)
+        return (time.perf_counter() - started) * 1000
+
+
+async def measure_local(model: Path, threads: int, gpu_layers: int, path: Path, text: str, spots):
+    """Per spot, back to back from the same cache state: through the server, then direct.
+
+    Interleaving matters on a shared machine: CPU steal and other load drift
+    over minutes, and hit both sides of a spot alike. A short pause between the
+    two lets the idle side's OpenMP threads stop spinning.
+    """
+    direct = DirectLlama(model, threads, gpu_layers)
+    options = {"completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers}, **SETTINGS}
+    runs, direct_ms = [], []
     async with lsp_session(options) as session:
         uri = session.open(path, text)
         await session.inline(uri, *spots[0])  # load the model
+        previous = (await session.last_prompt()).prompt
         for line, column in spots:
+            direct.prime(previous)
+            await asyncio.sleep(PAUSE_S)
             started = time.perf_counter()
             await session.inline(uri, line, column)
             elapsed = (time.perf_counter() - started) * 1000
             last = await session.last_prompt()
             runs.append((elapsed, last.prompt, last.generatedTokens, last.promptTokens))
-    return runs
-
-
-def direct(model: Path, threads: int, gpu_layers: int, runs) -> list[float]:
-    import llama_cpp
-
-    llm = llama_cpp.Llama(model_path=str(model), n_ctx=4096, n_batch=128, n_threads=threads, n_threads_batch=threads, n_gpu_layers=gpu_layers, verbose=False)
-    llm.create_completion(prompt=llm.tokenize(runs[0][1].encode(), add_bos=False, special=True), max_tokens=1, temperature=0)
-    times = []
-    for _, prompt, generated, _ in runs:
-        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
-        started = time.perf_counter()
-        llm.create_completion(prompt=tokens, max_tokens=max(generated, 1), temperature=0)
-        times.append((time.perf_counter() - started) * 1000)
-    llm.close()
-    return times
+            await asyncio.sleep(PAUSE_S)
+            direct.prime(previous)
+            direct_ms.append(direct.timed(last.prompt, last.generatedTokens))
+            previous = last.prompt
+            print(f"spot {len(runs)}/{len(spots)}: server {elapsed:.0f} ms (model: {last.evaluatedTokens} tokens evaluated in "
+                  f"{last.promptMs:.0f} ms, {last.generatedTokens} generated in {last.generateMs:.0f} ms), direct {direct_ms[-1]:.0f} ms",
+                  flush=True)
+    direct.llm.close()
+    return runs, direct_ms
 
 
 def main() -> None:
@@ -75,9 +103,7 @@ def main() -> None:
 
         return run_http(model, args.threads, args.gpu_layers, path, text, spots)
 
-    model_options = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
-    runs = asyncio.run(through_server(model_options, path, text, spots))
-    direct_ms = direct(model, args.threads, args.gpu_layers, runs)
+    runs, direct_ms = asyncio.run(measure_local(model, args.threads, args.gpu_layers, path, text, spots))
     print(f"model {model.name}, {len(runs)} completions in {path.name}, threads={args.threads} gpu_layers={args.gpu_layers}")
     report(runs, direct_ms, backend="local")
 

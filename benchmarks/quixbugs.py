@@ -34,16 +34,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# llama.cpp's OpenMP threads spin while waiting; on a busy machine that costs more than it saves.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+from bench_common import QWEN_05B, QWEN_15B, require_model, result_line
 
-from bench_common import QWEN_05B, QWEN_15B, require_model, result_line  # noqa: E402
-
-from tandem_lsp.config import Settings  # noqa: E402
-from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelBackend  # noqa: E402
-from tandem_lsp.models.registry import ModelRegistry, Role  # noqa: E402
-from tandem_lsp.tasks.debug import debug  # noqa: E402
-from tandem_lsp.tasks.review import review  # noqa: E402
+from tandem_lsp.config import Settings
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelBackend
+from tandem_lsp.models.registry import ModelRegistry, Role
+from tandem_lsp.tasks.debug import debug
+from tandem_lsp.tasks.review import review
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
 CONFIGS = ("05b", "15b", "combo")

@@ -39,13 +39,6 @@ log = logging.getLogger(__name__)
 PROMPT_BATCH = 128
 
 
-def _quiet_openmp_waiting() -> None:
-    """llama.cpp's OpenMP threads spin while waiting for work by default. Beside an
-    editor on a laptop's few cores that steals time from everything else (and from
-    llama.cpp itself under load), so let idle threads sleep unless the user chose."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-
-
 def default_threads() -> int:
     try:
         count = len(os.sched_getaffinity(0))
@@ -59,7 +52,6 @@ class LlamaBackend:
 
     def __init__(self, path: str, settings: ModelSettings) -> None:
         model_path = check_model_file(path)
-        _quiet_openmp_waiting()
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency is declared
