@@ -24,7 +24,6 @@ import ast
 import asyncio
 import difflib
 import json
-import os
 import re
 import shutil
 import subprocess
