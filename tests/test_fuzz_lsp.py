@@ -11,8 +11,8 @@ wrongly typed params. Invariants, checked after every step:
 The server's text is read through an observable, not a debug request: with
 the embedded SmolLM2 (no FIM tokens, so prompts are prefix-only), no workspace
 index and the cache off, an inline completion at the very end of a document
-makes `tandem/lastPrompt` exactly the document's text, less the spaces and
-tabs at the very end (the prompt leaves those to the model).
+makes `tandem/lastPrompt` exactly the document's text after a code-fence line,
+less one space at the very end (the prompt leaves that to the model).
 
 The client model of an edit (`apply_edit` below) is the protocol's rule for
 invalid positions, as VS Code applies it:
@@ -109,11 +109,14 @@ def end_position(text: str, encoding: str) -> dict:
     return {"line": len(lines) - 1, "character": units(last, encoding)}
 
 
+# The prefix-only prompt opens a code fence in the document's language.
+FENCE = "```python\n"
+
+
 def prompt_of(text: str) -> str:
-    """The prompt for a cursor at the end of `text`: the prompt leaves out the
-    spaces and tabs typed before the cursor (the model writes them itself)."""
-    line_start = text.rfind("\n") + 1
-    return text[:line_start] + text[line_start:].rstrip(" \t")
+    """The prompt for a cursor at the end of `text`: inside a Python code fence,
+    less the last space typed before the cursor (the model writes it itself)."""
+    return FENCE + (text[:-1] if text.endswith(" ") else text)
 
 
 # -- drawing positions --------------------------------------------------------
@@ -309,7 +312,7 @@ def _fuzz(encoding: str, tmp_path: Path) -> None:
         session = FuzzSession(client, encoding, tmp_path)
         session.classic_completion = result.capabilities.completion_provider is not None
         doc_ids = itertools.count()
-        # An empty document makes a prompt of no tokens at all: still an answer, no error.
+        # An empty document: still an answer, no error.
         empty = (tmp_path / "empty.py").as_uri()
         session.notify("textDocument/didOpen", {"textDocument": {"uri": empty, "languageId": "python", "version": 1, "text": ""}})
         loop.run_until_complete(session.check_text(empty, "", [("open", "")]))
