@@ -38,6 +38,8 @@ def cursor_offset(text: str, line: int, column: int | None) -> int:
     return sum(len(previous) + 1 for previous in lines[:line]) + column
 
 
+# Generation time cap of the one-shot command (the editor's default is 3 s).
+CLI_MAX_TIME_MS = 30_000
 # A one-shot command indexes at most this many files of the project for context.
 CLI_MAX_FILES = 2000
 
@@ -82,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"tandem-lsp complete: {exc}", file=sys.stderr)
         return 2
     settings = settings_from_args(args)
-    # One answer for one question: no debounce, no speculative work.
-    settings = settings.merged({"completion": {"debounceMaxMs": 0, "prefetch": False}})
+    # One answer for one question: no debounce, no speculative work, and no
+    # keystroke to keep up with, so a busy machine gets time to finish the line.
+    max_time_ms = max(settings.completion.max_time_ms, CLI_MAX_TIME_MS)
+    settings = settings.merged({"completion": {"debounceMaxMs": 0, "prefetch": False, "maxTimeMs": max_time_ms}})
     request = CompletionRequest(text=text, offset=offset, language=language_for_path(str(args.file)), path=str(args.file.resolve()))
     try:
         suggestion, engine = asyncio.run(_complete(args, settings, request))
