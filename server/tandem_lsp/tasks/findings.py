@@ -170,13 +170,9 @@ def coerce_finding(item: Any) -> RawFinding | None:
     )
 
 
-def is_readable(text: str) -> bool:
-    """Whether a model answer holds any JSON we can read: "no findings" and "unreadable" differ."""
-    return load_json(text) is not None or bool(salvage_objects(split_reasoning(text)[0]))
-
-
-def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
-    """Findings from a model answer; never raises, salvages what it can."""
+def read_findings(text: str, key: str = "findings") -> tuple[list[RawFinding], bool]:
+    """Findings from a model answer, and whether it held any JSON we could read at all
+    ("no findings" and "unreadable" differ). Never raises, salvages what it can."""
     value = load_json(text)
     items: Iterable[Any]
     if isinstance(value, dict) and isinstance(value.get(key), list):
@@ -187,7 +183,13 @@ def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
         items = [value]
     else:
         items = salvage_objects(split_reasoning(text)[0])
-    return [finding for finding in (coerce_finding(item) for item in items) if finding is not None]
+    readable = value is not None or bool(items)
+    return [finding for finding in (coerce_finding(item) for item in items) if finding is not None], readable
+
+
+def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
+    """Findings from a model answer; never raises, salvages what it can."""
+    return read_findings(text, key)[0]
 
 
 # -- checking findings against the document -------------------------------------

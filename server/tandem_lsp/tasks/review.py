@@ -20,9 +20,8 @@ from tandem_lsp.tasks.findings import (
     coerce_finding,
     dedupe,
     findings_schema,
-    is_readable,
     load_json,
-    parse_findings,
+    read_findings,
     validate_findings,
 )
 from tandem_lsp.tasks.prompts import CodeView, review_messages, verify_messages, verify_schema
@@ -86,10 +85,10 @@ async def review(
         registry, role, kind, review_messages(kind, view, focus, limit), findings_schema(limit), settings.review.max_tokens, cancel,
         progress=progress, stage="drafting review",
     )
-    checked = validate_findings(parse_findings(draft.content), text, grammar, focus, limit)
+    drafted, readable = read_findings(draft.content)
+    checked = validate_findings(drafted, text, grammar, focus, limit)
     result = ReviewResult(checked.findings, draft.reasoning, {role: draft.model}, focus)
 
-    readable = is_readable(draft.content)
     plan = plan_verification(settings, deep, checked.failed_checks or not readable, bool(checked.findings))
     result.note = plan.reason if readable else UNREADABLE_NOTE
     result.readable = readable
