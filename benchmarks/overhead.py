@@ -40,33 +40,33 @@ class DirectLlama:
     def _tokens(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
 
-    def prime(self, prompt: str) -> None:
+    async def prime(self, prompt: str) -> None:
         """Leave `prompt` in the KV cache (untimed), as the server's previous request did."""
         self.llm.create_completion(prompt=self._tokens(prompt), max_tokens=1, temperature=0)
 
-    def timed(self, prompt: str, tokens: int) -> float:
+    async def timed(self, prompt: str, tokens: int) -> float:
         tokens_in = self._tokens(prompt)
         started = time.perf_counter()
         self.llm.create_completion(prompt=tokens_in, max_tokens=max(tokens, 1), temperature=0)
         return (time.perf_counter() - started) * 1000
 
 
-async def measure_local(model: Path, threads: int, gpu_layers: int, path: Path, text: str, spots):
+async def side_by_side(options: dict, direct, path: Path, text: str, spots):
     """Per spot, back to back from the same cache state: through the server, then direct.
 
-    Interleaving matters on a shared machine: CPU steal and other load drift
-    over minutes, and hit both sides of a spot alike. A short pause between the
-    two lets the idle side's OpenMP threads stop spinning.
+    `direct` has `prime(prompt)` (untimed: leave the previous spot's prompt in the
+    cache) and `timed(prompt, tokens) -> ms`. Interleaving matters on a shared
+    machine: CPU steal and other load drift over minutes, and hit both sides of a
+    spot alike. A short pause between the two lets the idle side's OpenMP
+    threads stop spinning.
     """
-    direct = DirectLlama(model, threads, gpu_layers)
-    options = {"completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers}, **SETTINGS}
     runs, direct_ms = [], []
     async with lsp_session(options) as session:
         uri = session.open(path, text)
         await session.inline(uri, *spots[0])  # load the model
         previous = (await session.last_prompt()).prompt
         for line, column in spots:
-            direct.prime(previous)
+            await direct.prime(previous)
             await asyncio.sleep(PAUSE_S)
             started = time.perf_counter()
             await session.inline(uri, line, column)
@@ -74,14 +74,22 @@ async def measure_local(model: Path, threads: int, gpu_layers: int, path: Path, 
             last = await session.last_prompt()
             runs.append((elapsed, last.prompt, last.generatedTokens, last.promptTokens))
             await asyncio.sleep(PAUSE_S)
-            direct.prime(previous)
-            direct_ms.append(direct.timed(last.prompt, last.generatedTokens))
+            await direct.prime(previous)
+            direct_ms.append(await direct.timed(last.prompt, last.generatedTokens))
             previous = last.prompt
             print(f"spot {len(runs)}/{len(spots)}: server {elapsed:.0f} ms (model: {last.evaluatedTokens} tokens evaluated in "
                   f"{last.promptMs:.0f} ms, {last.generatedTokens} generated in {last.generateMs:.0f} ms), direct {direct_ms[-1]:.0f} ms",
                   flush=True)
-    direct.llm.close()
     return runs, direct_ms
+
+
+async def measure_local(model: Path, threads: int, gpu_layers: int, path: Path, text: str, spots):
+    direct = DirectLlama(model, threads, gpu_layers)
+    options = {"completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers}, **SETTINGS}
+    try:
+        return await side_by_side(options, direct, path, text, spots)
+    finally:
+        direct.llm.close()
 
 
 def main() -> None:

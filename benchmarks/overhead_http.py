@@ -21,8 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench_common import lsp_session
-from overhead import SETTINGS, report
+from overhead import SETTINGS, report, side_by_side
 
 _STARTUP_S = 120
 # No wall-clock cap on tandem's side: the direct request has none either.
@@ -82,25 +81,11 @@ class DirectClient:
 
 async def measure(endpoint: str, path: Path, text: str, spots):
     direct = DirectClient(endpoint)
-    runs, direct_ms = [], []
     options = {"completionModel": {"endpoint": endpoint}, **SETTINGS, "completion": _COMPLETION}
-    async with lsp_session(options) as session:
-        uri = session.open(path, text)
-        await session.inline(uri, *spots[0])  # tandem probes the server; the model warms up
-        previous = (await session.last_prompt()).prompt
-        for line, column in spots:
-            await direct.prime(previous)
-            started = time.perf_counter()
-            await session.inline(uri, line, column)
-            elapsed = (time.perf_counter() - started) * 1000
-            last = await session.last_prompt()
-            runs.append((elapsed, last.prompt, last.generatedTokens, last.promptTokens))
-            await direct.prime(previous)
-            direct_ms.append(await direct.timed(last.prompt, last.generatedTokens))
-            previous = last.prompt
-            print(f"spot {len(runs)}/{len(spots)}: server {elapsed:.0f} ms, direct {direct_ms[-1]:.0f} ms", flush=True)
-    await direct.client.aclose()
-    return runs, direct_ms
+    try:
+        return await side_by_side(options, direct, path, text, spots)
+    finally:
+        await direct.client.aclose()
 
 
 def run_http(model: Path, threads: int, gpu_layers: int, path: Path, text: str, spots) -> None:
