@@ -61,12 +61,11 @@ async def test_debug_with_the_embedded_model_returns_a_checked_edit_or_says_why(
         result = await debug(registry, CODE, "/home/me/shop/cart.py", "python", TRACEBACK, context_snippets=["class Item: price: float; qty: int"])
     finally:
         registry.close()
-    assert result.models == {"reasoning": result.models["reasoning"]}  # one model: a single pass
+    assert result.models == {"reasoning": result.models["reasoning"]}  # one model: a single chat pass
     assert result.explanation.strip()
-    if result.new_text is not None:
-        # Whatever the tiny model proposed passed the checks: it parses and the diff is real.
-        assert error_count(result.new_text, "python") == 0
-        assert result.diff(CODE, "cart.py").startswith("--- a/cart.py")
-        assert result.source == "single pass"
-    else:
-        assert result.source == "none" and result.fix is None
+    # The chat answer of a 135M model is unreliable; its likelihood is not: `totl`
+    # is the line it finds unlikely, and `total` makes the file clearly more likely.
+    assert result.source == "likely line"
+    assert result.fix is not None and result.fix.replacement == "    return total"
+    assert error_count(result.new_text, "python") == 0
+    assert "-    return totl\n+    return total\n" in result.diff(CODE, "cart.py")

@@ -12,7 +12,7 @@ import pytest
 from review_samples import BUGGY
 
 from tandem_lsp.config import Settings
-from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError, TokenScore
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.review import review
@@ -41,6 +41,22 @@ class Scripted:
         self._log.append((self.name, kind))
         answer = self._answers[kind]
         return ChatResult(content=answer if isinstance(answer, str) else json.dumps(answer))
+
+    def score_text(self, text: str, cancel) -> None:
+        return None  # like an HTTP model: no likelihoods, the chat policy decides
+
+
+class Scoring(Scripted):
+    """A scripted model that can also score text: it finds a file likely when it holds `likes`."""
+
+    def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]], likes: str) -> None:
+        super().__init__(name, answers, log)
+        self._likes = likes
+
+    def score_text(self, text: str, cancel) -> list[TokenScore]:
+        self._log.append((self.name, "score"))
+        # One token that agrees with the model's own choice: no suspects, only a total.
+        return [TokenScore(0, text, 0.0 if self._likes in text else -20.0, text, 0.0)]
 
 
 class ScriptedRegistry(ModelRegistry):
@@ -77,6 +93,14 @@ async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
     assert result.source == "draft chosen"
     assert "for i in range(len(values)):" in result.new_text and "(len(values) - 1)" not in result.new_text
     assert registry.log[-1] == ("reasoning", "judge")
+
+
+async def test_a_scoring_reasoning_model_weighs_the_fixes_instead_of_judging(tmp_path):
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG})
+    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": WRONG}, registry.log, likes="range(len(values))")
+    result = await _debug(registry)
+    assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
+    assert ("reasoning", "judge") not in registry.log and ("reasoning", "score") in registry.log
 
 
 async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):

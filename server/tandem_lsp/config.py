@@ -86,6 +86,8 @@ class IndexSettings(_Settings):
 class ReviewSettings(_Settings):
     max_findings: int = Field(default=8, ge=1)
     max_tokens: int = Field(default=768, ge=32)
+    # Also flag lines the model finds unlikely and whose fix makes the file more likely (local models only).
+    likelihood_scan: bool = True
 
 
 class Settings(_Settings):

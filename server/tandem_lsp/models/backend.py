@@ -112,6 +112,18 @@ class ChatResult:
     generated_tokens: int = 0
 
 
+@dataclass(frozen=True)
+class TokenScore:
+    """How likely the model found one token of a text, given the text before it."""
+
+    start: int  # character offset of the token in the text
+    text: str  # the token as it stands in the text
+    logprob: float
+    # The model's own first choice at that place (equal to `text` when it agrees).
+    expected: str
+    expected_logprob: float
+
+
 class ModelBackend(Protocol):
     """One loaded model. Methods block; callers run them on the model worker."""
 
@@ -127,6 +139,9 @@ class ModelBackend(Protocol):
     def generate(self, request: GenerationRequest) -> GenerationResult: ...
 
     def chat(self, request: ChatRequest) -> ChatResult: ...
+
+    def score_text(self, text: str, cancel: threading.Event) -> list[TokenScore] | None:
+        """Per-token likelihood of `text` (every token after the first); None when the backend cannot tell."""
 
     def close(self) -> None: ...
 

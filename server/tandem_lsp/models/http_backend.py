@@ -561,6 +561,10 @@ class HttpBackend:
         finally:
             reader.stop.set()
 
+    def score_text(self, text: str, cancel: threading.Event) -> None:
+        """Prompt-token likelihoods are not part of the OpenAI API; the likelihood scan is skipped."""
+        return None
+
     # -- chat -------------------------------------------------------------------
 
     def _response_format(self, schema: dict) -> dict:

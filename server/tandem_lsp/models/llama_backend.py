@@ -27,6 +27,7 @@ from tandem_lsp.models.backend import (
     ModelError,
     Prompt,
     SpecialToken,
+    TokenScore,
 )
 from tandem_lsp.models.fim import detect_fim_template
 from tandem_lsp.models.gguf_file import check_model_file
@@ -79,6 +80,8 @@ class LlamaBackend:
         self.gpu_offload = bool(llama_cpp.llama_supports_gpu_offload()) and settings.gpu_layers != 0
         self._vocab = self._llm._model.vocab
         self.fim = self._detect_fim()
+        # The last scored tokens and their (logprob, expected id, expected logprob), for reuse.
+        self._scored: tuple[list[int], list[tuple[float, int, float] | None]] = ([], [])
         log.info("loaded %s (fim: %s, ctx %d, threads %d)", self.name, self.fim.family, self.context_size, threads)
 
     # -- vocabulary -----------------------------------------------------------
@@ -269,5 +272,101 @@ class LlamaBackend:
         answer, reasoning = split_reasoning("".join(parts))
         return ChatResult(content=answer, reasoning=reasoning, stop_reason=stop_reason, generated_tokens=generated)
 
+    # -- likelihood -----------------------------------------------------------
+
+    def score_text(self, text: str, cancel: threading.Event) -> list[TokenScore] | None:
+        """Each token's log-probability and the model's own first choice.
+
+        Scores of the tokens shared with the previously scored text (a file and
+        the same file with one line changed) are reused together with their KV
+        cache, so scoring a variant costs only the tokens from the change on.
+        The text stays in the KV cache, so a generation continuing from inside
+        it is cheap too. Returns None when cancelled, or when the tokens do not
+        spell the text back exactly (offsets would be wrong).
+        """
+        import numpy as np
+
+        llm = self._llm
+        body = self.tokenize(text)
+        head = [llm.token_bos()] if llm._model.add_bos_token() else []
+        tokens = head + body
+        if len(body) < 2:
+            return []
+        if len(tokens) >= self.context_size:
+            return None
+        pieces = [llm.detokenize([t]) for t in body]
+        if b"".join(pieces) != text.encode("utf-8"):
+            return None
+        # Reuse: positions whose token (and every token before) matches both the
+        # KV cache and the last scored text. Position p's score needs logits at p - 1.
+        previous_tokens, previous_scores = self._scored
+        reuse = 0
+        limit = min(llm.n_tokens, len(tokens), len(previous_tokens))
+        while reuse < limit and tokens[reuse] == previous_tokens[reuse] == llm.input_ids[reuse]:
+            reuse += 1
+        start_at = max(reuse - 1, 0)
+        # by_position[p] = (logprob, expected id, expected logprob) of tokens[p].
+        by_position: list[tuple[float, int, float] | None] = [None] * len(tokens)
+        for position in range(min(start_at + 1, len(previous_scores))):
+            by_position[position] = previous_scores[position]
+        llm.n_tokens = start_at
+        llm._ctx.kv_cache_seq_rm(-1, start_at, -1)
+        n_vocab = llm.n_vocab()
+        for start in range(start_at, len(tokens), PROMPT_BATCH):
+            if cancel.is_set():
+                self._scored = ([], [])
+                return None
+            batch = tokens[start : start + PROMPT_BATCH]
+            llm._batch.set_batch(batch=batch, n_past=start, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[start : start + len(batch)] = batch
+            llm.n_tokens += len(batch)
+            rows = [i for i in range(len(batch)) if start + i + 1 < len(tokens)]
+            if not rows:
+                continue
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch), n_vocab))[rows]
+            peak = logits.max(axis=1)
+            log_norm = peak + np.log(np.exp(logits - peak[:, None]).sum(axis=1))
+            best = logits.argmax(axis=1)
+            for k, i in enumerate(rows):
+                target = tokens[start + i + 1]
+                choice = int(best[k])
+                by_position[start + i + 1] = (
+                    float(logits[k, target] - log_norm[k]),
+                    choice,
+                    float(logits[k, choice] - log_norm[k]),
+                )
+        self._scored = (tokens, by_position)
+        char_at = _char_offsets(text)
+        scores: list[TokenScore] = []
+        offset = 0
+        for index, piece in enumerate(pieces):
+            entry = by_position[len(head) + index]
+            if index >= 1 and entry is not None:  # the first token has no text before it
+                logprob, choice, expected_logprob = entry
+                scores.append(
+                    TokenScore(
+                        start=char_at[offset],
+                        text=piece.decode("utf-8", errors="replace"),
+                        logprob=logprob,
+                        expected=self._piece(choice),
+                        expected_logprob=expected_logprob,
+                    )
+                )
+            offset += len(piece)
+        return scores
+
+    def _piece(self, token: int) -> str:
+        return self._llm.detokenize([token]).decode("utf-8", errors="replace")
+
     def close(self) -> None:
         self._llm.close()
+
+
+def _char_offsets(text: str) -> list[int]:
+    """Character offset of every UTF-8 byte offset of `text` (a byte inside a character maps to that character)."""
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        offsets.extend([index] * len(char.encode("utf-8")))
+    offsets.append(len(text))
+    return offsets

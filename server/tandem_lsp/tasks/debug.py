@@ -10,8 +10,15 @@ Policy (why the pair beats either model alone):
 - Mechanical checks come first: a fix must cite lines that exist and must
   parse; a candidate that fails them is out, so a bad answer from either model
   never hides a good one from the other.
-- When both roles are one model, there is a single pass (a model judging its
-  own fix against itself adds a wait, not a second opinion).
+- Candidates are weighed by likelihood when the reasoning model runs in
+  process: the general model adds its own versions of the lines it finds
+  unlikely (tasks/surprise.py), and the reasoning model scores the whole file
+  under each candidate; one that makes the file clearly more likely wins.
+  Scoring reads the code after each change too, and unlike a judging chat it
+  cannot be talked into a wrong choice by a confident explanation.
+- When both roles are one model, there is a single chat pass (a model judging
+  its own fix against itself adds a wait, not a second opinion), still weighed
+  against the lines it finds unlikely.
 The user's program is never run.
 """
 
@@ -23,13 +30,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, code_lines, grammar_name, replace_lines, split_lines
+from tandem_lsp.tasks.likely_findings import MIN_GAIN
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
 from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema, repair_request
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
+from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
 
 # Files up to this many lines are shown whole; longer ones as a window around the fault.
 WHOLE_FILE_LINES = 200
@@ -182,7 +191,19 @@ async def debug(
         own, repaired_value = parse_fix(again, text, grammar, window)
         own_value = repaired_value or own_value
 
-    if own is not None and draft is not None:
+    # Weighing by likelihood: the reasoning model scores the whole file under each
+    # candidate (the chat fixes and the general model's own versions of the lines it
+    # found unlikely) and the clearly most likely one wins without a judging chat.
+    weighed: tuple[FixProposal, str] | None = None
+    if settings.review.likelihood_scan and not (own is not None and draft is not None and _same_code(apply_fix(text, own), apply_fix(text, draft))):
+        labelled = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
+        scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, code_lines(text, grammar), cancel), cancel)
+        labelled += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, _likely_explanation(c)), "likely line") for c in scanned or []]
+        weighed = await _most_likely(registry, reasoner, text, [(f, label) for f, label in labelled if f is not None], cancel)
+
+    if weighed is not None:
+        result.fix, result.source = weighed
+    elif own is not None and draft is not None:
         if _same_code(apply_fix(text, own), apply_fix(text, draft)):
             result.fix, result.source = own, "agreed"
         else:
@@ -207,6 +228,25 @@ async def debug(
     if result.fix is not None:
         result.new_text = apply_fix(text, result.fix)
     return result
+
+
+async def _most_likely(
+    registry: ModelRegistry, role: Role, text: str, candidates: list[tuple[FixProposal, str]], cancel: threading.Event
+) -> tuple[FixProposal, str] | None:
+    """The candidate that makes the file clearly more likely to `role`'s model, if any (None when it cannot score)."""
+    if len(candidates) < 2:
+        return None
+    variants = [apply_fix(text, fix) for fix, _ in candidates]
+    gains = await registry.run(role, lambda backend: likelihood_gains(backend, text, variants, cancel), cancel)
+    if not gains:
+        return None
+    best = max(range(len(candidates)), key=lambda i: gains[i])
+    return candidates[best] if gains[best] >= MIN_GAIN else None
+
+
+def _likely_explanation(candidate: Candidate) -> str:
+    suspect = candidate.suspect
+    return f"Line {suspect.line + 1}: `{suspect.actual.strip()}` is unlikely here; `{suspect.expected.strip()}` fits the code."
 
 
 def _same_code(a: str, b: str) -> bool:

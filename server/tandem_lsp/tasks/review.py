@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.chat import Progress, chat
+from tandem_lsp.tasks.chat import Progress, TaskCancelled, chat
 from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, review_scope, split_lines
 from tandem_lsp.tasks.findings import (
     Checked,
@@ -24,6 +24,7 @@ from tandem_lsp.tasks.findings import (
     read_findings,
     validate_findings,
 )
+from tandem_lsp.tasks.likely_findings import likelihood_findings
 from tandem_lsp.tasks.prompts import CodeView, review_messages, verify_messages, verify_schema
 from tandem_lsp.tasks.router import model_kind, plan_verification, role_for
 
@@ -73,7 +74,33 @@ async def review(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
 ) -> ReviewResult:
+    """The chat review, joined by the likelihood pass's findings (when enabled and the model can score)."""
     cancel = cancel or threading.Event()
+    result = await _chat_review(registry, text, path, language, selection, deep, cancel, progress)
+    if not registry.settings.review.likelihood_scan:
+        return result
+    if progress is not None:
+        progress("scanning for unlikely code", 0)
+    scanned, model = await likelihood_findings(registry, text, grammar_name(language, path), result.scope, deep, cancel)
+    if cancel.is_set():
+        raise TaskCancelled()
+    if scanned:
+        result.findings = dedupe(scanned + result.findings, registry.settings.review.max_findings)
+        result.models["likelihood"] = model
+    return result
+
+
+async def _chat_review(
+    registry: ModelRegistry,
+    text: str,
+    path: str,
+    language: str,
+    selection: LineRange | None,
+    deep: bool,
+    cancel: threading.Event,
+    progress: Progress | None,
+) -> ReviewResult:
+    """Findings the general model drafts in JSON, verified when the plan says so."""
     settings = registry.settings
     limit = settings.review.max_findings
     grammar = grammar_name(language, path)

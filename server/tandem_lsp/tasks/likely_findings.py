@@ -1,0 +1,72 @@
+"""Review findings from likelihood: the general model flags and fixes, the verifier weighs the fix.
+
+The drafting model scans the code once (tasks/surprise.py) and proposes its own
+version of each line it found unlikely. The verifier - the reasoning model in a
+deep review, else the drafting model itself - scores the whole file with and
+without each proposed line: a fix it finds clearly more likely, reading the
+lines after the change too, becomes a finding with a quick fix. This catches
+the one-token slips (`<` for `<=`, a missing `+ 1`, swapped arguments) that
+small chat models miss, and it cannot produce an unreadable answer.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tandem_lsp.models.backend import ModelBackend
+from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.tasks.code_ranges import LineRange, code_lines
+from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding
+from tandem_lsp.tasks.router import role_for, same_model
+from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
+
+# The file must become this much more likely with the fix (nats; e^3 ~ 20x).
+MIN_GAIN = 3.0
+# Findings one scan may report: the strongest only, so clean code stays quiet.
+MAX_REPORTED = 1
+
+
+def _message(candidate: Candidate) -> str:
+    suspect = candidate.suspect
+    return (
+        f"`{suspect.actual.strip() or repr(suspect.actual)}` looks wrong here: the model expected "
+        f"`{suspect.expected.strip() or repr(suspect.expected)}` ({suspect.expected_prob:.0%} against {suspect.actual_prob:.1%})."
+    )
+
+
+async def likelihood_findings(
+    registry: ModelRegistry,
+    text: str,
+    grammar: str | None,
+    focus: LineRange,
+    deep: bool,
+    cancel: threading.Event,
+) -> tuple[list[Finding], str]:
+    """Findings of the likelihood pass and the model file that weighed them ("" when none did)."""
+    drafter = role_for("review")
+    verifier = role_for("verify") if deep else drafter
+    code = code_lines(text, grammar)
+    candidates = await registry.run(drafter, lambda backend: draft_candidates(backend, text, focus, code, cancel), cancel)
+    if not candidates:
+        return [], ""
+    def weigh(backend: ModelBackend) -> tuple[list[float] | None, str]:
+        return likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
+
+    gains, model = await registry.run(verifier, weigh, cancel)
+    if gains is None and not same_model(registry.settings, drafter, verifier):
+        # The verifier cannot score text (an HTTP model): the drafter weighs its own fixes.
+        gains, model = await registry.run(drafter, weigh, cancel)
+    if gains is None:
+        return [], ""
+    ranked = sorted(((gain, index) for index, gain in enumerate(gains) if gain >= MIN_GAIN), reverse=True)
+    findings: list[Finding] = []
+    for _, index in ranked:
+        candidate = candidates[index]
+        line = candidate.suspect.line + 1
+        raw = RawFinding(line, line, "warning", _message(candidate), candidate.new_line)
+        checked = check_finding(raw, text, grammar, focus, status="confirmed")
+        if checked is not None and not checked.noop and checked.finding.replacement is not None:
+            findings.append(checked.finding)
+        if len(findings) >= MAX_REPORTED:
+            break
+    return findings, model

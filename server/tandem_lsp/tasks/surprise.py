@@ -1,0 +1,184 @@
+"""Lines the model finds unlikely: a bug detector that needs no prompt and no JSON.
+
+A code model reads the file once and, at every token, has an opinion on what
+comes next. Where it confidently expected something other than what is there
+(`<` where it bet on `<=`, `)` where it wanted `+ 1)`), the line deserves a
+look: buggy lines are measurably less "natural" than their fixed versions, and
+a small model that cannot write a reliable review in JSON still knows the
+idiom it has seen a thousand times. Its own continuation from the expected
+token is the proposed fix.
+
+This costs one forward pass over the file plus a few short continuations
+(which reuse the pass's KV cache), a fraction of a chat review.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from dataclasses import dataclass
+
+from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
+from tandem_lsp.tasks.code_ranges import LineRange
+
+# The model must have bet on something else (at least this likely) and found
+# what is there this unlikely: a confident disagreement, not mere uncertainty.
+MIN_EXPECTED_PROB = 0.5
+MAX_ACTUAL_PROB = 0.02
+# Suspect lines a scan proposes fixes for (each costs a short generation).
+MAX_CANDIDATES = 4
+# A proposed line is the model's own continuation, kept short.
+FIX_MAX_TOKENS = 40
+FIX_MAX_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Suspect:
+    line: int  # 0-based
+    column: int  # character column of the surprising token
+    offset: int  # character offset of the surprising token in the text
+    actual: str
+    expected: str
+    actual_prob: float
+    expected_prob: float
+
+    @property
+    def strength(self) -> float:
+        """How strongly the model prefers its own token, in nats."""
+        return math.log(max(self.expected_prob, 1e-12)) - math.log(max(self.actual_prob, 1e-12))
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    index = text.find("\n")
+    while index != -1:
+        starts.append(index + 1)
+        index = text.find("\n", index + 1)
+    return starts
+
+
+def _is_noise(text: str, score: TokenScore) -> bool:
+    """Disagreements that say nothing about correctness."""
+    actual, expected = score.text, score.expected
+    if actual.strip() == expected.strip():
+        return True  # whitespace or blank lines
+    if expected.lstrip().startswith(_PROSE_OPENERS):
+        return True  # the model wanted a comment or docstring here
+    before = text[score.start - 1] if score.start > 0 else ""
+    if (before.isalnum() or before == "_") and (actual[:1].isalnum() or actual[:1] == "_"):
+        return True  # the middle of a name: a naming choice
+    core = actual.rstrip()
+    if core and "\n" in actual[len(core) :] and expected.startswith(core) and "\n" not in expected:
+        return True  # the code wraps a line the model would have continued
+    return False
+
+
+_PROSE_OPENERS = ("#", '"""', "'''", "//", "/*")
+
+
+def find_suspects(
+    text: str,
+    scores: list[TokenScore],
+    focus: LineRange,
+    code_lines: frozenset[int] | None = None,
+    limit: int = MAX_CANDIDATES,
+) -> list[Suspect]:
+    """The most surprising token of each line in `focus`, strongest lines first.
+
+    Lines without code (comments, docstrings) are left out: prose is always
+    surprising and never the bug.
+    """
+    starts = _line_starts(text)
+    best: dict[int, Suspect] = {}
+    for score in scores:
+        if score.expected == score.text:
+            continue
+        expected_prob, actual_prob = math.exp(score.expected_logprob), math.exp(score.logprob)
+        if expected_prob < MIN_EXPECTED_PROB or actual_prob > MAX_ACTUAL_PROB or _is_noise(text, score):
+            continue
+        # A token that starts with a line break counts for the line it ends.
+        line = bisect.bisect_right(starts, score.start) - 1
+        if not focus[0] <= line <= focus[1] or (code_lines is not None and line not in code_lines):
+            continue
+        suspect = Suspect(line, score.start - starts[line], score.start, score.text, score.expected, actual_prob, expected_prob)
+        if line not in best or suspect.strength > best[line].strength:
+            best[line] = suspect
+    return sorted(best.values(), key=lambda s: s.strength, reverse=True)[:limit]
+
+
+def line_text(text: str, line: int) -> str:
+    return text.split("\n")[line]
+
+
+def with_line(text: str, line: int, new_line: str) -> str:
+    lines = text.split("\n")
+    lines[line] = new_line
+    return "\n".join(lines)
+
+
+def proposed_line(backend: ModelBackend, text: str, suspect: Suspect, cancel: threading.Event) -> str | None:
+    """The suspect's line as the model would write it, from its expected token on; None if it is the same."""
+    original = line_text(text, suspect.line)
+    head = original[: suspect.column]
+    if "\n" in suspect.expected:
+        # The model wanted the line to end (or to break) here.
+        candidate = (head + suspect.expected.split("\n", 1)[0]).rstrip()
+    else:
+        request = GenerationRequest(
+            prompt=[text[: suspect.offset] + suspect.expected],
+            max_tokens=FIX_MAX_TOKENS,
+            max_time_s=FIX_MAX_SECONDS,
+            stop_check=lambda produced: "\n" in produced,
+            cancel=cancel,
+        )
+        result = backend.generate(request)
+        if result.stop_reason not in ("stop_check", "eos"):
+            return None  # cancelled, or cut off mid-line: no complete proposal
+        candidate = (head + suspect.expected + result.text.split("\n", 1)[0]).rstrip()
+    if not candidate.strip() or candidate == original.rstrip():
+        return None
+    return candidate
+
+
+@dataclass(frozen=True)
+class Candidate:
+    suspect: Suspect
+    new_line: str
+
+    def apply(self, text: str) -> str:
+        return with_line(text, self.suspect.line, self.new_line)
+
+
+def draft_candidates(
+    backend: ModelBackend, text: str, focus: LineRange, code_lines: frozenset[int] | None, cancel: threading.Event
+) -> list[Candidate] | None:
+    """Suspect lines with the model's own version of each; None when the backend cannot score text."""
+    scores = backend.score_text(text, cancel)
+    if scores is None:
+        return None
+    candidates = []
+    for suspect in find_suspects(text, scores, focus, code_lines):
+        new_line = proposed_line(backend, text, suspect, cancel)
+        if new_line is not None:
+            candidates.append(Candidate(suspect, new_line))
+    return candidates
+
+
+def likelihood_gains(backend: ModelBackend, text: str, variants: list[str], cancel: threading.Event) -> list[float] | None:
+    """How much more likely (in nats) the whole file is as each variant; None if unscorable.
+
+    The scan only saw the code before each token; this sees the lines after a
+    change too, so a "fix" that the rest of the file contradicts scores low.
+    """
+    base = backend.score_text(text, cancel)
+    if base is None:
+        return None
+    base_total = sum(s.logprob for s in base)
+    gains = []
+    for variant in variants:
+        scores = backend.score_text(variant, cancel)
+        if scores is None:
+            return None
+        gains.append(sum(s.logprob for s in scores) - base_total)
+    return gains

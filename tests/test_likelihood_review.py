@@ -1,0 +1,111 @@
+"""The likelihood pass: which disagreements count, token scores from a real GGUF, and fixes weighed by the whole file."""
+
+import threading
+
+import pytest
+
+from tandem_lsp.config import ModelSettings
+from tandem_lsp.models.backend import TokenScore
+from tandem_lsp.models.llama_backend import LlamaBackend
+from tandem_lsp.tasks.code_ranges import code_lines
+from tandem_lsp.tasks.surprise import Candidate, Suspect, find_suspects, likelihood_gains, with_line
+
+SOURCE = """def search(items, x):
+    lo = 0
+    hi = len(items)
+    # keep halving
+    while lo < hi:
+        mid = (lo + hi) // 2
+    return lo
+"""
+
+
+def token(text: str, fragment: str, line_hint: str, logprob: float, expected: str, expected_logprob: float) -> TokenScore:
+    """A score for `fragment` as it stands inside the line containing `line_hint`."""
+    start = text.index(line_hint) + line_hint.index(fragment)
+    return TokenScore(start, fragment, logprob, expected, expected_logprob)
+
+
+def test_a_confident_disagreement_on_code_is_a_suspect_and_the_strongest_comes_first():
+    scores = [
+        token(SOURCE, " <", "while lo < hi:", -6.0, " <=", -0.1),
+        token(SOURCE, " //", "mid = (lo + hi) // 2", -4.5, " /", -0.3),
+        token(SOURCE, " lo", "    return lo", -0.01, " lo", -0.01),  # agreement
+    ]
+    suspects = find_suspects(SOURCE, scores, (0, 6), code_lines(SOURCE, "python"))
+    assert [(s.line, s.actual, s.expected) for s in suspects] == [(4, " <", " <="), (5, " //", " /")]
+    assert suspects[0].column == SOURCE.split("\n")[4].index(" <")
+    assert suspects[0].strength > suspects[1].strength
+
+
+def test_uncertainty_whitespace_names_comments_and_line_wraps_are_not_suspects():
+    scores = [
+        token(SOURCE, " <", "while lo < hi:", -6.0, " <=", -1.5),  # the model was not sure itself
+        token(SOURCE, " <", "while lo < hi:", -2.0, " <=", -0.1),  # what is there is plausible enough
+        token(SOURCE, "\n", "len(items)\n", -6.0, "\n\n", -0.1),  # blank lines only
+        token(SOURCE, " lo", "    lo = 0", -6.0, " #", -0.1),  # the model wanted a comment
+        token(SOURCE, "tems", "search(items", -6.0, "ts", -0.1),  # the rest of a name: a naming choice
+        token(SOURCE, " halving", "keep halving", -6.0, " going", -0.1),  # inside a comment line
+    ]
+    assert find_suspects(SOURCE, scores, (0, 6), code_lines(SOURCE, "python")) == []
+    wrapped = "total = compute(\n    a, b)\n"
+    wrap = TokenScore(wrapped.index("(\n"), "(\n", -6.0, "(a", -0.1)
+    assert find_suspects(wrapped, [wrap], (0, 1)) == []
+
+
+def test_suspects_outside_the_focus_are_left_out():
+    scores = [token(SOURCE, " <", "while lo < hi:", -6.0, " <=", -0.1)]
+    assert find_suspects(SOURCE, scores, (0, 3)) == []
+    assert len(find_suspects(SOURCE, scores, (4, 4))) == 1
+
+
+@pytest.fixture(scope="module")
+def backend(small_model):
+    model = LlamaBackend(str(small_model), ModelSettings(path=str(small_model), context_size=1024, threads=1))
+    yield model
+    model.close()
+
+
+@pytest.mark.model
+def test_token_scores_spell_the_text_and_are_log_probabilities(backend):
+    cancel = threading.Event()
+    scores = backend.score_text(SOURCE, cancel)
+    assert scores is not None and len(scores) == len(backend.tokenize(SOURCE)) - 1
+    assert "".join(s.text for s in scores) == SOURCE[scores[0].start :]
+    for score in scores:
+        assert SOURCE[score.start : score.start + len(score.text)] == score.text
+        assert score.logprob <= 0.0 and score.expected_logprob <= 0.0
+        assert score.expected_logprob >= score.logprob - 1e-4  # the first choice is at least as likely
+
+
+@pytest.mark.model
+def test_scoring_a_variant_reuses_the_shared_prefix_without_changing_the_figures(backend):
+    cancel = threading.Event()
+    variant = with_line(SOURCE, 4, "    while lo <= hi:")
+    backend.score_text(SOURCE, cancel)
+    reused = backend.score_text(variant, cancel)  # shares lines 0-3 with the text just scored
+    backend.score_text("import os\nprint(os.getcwd())\n", cancel)  # nothing shared
+    fresh = backend.score_text(variant, cancel)
+    assert [s.text for s in reused] == [s.text for s in fresh]
+    assert max(abs(a.logprob - b.logprob) for a, b in zip(reused, fresh)) < 0.05
+
+
+@pytest.mark.model
+def test_restoring_a_corrupted_idiom_makes_the_file_more_likely(backend):
+    text = 'import sys\n\n\ndef main():\n    print(sys.argv)\n\n\nif __name__ == "__mian__":\n    main()\n'
+    fixed_line = 'if __name__ == "__main__":'
+    suspect = Suspect(7, 16, text.index("mian"), "mian", "main", 0.001, 0.9)
+    damaging = Candidate(Suspect(4, 4, text.index("print"), "print", "prnt", 0.001, 0.9), "    prnt(sys.argv)")
+    variants = [Candidate(suspect, fixed_line).apply(text), damaging.apply(text)]
+    gains = likelihood_gains(backend, text, variants, threading.Event())
+    assert gains is not None
+    assert gains[0] > 0 > gains[1]
+
+
+@pytest.mark.model
+def test_a_cancelled_scan_returns_nothing(backend):
+    cancel = threading.Event()
+    cancel.set()
+    assert backend.score_text(SOURCE * 20, cancel) is None
+    # And the backend still works afterwards.
+    assert backend.score_text(SOURCE, threading.Event())
