@@ -69,7 +69,7 @@ def cursor_in(text: str) -> int:
 
 def prompt_for(backend: LlamaBackend, text: str, offset: int, total: int) -> BuiltPrompt:
     request = CompletionRequest(text=text, offset=offset, language="python")
-    return build_prompt(backend.fim, request, PromptBudget(total=total), TokenCounter(backend.count_tokens))
+    return build_prompt(backend.fim, request, PromptBudget(window=total), TokenCounter(backend.count_tokens))
 
 
 def evaluate(backend: LlamaBackend, prompt: BuiltPrompt, reuse_cache: bool, max_tokens: int = 1) -> GenerationResult:

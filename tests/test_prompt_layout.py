@@ -24,7 +24,7 @@ REQUEST = CompletionRequest(text=DOC, offset=CURSOR, language="python", path="/w
 
 
 def test_qwen_layout_puts_the_typed_line_after_the_middle_token():
-    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(total=500), COUNT)
+    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=500), COUNT)
     assert built.render() == (
         "<|fim_prefix|>import os\n\ndef area(r):\n    return 3.14 * r * r\n\n"
         "<|fim_suffix|>)\nprint('done')\n<|fim_middle|>print(ar"
@@ -34,29 +34,29 @@ def test_qwen_layout_puts_the_typed_line_after_the_middle_token():
 
 
 def test_codestral_layout_is_suffix_first():
-    built = build_prompt(template_for_family("codestral"), REQUEST, PromptBudget(total=500), COUNT)
+    built = build_prompt(template_for_family("codestral"), REQUEST, PromptBudget(window=500), COUNT)
     assert built.render().startswith("[SUFFIX])\nprint('done')\n[PREFIX]import os")
     assert built.render().endswith("print(ar")
 
 
 def test_prefix_only_model_gets_the_text_before_the_cursor_inside_a_code_fence():
-    built = build_prompt(template_for_family("none-such"), REQUEST, PromptBudget(total=500), COUNT)
+    built = build_prompt(template_for_family("none-such"), REQUEST, PromptBudget(window=500), COUNT)
     assert built.render() == "```python\n" + DOC[:CURSOR]
 
 
 def test_prefix_only_prompt_keeps_the_indent_but_its_last_space():
     doc = "def f(x):\n    \n"
     request = CompletionRequest(text=doc, offset=len("def f(x):\n    "), language="python")
-    built = build_prompt(template_for_family("none-such"), request, PromptBudget(total=500), COUNT)
+    built = build_prompt(template_for_family("none-such"), request, PromptBudget(window=500), COUNT)
     assert built.render() == "```python\ndef f(x):\n   "
     assert built.align_output(" return x") == "return x"
 
 
 def test_typing_on_a_line_changes_only_the_end_of_the_prompt():
     fim = template_for_family("qwen")
-    before = build_prompt(fim, REQUEST, PromptBudget(total=500), COUNT).render()
+    before = build_prompt(fim, REQUEST, PromptBudget(window=500), COUNT).render()
     typed = CompletionRequest(text=DOC[:CURSOR] + "ea" + DOC[CURSOR:], offset=CURSOR + 2, language="python")
-    after = build_prompt(fim, typed, PromptBudget(total=500), COUNT).render()
+    after = build_prompt(fim, typed, PromptBudget(window=500), COUNT).render()
     stable = before.index("<|fim_middle|>") + len("<|fim_middle|>")
     assert after[:stable] == before[:stable]
     assert after[stable:] == "print(area"
@@ -66,7 +66,7 @@ def test_budget_trims_far_away_lines_on_a_stride_boundary():
     lines = [f"value_{i} = compute({i})\n" for i in range(200)]
     text = "".join(lines) + "result = "
     request = CompletionRequest(text=text, offset=len(text), language="python")
-    built = build_prompt(template_for_family("qwen"), request, PromptBudget(total=120), COUNT)
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=120), COUNT)
     prompt = built.render()
     first_line = prompt[len("<|fim_prefix|>") :].split("\n", 1)[0]
     first_index = int(first_line.split("_")[1].split(" ")[0])
@@ -75,7 +75,7 @@ def test_budget_trims_far_away_lines_on_a_stride_boundary():
     assert built.token_count <= 120
     # One more line typed lower down does not move the window start.
     request2 = CompletionRequest(text=text + "1\nother = ", offset=len(text) + 10, language="python")
-    prompt2 = build_prompt(template_for_family("qwen"), request2, PromptBudget(total=120), COUNT).render()
+    prompt2 = build_prompt(template_for_family("qwen"), request2, PromptBudget(window=120), COUNT).render()
     assert prompt2.split("\n", 1)[0] == prompt.split("\n", 1)[0]
 
 
@@ -87,7 +87,7 @@ class _Snippet:
 
 def test_context_as_repository_files_when_the_model_has_repo_tokens():
     snippet = _Snippet("shapes/circle.py", "def circle_area(r):\n    return 3.14 * r * r")
-    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(total=500), COUNT, [snippet], "geo.py")
+    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=500), COUNT, [snippet], "geo.py")
     prompt = built.render()
     assert prompt.startswith("<|repo_name|>workspace\n<|file_sep|>shapes/circle.py\ndef circle_area(r):")
     assert "<|file_sep|>geo.py\n<|fim_prefix|>import os" in prompt
@@ -96,13 +96,13 @@ def test_context_as_repository_files_when_the_model_has_repo_tokens():
 
 def test_context_as_comments_without_repo_tokens():
     snippet = _Snippet("shapes/circle.py", "def circle_area(r):\n    return 3.14 * r * r")
-    built = build_prompt(template_for_family("codellama"), REQUEST, PromptBudget(total=500), COUNT, [snippet], "geo.py")
+    built = build_prompt(template_for_family("codellama"), REQUEST, PromptBudget(window=500), COUNT, [snippet], "geo.py")
     assert built.render().startswith("# shapes/circle.py\n# def circle_area(r):\n#     return 3.14 * r * r\n<PRE>")
 
 
 def test_context_that_does_not_fit_is_left_out():
     big = _Snippet("big.py", "x = 1\n" * 400)
-    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(total=200), COUNT, [big], "geo.py")
+    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=200), COUNT, [big], "geo.py")
     assert "big.py" not in built.render()
 
 
@@ -111,7 +111,7 @@ def test_embedded_model_is_prefix_only_and_counts_tokens_exactly(small_model):
     try:
         assert not backend.fim.has_fim and backend.fim.family == "prefix-only"
         counter = TokenCounter(backend.count_tokens)
-        built = build_prompt(backend.fim, REQUEST, PromptBudget(total=400), counter)
+        built = build_prompt(backend.fim, REQUEST, PromptBudget(window=400), counter)
         assert built.token_count == len(backend.tokenize(built.render()))
     finally:
         backend.close()
@@ -120,10 +120,62 @@ def test_embedded_model_is_prefix_only_and_counts_tokens_exactly(small_model):
 def test_whitespace_before_the_cursor_is_left_to_the_model():
     document = "def f(x):\n    \n"
     request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
-    built = build_prompt(template_for_family("qwen"), request, PromptBudget(total=500), COUNT)
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT)
     assert built.render().endswith("<|fim_middle|>")
     assert built.held_back == "    "
     # The model re-types the indentation; the suggestion starts at the cursor.
     assert built.align_output("    return x") == "return x"
     assert built.align_output("  return x") == "return x"
-    assert build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(total=500), COUNT).align_output(" x") == " x"
+    assert build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=500), COUNT).align_output(" x") == " x"
+
+
+@dataclass
+class _LineSnippet:
+    path: str
+    text: str
+    start_line: int
+
+
+def test_context_never_shrinks_the_current_files_window():
+    lines = [f"value_{i} = compute({i})\n" for i in range(200)]
+    text = "".join(lines) + "result = "
+    request = CompletionRequest(text=text, offset=len(text), language="python", path="/w/calc.py")
+    snippets = [_Snippet(f"lib/mod_{i}.py", f"def compute_{i}(x):\n    return x * {i}") for i in range(40)]
+    fim = template_for_family("qwen")
+    budget = PromptBudget(window=120, context=60)
+    plain = build_prompt(fim, request, budget, COUNT).render()
+    built = build_prompt(fim, request, budget, COUNT, snippets, "calc.py")
+    # The file's own part of the prompt is exactly what it is without context.
+    assert built.render().endswith("<|file_sep|>calc.py\n" + plain)
+    # The context keeps to its own budget: some snippets, not all.
+    context = built.pieces[: built.pieces.index(fim.prefix)]
+    assert 0 < len(built.context_paths) < 40
+    assert sum(1 if isinstance(p, SpecialToken) else COUNT.exact(p) for p in context) <= budget.context
+
+
+def test_repository_layout_groups_a_files_snippets_and_ends_with_the_most_relevant_file():
+    snippets = [
+        _LineSnippet("shapes/circle.py", "def circle_area(r):\n    return 3.14 * r * r", 10),
+        _LineSnippet("units.py", "def to_metres(x):\n    return x / 100", 3),
+        _LineSnippet("shapes/circle.py", "PI = 3.14", 1),
+    ]
+    built = build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=500), COUNT, snippets, "geo.py")
+    assert built.render() == (
+        "<|repo_name|>workspace\n"
+        "<|file_sep|>units.py\ndef to_metres(x):\n    return x / 100\n"
+        "<|file_sep|>shapes/circle.py\nPI = 3.14\n\ndef circle_area(r):\n    return 3.14 * r * r\n"
+        "<|file_sep|>geo.py\n"
+        "<|fim_prefix|>import os\n\ndef area(r):\n    return 3.14 * r * r\n\n"
+        "<|fim_suffix|>)\nprint('done')\n<|fim_middle|>print(ar"
+    )
+    assert [p.text for p in built.pieces if isinstance(p, SpecialToken)] == [
+        "<|repo_name|>", "<|file_sep|>", "<|file_sep|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"
+    ]
+    assert built.context_paths == ["shapes/circle.py", "units.py"]
+
+
+def test_no_context_budget_means_no_context():
+    snippet = _Snippet("shapes/circle.py", "def circle_area(r):\n    return 3.14 * r * r")
+    fim = template_for_family("qwen")
+    built = build_prompt(fim, REQUEST, PromptBudget(window=500, context=0), COUNT, [snippet], "geo.py")
+    assert built.render() == build_prompt(fim, REQUEST, PromptBudget(window=500), COUNT).render()

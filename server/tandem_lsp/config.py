@@ -53,12 +53,14 @@ class CompletionSettings(_Settings):
     max_tokens: int = Field(default=128, ge=1, le=2048)
     # Hard wall-clock cap on one generation, in milliseconds.
     max_time_ms: int = Field(default=3000, ge=50)
-    # Token budget for the whole prompt (prefix + suffix + cross-file context).
+    # Token budget for the current file's window (prefix + cursor line + suffix).
     prompt_tokens: int = Field(default=1536, ge=64)
-    # Share of the prompt budget that the suffix may take.
+    # Share of that window that the suffix may take.
     suffix_share: float = Field(default=0.25, ge=0.0, le=0.9)
-    # Share of the prompt budget for cross-file context.
-    context_share: float = Field(default=0.35, ge=0.0, le=0.9)
+    # Token budget for cross-file context, on top of promptTokens (0 turns it off):
+    # context never takes room from the current file. What does not fit the
+    # model's context window is taken from this budget first.
+    context_tokens: int = Field(default=1024, ge=0)
     # Server-side debounce bounds (adaptive between them), milliseconds.
     debounce_min_ms: int = Field(default=0, ge=0)
     debounce_max_ms: int = Field(default=150, ge=0)

@@ -263,8 +263,11 @@ class CompletionEngine:
         counter = self._counters.get(id(backend))
         if counter is None:
             counter = self._counters[id(backend)] = TokenCounter(backend.count_tokens)
-        total = min(settings.prompt_tokens, backend.context_size - settings.max_tokens - CONTEXT_MARGIN)
-        budget = PromptBudget(total=max(total, 32), suffix_share=settings.suffix_share, context_share=settings.context_share)
+        room = backend.context_size - settings.max_tokens - CONTEXT_MARGIN
+        window = max(min(settings.prompt_tokens, room), 32)
+        # The current file comes first; context gets what the model's window has left.
+        context = max(min(settings.context_tokens, room - window), 0)
+        budget = PromptBudget(window=window, context=context, suffix_share=settings.suffix_share)
         built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative)
         job.align = built.align_output
         request = job.request

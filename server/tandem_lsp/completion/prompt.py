@@ -11,7 +11,10 @@ the last few prompt tokens. The prefix window starts on a line number rounded
 to a stride, so it does not slide with every new line either.
 
 Cross-file context is rendered as repository file blocks when the model has
-`<|repo_name|>`/`<|file_sep|>` style tokens, else as commented `path:` snippets.
+`<|repo_name|>`/`<|file_sep|>` style tokens (Qwen2.5-Coder's trained layout:
+`<|repo_name|>name` then `<|file_sep|>path` + content per file, the current
+file last), else as commented `path:` snippets. It has a budget of its own on
+top of the current file's window: adding context never shrinks the window.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ MAX_LINE_PREFIX_CHARS = 1000
 
 
 class Snippet(Protocol):
-    """A piece of cross-file context (the index's ContextSnippet fits this)."""
+    """A piece of cross-file context (the index's ContextSnippet fits this).
+
+    A `start_line` attribute, when present, orders snippets of one file.
+    """
 
     path: str
     text: str
@@ -38,9 +44,12 @@ class Snippet(Protocol):
 
 @dataclass(frozen=True)
 class PromptBudget:
-    total: int
+    # Tokens for the current file: the cursor line, the suffix and the prefix window.
+    window: int
+    # Tokens for cross-file context, on top of the window.
+    context: int = 1024
+    # Share of the window that the suffix may take.
     suffix_share: float = 0.25
-    context_share: float = 0.35
 
 
 @dataclass
@@ -118,29 +127,38 @@ def _take_lines_forward(lines: Sequence[str], budget: int, count: TokenCounter) 
 
 def _context_blocks(
     fim: FimTemplate, request: CompletionRequest, snippets: Sequence[Snippet], budget: int, count: TokenCounter, relative_path: str
-) -> tuple[list[PromptPiece], int, list[str]]:
-    pieces: list[PromptPiece] = []
-    used = 0
-    paths: list[str] = []
+) -> tuple[list[PromptPiece], list[str]]:
+    """Snippets taken in priority order while they fit, laid out one block per file."""
     repo_level = fim.repo_name is not None and fim.file_sep is not None
-    for snippet in snippets:
-        if repo_level:
-            block: list[PromptPiece] = [fim.file_sep, f"{snippet.path}\n{snippet.text.rstrip()}\n"]
-        else:
-            block = [comment_block(request.language, f"{snippet.path}\n{snippet.text.rstrip()}") + "\n"]
-        cost = sum(1 if isinstance(p, SpecialToken) else count(p) for p in block)
-        if used + cost > budget:
-            continue
-        pieces.extend(block)
-        used += cost
-        paths.append(snippet.path)
     if repo_level:
-        # The current file is the last file of the "repository".
         head: list[PromptPiece] = [fim.repo_name, "workspace\n"]
         tail: list[PromptPiece] = [fim.file_sep, f"{relative_path or 'untitled'}\n"]
-        used += 2 + count("workspace\n") + count(tail[1])
-        pieces = head + pieces + tail
-    return pieces, used, paths
+        used = 2 + count(head[1]) + count(tail[1])
+    else:
+        head, tail, used = [], [], 0
+    files: dict[str, list[Snippet]] = {}  # path -> its snippets, the most relevant file first
+    for snippet in snippets:
+        text = snippet.text.strip("\n")
+        if not text.strip():
+            continue
+        # A file's first snippet also pays for its header (separator and path line).
+        cost = count(text + "\n") + (0 if snippet.path in files else 1 + count(snippet.path + "\n"))
+        if used + cost > budget:
+            continue
+        used += cost
+        files.setdefault(snippet.path, []).append(snippet)
+    if not files:
+        return [], []
+    pieces: list[PromptPiece] = list(head)
+    # The most relevant file goes last, next to the code being completed.
+    for path, kept in reversed(files.items()):
+        kept.sort(key=lambda s: getattr(s, "start_line", 0))
+        body = "\n\n".join(s.text.strip("\n") for s in kept)
+        if repo_level:
+            pieces += [fim.file_sep, f"{path}\n{body}\n"]
+        else:
+            pieces.append(comment_block(request.language, f"{path}\n{body}") + "\n")
+    return pieces + tail, list(files)
 
 
 def build_prompt(
@@ -168,16 +186,12 @@ def build_prompt(
     # tells it the text is code, and its closing fence becomes a place to stop.
     opener = "" if fim.has_fim else f"```{request.language}\n"
     fixed = count(line_prefix) + (3 if fim.has_fim else count(opener))
-    remaining = max(budget.total - fixed, 0)
+    remaining = max(budget.window - fixed, 0)
 
     context_pieces: list[PromptPiece] = []
     context_paths: list[str] = []
-    context_used = 0
-    if snippets:
-        context_pieces, context_used, context_paths = _context_blocks(
-            fim, request, snippets, int(remaining * budget.context_share), count, relative_path
-        )
-    remaining -= context_used
+    if snippets and budget.context > 0:
+        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
 
     suffix_text = ""
     suffix_used = 0
