@@ -217,3 +217,35 @@ def test_bad_input_is_a_quiet_no_op(workspace: Path) -> None:
     index.record_edit(str(workspace / "main.py"), 9, 2)  # reversed range
     index.update_document(str(workspace / "main.py"), "def (((\n")
     assert index.contains(workspace / "main.py")
+
+
+def test_signatures_of_imported_names_the_file_uses_come_first(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text(
+        "".join(f"def helper_{n}(value, option={n}):\n    return value + {n}\n\n\n" for n in range(30))
+    )
+    names = ", ".join(f"helper_{n}" for n in range(30))
+    filler = "".join(f"    total_{n} = {n}\n" for n in range(300))
+    # helper_29 is used far below the cursor; the other 29 imported names are never used.
+    text = f"from helpers import ({names})\n\n\ndef run(value):\n{filler}    \n{filler}    return helper_29(value)\n"
+    offset = text.index("    \n") + 4
+    stubs = "\n".join(s.text for s in build(tmp_path).retrieve(str(tmp_path / "main.py"), text, offset, 1000))
+    # Signatures are offered for at most MAX_STUBS names: the used one is among them, the last unused ones are not.
+    assert "def helper_29(value, option=29):" in stubs
+    assert "def helper_0(value, option=0):" in stubs and "def helper_28(" not in stubs
+    # A member reached through an imported module counts as a use too.
+    text = "import helpers\n\n\ndef run(value):\n" + filler + "    \n" + filler + "    return helpers.helper_7(value)\n"
+    snippets = build(tmp_path).retrieve(str(tmp_path / "main.py"), text, text.index("    \n") + 4, 1000)
+    assert any(s.text.startswith("def helper_7(value, option=7):") for s in snippets if s.kind == "definition")
+
+
+def test_python_names_without_an_import_are_not_guessed(tmp_path: Path) -> None:
+    (tmp_path / "ops.py").write_text("def index(a):\n    return a.__index__()\n\n\ndef sorted(x):\n    return x\n")
+    (tmp_path / "stars.py").write_text("def starred_helper(a):\n    return a\n")
+    # `index` is a local variable and `sorted` the builtin: ops.py, beside this file, is not what they mean.
+    text = "index = 3\nvalues = sorted([index, 2])\nprint(values)\n"
+    snippets = build(tmp_path).retrieve(str(tmp_path / "main.py"), text, len(text) - 1, 1000)
+    assert not any(s.path == "ops.py" for s in snippets if s.kind == "definition")
+    # A name a star import brings in still resolves to the module it names.
+    text = "from stars import *\n\nstarred_helper(1)\n"
+    snippets = build(tmp_path).retrieve(str(tmp_path / "main.py"), text, len(text) - 1, 1000)
+    assert any(s.path == "stars.py" and s.kind == "definition" for s in snippets)

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 # there", how many snippets of each kind, and how long a snippet may be.
 NEAR_LINES_BEFORE = 20
 NEAR_LINES_AFTER = 5
-MAX_DEFINITIONS = 8
+# Few whole definitions: past those, signatures tell the model more per token.
+MAX_DEFINITIONS = 4
 MAX_SIMILAR = 3
 MAX_RECENT = 3
 DEFINITION_LINES = 14
@@ -74,8 +75,10 @@ LOCAL_PARSE_CHARS = 60_000
 _CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "module"})
 # Kinds a name can be guessed to refer to without an import saying so.
 _API_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type", "macro"})
-# Imported names not used near the cursor whose signatures are offered.
+# Imported names (and used `module.member`s) whose signatures are offered.
 MAX_STUBS = 24
+# How far from the cursor (characters) uses of imported names are looked for.
+USE_SCAN_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -544,9 +547,11 @@ class WorkspaceIndex:
     def retrieve(self, path: str, text: str, offset: int, budget_ms: int | None = None) -> list[ContextSnippet]:
         """Cross-file context for a cursor, most useful first, within a time budget.
 
-        Definitions of names used near the cursor (and of imported names) come
-        first, then chunks of other files that share rare identifiers with the
-        code around the cursor, then recently edited ranges of other files.
+        Definitions of names used near the cursor come first, then signatures
+        of the imported names the file uses (nearest use first) and of the
+        other imported names, then chunks of other files that share rare
+        identifiers with the code around the cursor, then recently edited
+        ranges of other files.
         """
         budget = (budget_ms if budget_ms is not None else self.settings.retrieval_budget_ms) / 1000.0
         deadline = time.perf_counter() + budget
@@ -565,7 +570,7 @@ class WorkspaceIndex:
                 local = (entry.language, entry.definitions, entry.imports) if entry else None
             retrieval = _Retrieval(self, path, window, deadline)
             if local is not None:
-                retrieval.definitions(near, *local)
+                retrieval.definitions(near, text, offset, *local)
             if time.perf_counter() < deadline:
                 query = terms_of("\n".join(before[-NEAR_LINES_BEFORE:] + after[:NEAR_LINES_AFTER]).encode("utf-8", errors="replace"))
                 retrieval.similar(query)
@@ -624,6 +629,41 @@ def _near_code(before: list[str], after: list[str]) -> _NearCode:
     return _NearCode(list(names), qualifiers, set(_ASSIGNED.findall(text)), set(_BARE.findall(text)))
 
 
+# Import statements (Python's parenthesised ones span lines): their names are not uses.
+_IMPORT_STATEMENT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import\b(?:[ \t]*\([^)]*\)|[^\n]*)", re.MULTILINE)
+_STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]*\*", re.MULTILINE)
+
+
+def _imported_uses(text: str, offset: int, names: Iterable[str], modules: Iterable[str]) -> list[tuple[str, str]]:
+    """Imported names and `module.member`s the file uses, nearest use to the cursor first.
+
+    Each is (name, "") for an imported name or (member, module alias). These
+    are the names the code around the cursor most likely calls next, even
+    when the prompt's window of the file shows none of their uses.
+    """
+    names, modules = set(names), set(modules)
+    words = sorted(names | modules, key=len, reverse=True)
+    if not words:
+        return []
+    start = max(0, offset - USE_SCAN_CHARS)
+    cursor_line = text.count("\n", start, offset)
+    # Blank out import statements, keeping their line breaks so line numbers hold.
+    scanned = _IMPORT_STATEMENT.sub(lambda m: "\n" * m.group().count("\n"), text[start : offset + USE_SCAN_CHARS])
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, words)) + r")\b(?:[ \t]*\.[ \t]*([A-Za-z_]\w*))?")
+    distance: dict[tuple[str, str], int] = {}
+    line, previous = 0, 0
+    for match in pattern.finditer(scanned):
+        line += scanned.count("\n", previous, match.start())
+        previous = match.start()
+        word, member = match.groups()
+        keys = [(word, "")] if word in names else []
+        if member and word in modules:
+            keys.append((member, word))
+        for key in keys:
+            distance[key] = min(distance.get(key, 1 << 30), abs(line - cursor_line))
+    return sorted(distance, key=distance.__getitem__)
+
+
 def _best(candidates: list[Definition]) -> Definition | None:
     """Prefer API-like kinds (classes, functions) and shallow paths."""
     if not candidates:
@@ -662,8 +702,14 @@ class _Retrieval:
 
     # Definitions ------------------------------------------------------------------
 
-    def definitions(self, near: _NearCode, language: str, local_defs: list[Definition], imports: list[Import]) -> None:
-        """Definitions of names used near the cursor, then signatures of the other imported names."""
+    def definitions(
+        self, near: _NearCode, text: str, offset: int, language: str, local_defs: list[Definition], imports: list[Import]
+    ) -> None:
+        """Definitions of names used near the cursor, then signatures of the other imported names.
+
+        Signatures go to the names the file uses, nearest use first, then to
+        imported names the file does not use.
+        """
         local = {d.name for d in local_defs}
         name_hints: dict[str, list[PathHint]] = {}  # imported name -> where it comes from
         module_hints_of: dict[str, list[PathHint]] = {}  # module alias (`os`, `fmt`) -> its files
@@ -680,24 +726,42 @@ class _Retrieval:
                         module_hints_of.setdefault(name, []).extend(module_hints(language, submodule, self.path))
             for alias in imp.names if language == "go" else [re.split(r"[./:]+", imp.module)[-1]]:
                 module_hints_of.setdefault(alias, []).extend(hints)
+        # A Python name comes from another file only through an import; `import *` brings unnamed ones.
+        star = [h for m in _STAR_IMPORT.findall(text) for h in module_hints(language, m, self.path)] if language == "python" else []
         found = 0
         for rank, name in enumerate(near.names):
             if found >= MAX_DEFINITIONS or time.perf_counter() > self.deadline:
-                return
+                break
             if name in local:
                 continue
             hints = name_hints.get(name) or [h for q in near.qualifiers.get(name, ()) for h in module_hints_of.get(q, ())]
+            if not hints and language == "python":
+                hints = star if name in near.bare else []
+                if not hints:
+                    continue  # a builtin, a local variable or an attribute the index cannot type
             if not hints and name not in near.bare:
                 continue  # only seen as `obj.name` of an object the index cannot type
             best = self._resolve(name, hints, related, guess=name not in near.assigned and len(name) > 2)
             if best is not None and self.add_definition(best, 1.0 / (1.0 + 0.1 * rank)):
                 found += 1
+        # Names imported by name are a short list the file chose; `module.member`s can be
+        # many. So: used imported names, then used members, then unused imported names.
+        used = _imported_uses(text, offset, name_hints, module_hints_of)
+        wanted = [u for u in used if not u[1]] + [u for u in used if u[1]]
+        seen = set(used)
+        wanted += [(name, "") for name in name_hints if (name, "") not in seen]
         stubs: dict[str, list[Definition]] = {}
-        for name, hints in list(name_hints.items())[:MAX_STUBS]:
-            if name not in local and name not in near.names and time.perf_counter() < self.deadline:
-                best = self._resolve(name, hints, [], guess=False)
-                if best is not None:
-                    stubs.setdefault(best.path, []).append(best)
+        resolved = 0
+        for name, module in wanted:
+            if resolved >= MAX_STUBS or time.perf_counter() > self.deadline:
+                break
+            hints = module_hints_of[module] if module else name_hints[name]
+            if not hints or (name in local and not module):
+                continue
+            best = self._resolve(name, hints, [], guess=False)
+            if best is not None and best not in stubs.get(best.path, ()):
+                stubs.setdefault(best.path, []).append(best)
+                resolved += 1
         for defs in stubs.values():
             self.add_signatures(defs, 0.5)
 
