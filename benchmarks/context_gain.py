@@ -103,11 +103,13 @@ def edit_similarity(a: str, b: str) -> float:
     return 1.0 - previous[-1] / max(len(a), len(b))
 
 
-async def complete_all(engine: CompletionEngine, samples: list[Sample], label: str) -> list[str]:
+async def complete_all(engine: CompletionEngine, samples: list[Sample], label: str, show_prompts: int = 0) -> list[str]:
     outputs = []
     for k, sample in enumerate(samples):
         request = CompletionRequest(text=sample.text, offset=sample.offset, language="python", path=sample.path)
         suggestion = await engine.complete(request)
+        if k < show_prompts:
+            print(f"--- prompt {label} {k + 1}: {sample.path}:{sample.line + 1}\n{engine.last_prompt}\n--- end of prompt", flush=True)
         text = suggestion.text if suggestion is not None else ""
         outputs.append(text.split("\n")[0].strip())
         g = engine.last_generation
@@ -124,7 +126,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=0)
-    parser.add_argument("--prompt-tokens", type=int, default=1024, help="prompt budget (file window + context)")
+    parser.add_argument("--prompt-tokens", type=int, default=1024, help="the current file's window (context has its own budget)")
+    parser.add_argument("--show-prompt", type=int, default=0, metavar="K", help="print the first K prompts with context")
     args = parser.parse_args()
     model = require_model(args.model)
 
@@ -154,7 +157,7 @@ def main() -> int:
 
     async def run() -> tuple[list[str], list[str], int]:
         engine.context = index
-        with_context = await complete_all(engine, samples, "context")
+        with_context = await complete_all(engine, samples, "context", args.show_prompt)
         # How often the index put the needed definition into the prompt.
         hits = sum(1 for s in samples if any(s.name in snippet.text for snippet in index.retrieve(s.path, s.text, s.offset, 1000)))
         engine.context = None
