@@ -249,3 +249,13 @@ def test_python_names_without_an_import_are_not_guessed(tmp_path: Path) -> None:
     text = "from stars import *\n\nstarred_helper(1)\n"
     snippets = build(tmp_path).retrieve(str(tmp_path / "main.py"), text, len(text) - 1, 1000)
     assert any(s.path == "stars.py" and s.kind == "definition" for s in snippets)
+
+
+def test_a_name_imported_but_not_used_yet_ranks_before_module_members(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("".join(f"def helper_{n}(value):\n    return value + {n}\n\n\n" for n in range(40)))
+    (tmp_path / "fresh.py").write_text("def just_imported(a, b):\n    return a\n")
+    uses = "".join(f"    helpers.helper_{n}(value)\n" for n in range(40))
+    # The file reaches 40 members of `helpers`; `just_imported` was imported and not used yet.
+    text = f"import helpers\nfrom fresh import just_imported\n\n\ndef run(value):\n{uses}    \n"
+    snippets = build(tmp_path).retrieve(str(tmp_path / "main.py"), text, len(text) - 1, 1000)
+    assert any(s.text.startswith("def just_imported(a, b):") for s in snippets if s.path == "fresh.py")

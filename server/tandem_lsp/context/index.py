@@ -744,12 +744,13 @@ class _Retrieval:
             best = self._resolve(name, hints, related, guess=name not in near.assigned and len(name) > 2)
             if best is not None and self.add_definition(best, 1.0 / (1.0 + 0.1 * rank)):
                 found += 1
-        # Names imported by name are a short list the file chose; `module.member`s can be
-        # many. So: used imported names, then used members, then unused imported names.
+        # Names imported by name are a short list the file chose, and one imported but not
+        # used yet is likely about to be; `module.member`s can be many. So: used imported
+        # names, then unused imported names, then used members.
         used = _imported_uses(text, offset, name_hints, module_hints_of)
-        wanted = [u for u in used if not u[1]] + [u for u in used if u[1]]
         seen = set(used)
-        wanted += [(name, "") for name in name_hints if (name, "") not in seen]
+        wanted = [u for u in used if not u[1]] + [(name, "") for name in name_hints if (name, "") not in seen]
+        wanted += [u for u in used if u[1]]
         stubs: dict[str, list[Definition]] = {}
         resolved = 0
         for name, module in wanted:
