@@ -8,7 +8,7 @@ from tandem_lsp.config import ModelSettings
 from tandem_lsp.models.backend import TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.tasks.code_ranges import code_lines
-from tandem_lsp.tasks.surprise import Candidate, Suspect, find_suspects, likelihood_gains, with_line
+from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, find_suspects, likelihood_gains, with_line
 
 SOURCE = """def search(items, x):
     lo = 0
@@ -51,6 +51,14 @@ def test_uncertainty_whitespace_names_comments_and_line_wraps_are_not_suspects()
     wrapped = "total = compute(\n    a, b)\n"
     wrap = TokenScore(wrapped.index("(\n"), "(\n", -6.0, "(a", -0.1)
     assert find_suspects(wrapped, [wrap], (0, 1)) == []
+
+
+def test_a_candidate_is_described_by_the_words_that_change():
+    suspect = Suspect(4, 12, SOURCE.index(" < hi"), " <", " <=", 0.001, 0.9)
+    assert Candidate(suspect, "    while lo <= hi:").describe(SOURCE) == "`<` looks wrong here; the model expects `<=`."
+    assert changed_words("return kth(above, k)", "return kth(above, k - num_less)") == ("k", "k - num_less")
+    assert changed_words("return total + 1", "return total") == ("+ 1", "")
+    assert changed_words("n ^= n - 1", "n &= n - 1") == ("^=", "&=")
 
 
 def test_suspects_outside_the_focus_are_left_out():

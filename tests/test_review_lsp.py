@@ -263,3 +263,26 @@ async def test_cancelling_a_review_frees_the_model_at_once(tmp_path: Path, scrip
         assert (await asyncio.wait_for(pending, 10)) == {"cancelled": True}
         await _fast_review_still_works(client, fast)
         assert slow not in client.diagnostics
+
+
+TYPO = """def total_price(items):
+    total = 0
+    for item in items:
+        total += item.price * item.qty
+    return totl
+"""
+
+
+@pytest.mark.model
+async def test_the_likelihood_pass_flags_a_slip_with_a_quick_fix_even_from_a_tiny_model(tmp_path: Path, small_model: Path) -> None:
+    # The chat part of this review is left to say what it likes; the likelihood
+    # pass alone must find `totl` and propose `total`, as a quick fix that applies.
+    options = {"completionModel": {"threads": 1}, "review": {"maxTokens": 64}}
+    async with lsp_session(options) as (client, _):
+        uri = open_document(client, tmp_path / "cart.py", TYPO)
+        await run_command(client, types.Command(title="review", command="tandem.review", arguments=[{"uri": uri}]), timeout=180)
+        flagged = [d for d in await diagnostics_for(client, uri) if d.range.start.line == 4]
+        assert flagged and flagged[0].message == "`totl` looks wrong here; the model expects `total`."
+        fixes = [a for a in await code_actions(client, uri, 4, diagnostics=flagged) if a.kind == types.CodeActionKind.QuickFix]
+        (change,) = next(a for a in fixes if a.edit).edit.document_changes
+        assert apply_text_edits(TYPO, change.edits) == TYPO.replace("return totl", "return total")

@@ -38,7 +38,7 @@ from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_j
 from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema, repair_request
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
-from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
+from tandem_lsp.tasks.surprise import draft_candidates, likelihood_gains
 
 # Files up to this many lines are shown whole; longer ones as a window around the fault.
 WHOLE_FILE_LINES = 200
@@ -198,7 +198,7 @@ async def debug(
     if settings.review.likelihood_scan and not (own is not None and draft is not None and _same_code(apply_fix(text, own), apply_fix(text, draft))):
         labelled = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
         scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, code_lines(text, grammar), cancel), cancel)
-        labelled += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, _likely_explanation(c)), "likely line") for c in scanned or []]
+        labelled += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in scanned or []]
         weighed = await _most_likely(registry, reasoner, text, [(f, label) for f, label in labelled if f is not None], cancel)
 
     if weighed is not None:
@@ -242,11 +242,6 @@ async def _most_likely(
         return None
     best = max(range(len(candidates)), key=lambda i: gains[i])
     return candidates[best] if gains[best] >= MIN_GAIN else None
-
-
-def _likely_explanation(candidate: Candidate) -> str:
-    suspect = candidate.suspect
-    return f"Line {suspect.line + 1}: `{suspect.actual.strip()}` is unlikely here; `{suspect.expected.strip()}` fits the code."
 
 
 def _same_code(a: str, b: str) -> bool:

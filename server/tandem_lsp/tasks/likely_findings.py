@@ -18,20 +18,12 @@ from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.code_ranges import LineRange, code_lines
 from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding
 from tandem_lsp.tasks.router import role_for, same_model
-from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
+from tandem_lsp.tasks.surprise import draft_candidates, likelihood_gains
 
 # The file must become this much more likely with the fix (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0
 # Findings one scan may report: the strongest only, so clean code stays quiet.
 MAX_REPORTED = 1
-
-
-def _message(candidate: Candidate) -> str:
-    suspect = candidate.suspect
-    return (
-        f"`{suspect.actual.strip() or repr(suspect.actual)}` looks wrong here: the model expected "
-        f"`{suspect.expected.strip() or repr(suspect.expected)}` ({suspect.expected_prob:.0%} against {suspect.actual_prob:.1%})."
-    )
 
 
 async def likelihood_findings(
@@ -63,7 +55,7 @@ async def likelihood_findings(
     for _, index in ranked:
         candidate = candidates[index]
         line = candidate.suspect.line + 1
-        raw = RawFinding(line, line, "warning", _message(candidate), candidate.new_line)
+        raw = RawFinding(line, line, "warning", candidate.describe(text), candidate.new_line)
         checked = check_finding(raw, text, grammar, focus, status="confirmed")
         if checked is not None and not checked.noop and checked.finding.replacement is not None:
             findings.append(checked.finding)

@@ -15,7 +15,9 @@ This costs one forward pass over the file plus a few short continuations
 from __future__ import annotations
 
 import bisect
+import difflib
 import math
+import re
 import threading
 from dataclasses import dataclass
 
@@ -24,8 +26,8 @@ from tandem_lsp.tasks.code_ranges import LineRange
 
 # The model must have bet on something else (at least this likely) and found
 # what is there this unlikely: a confident disagreement, not mere uncertainty.
-MIN_EXPECTED_PROB = 0.5
-MAX_ACTUAL_PROB = 0.02
+MIN_EXPECTED_PROB = 0.3
+MAX_ACTUAL_PROB = 0.05
 # Suspect lines a scan proposes fixes for (each costs a short generation).
 MAX_CANDIDATES = 4
 # A proposed line is the model's own continuation, kept short.
@@ -148,6 +150,30 @@ class Candidate:
 
     def apply(self, text: str) -> str:
         return with_line(text, self.suspect.line, self.new_line)
+
+    def describe(self, text: str) -> str:
+        """One sentence for the user: the words that change, old and new."""
+        old, new = changed_words(line_text(text, self.suspect.line), self.new_line)
+        return f"`{old}` looks wrong here; the model expects `{new}`." if new else f"`{old}` looks wrong here; the model expects it gone."
+
+
+_WORDS = re.compile(r"\w+|[^\w\s]+|\s+")
+
+
+def changed_words(old: str, new: str) -> tuple[str, str]:
+    """The stretch of `old` that differs from `new` (whole words), and what replaces it."""
+    a, b = _WORDS.findall(old.strip()), _WORDS.findall(new.strip())
+    changes = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if not changes:
+        return "", ""
+    (_, i1, _, j1, _), (_, _, i2, _, j2) = changes[0], changes[-1]
+    if not "".join(a[i1:i2]).strip():
+        # Only an insertion: show it with the word it follows, so the old side is not empty.
+        back = i1
+        while back > 0 and (back == i1 or not a[back].strip()):
+            back -= 1
+        i1, j1 = back, j1 - (i1 - back)
+    return "".join(a[i1:i2]).strip(), "".join(b[j1:j2]).strip()
 
 
 def draft_candidates(
