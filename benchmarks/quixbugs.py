@@ -3,7 +3,8 @@
 For each buggy program in ../shared/eval/quixbugs/python_programs:
   review  - the file is reviewed; a hit is a finding within one line of the
             line that differs from the correct version. The correct version
-            is reviewed too: every finding there is a false alarm.
+            is reviewed too: every finding there is a false alarm. The table
+            also shows the likelihood pass's findings alone ("likely").
   debug   - the program's tests are run once on the buggy version to get the
             error a developer would paste; debug gets the file and that error;
             its fix is written into a temporary copy and the tests run there
@@ -190,6 +191,9 @@ def settings_for(config: str, small: Path, large: Path, threads: int, ctx: int) 
 @dataclass
 class Scores:
     hits: int = 0
+    # Hits and false alarms of the likelihood pass's findings alone (status "likely").
+    likely_hits: int = 0
+    likely_false: int = 0
     false_alarms: int = 0
     debug_passed: int = 0
     programs: int = 0
@@ -227,13 +231,16 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
             passed = bool(fixed and fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0])
             found = on_buggy.findings if on_buggy else []
             false = on_correct.findings if on_correct else []
+            likely = [f for f in found if f.status == "likely"]
             row = {
                 "program": program.name,
                 "hit": hit(found, program.bug_lines),
+                "likely_hit": hit(likely, program.bug_lines),
+                "likely_false": sum(f.status == "likely" for f in false),
                 "findings": len(found),
                 "bug_lines": program.bug_lines,
-                "flagged": [(f.start_line, f.end_line, f.message[:80]) for f in found],
-                "false_flagged": [(f.start_line, f.end_line, f.message[:80]) for f in false],
+                "flagged": [(f.start_line, f.end_line, f.status, f.message[:80]) for f in found],
+                "false_flagged": [(f.start_line, f.end_line, f.status, f.message[:80]) for f in false],
                 "false": len(false),
                 "fix": fixed.source if fixed else "-",
                 "diff": fixed.diff(program.buggy, program.name + ".py") if fixed else "",
@@ -242,11 +249,13 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
             }
             scores.rows.append(row)
             scores.hits += row["hit"]
+            scores.likely_hits += row["likely_hit"]
+            scores.likely_false += row["likely_false"]
             scores.false_alarms += row["false"]
             scores.debug_passed += passed
             scores.programs += 1
             scores.seconds += row["seconds"]
-            print(f"  {config:5} {program.name:28} hit={row['hit']!s:5} findings={row['findings']} false={row['false']} "
+            print(f"  {config:5} {program.name:28} hit={row['hit']!s:5} likely={row['likely_hit']!s:5} findings={row['findings']} false={row['false']} "
                   f"fix={row['fix']:14} passed={passed!s:5} {row['seconds']:.0f}s", flush=True)
     finally:
         registry.close()
@@ -292,9 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         sandbox.close()
 
     n = max(1, len(programs))
-    print(f"\n{'config':8} {'review hit':>11} {'false/clean':>12} {'debug pass':>11} {'s/program':>10}")
+    print(f"\n{'config':8} {'review hit':>11} {'false/clean':>12} {'likely hit':>11} {'likely false':>13} {'debug pass':>11} {'s/program':>10}")
     for config, s in results.items():
-        print(f"{config:8} {s.hits / n:>11.2f} {s.false_alarms / n:>12.2f} {s.debug_passed / n:>11.2f} {s.seconds / n:>10.1f}")
+        print(f"{config:8} {s.hits / n:>11.2f} {s.false_alarms / n:>12.2f} {s.likely_hits / n:>11.2f} {s.likely_false / n:>13.2f} "
+              f"{s.debug_passed / n:>11.2f} {s.seconds / n:>10.1f}")
     if args.json_out:
         args.json_out.write_text(json.dumps({c: s.rows for c, s in results.items()}, indent=2))
 

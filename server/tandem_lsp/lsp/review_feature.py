@@ -140,7 +140,7 @@ def text_edit_action(document: TextDocument, stored: StoredFinding) -> types.Cod
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[to_diagnostic(document, stored)],
         edit=types.WorkspaceEdit(document_changes=[edit]),
-        is_preferred=f.status in ("confirmed", "corrected"),
+        is_preferred=f.status in ("confirmed", "corrected", "likely"),
     )
 
 

@@ -42,7 +42,8 @@ class Finding:
     message: str
     # New text for lines start_line..end_line (whole lines, no trailing newline).
     replacement: str | None = None
-    # "draft", "confirmed", "corrected" or "new" (added by the verifier).
+    # "draft", "confirmed", "corrected" or "new" (added by the verifier), or
+    # "likely" (from the likelihood pass, its fix weighed by the verifying model).
     status: str = "draft"
 
 

@@ -56,7 +56,7 @@ async def likelihood_findings(
         candidate = candidates[index]
         line = candidate.suspect.line + 1
         raw = RawFinding(line, line, "warning", candidate.describe(text), candidate.new_line)
-        checked = check_finding(raw, text, grammar, focus, status="confirmed")
+        checked = check_finding(raw, text, grammar, focus, status="likely")
         if checked is not None and not checked.noop and checked.finding.replacement is not None:
             findings.append(checked.finding)
         if len(findings) >= MAX_REPORTED:
