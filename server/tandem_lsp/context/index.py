@@ -15,11 +15,13 @@ import logging
 import math
 import os
 import re
+import sys
 import threading
 import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -79,6 +81,10 @@ _API_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "typ
 MAX_STUBS = 24
 # How far from the cursor (characters) uses of imported names are looked for.
 USE_SCAN_CHARS = 50_000
+# A term's postings are its file ids as native unsigned ints in a bytearray:
+# unlike an array or a list, a bytearray is not tracked by the garbage
+# collector, whose full passes would otherwise visit one object per term.
+_ID_BYTES = array("I").itemsize
 
 
 @dataclass(frozen=True)
@@ -147,10 +153,10 @@ class WorkspaceIndex:
         self._lock = threading.RLock()
         self._files: dict[str, _File] = {}
         self._by_name: dict[str, list[Definition]] = {}
-        # Similarity search: identifier -> ids of the file versions using it.
-        # A re-indexed file gets a new id; the old one's postings stay behind
-        # (owner None) until compaction.
-        self._postings: dict[bytes, array] = {}
+        # Similarity search: identifier -> ids of the file versions using it
+        # (_ID_BYTES each). A re-indexed file gets a new id; the old one's
+        # postings stay behind (owner None) until compaction.
+        self._postings: dict[bytes, bytearray] = {}
         self._id_owner: list[str | None] = []
         self._id_terms = array("i")
         self._live_postings = 0
@@ -286,15 +292,17 @@ class WorkspaceIndex:
                 self._by_name.setdefault(definition.name, []).append(definition)
             self._add_postings(entry.file_id, path, symbols.terms)
 
-    def _add_postings(self, file_id: int, path: str, terms: frozenset[bytes]) -> None:
+    def _add_postings(self, file_id: int, path: str, terms: AbstractSet[bytes]) -> None:
         self._id_owner.append(path)
         self._id_terms.append(len(terms))
+        packed = file_id.to_bytes(_ID_BYTES, sys.byteorder)
         postings = self._postings
         for term in terms:
-            try:
-                postings[term].append(file_id)
-            except KeyError:
-                postings[term] = array("I", (file_id,))
+            ids = postings.get(term)
+            if ids is None:
+                postings[term] = bytearray(packed)
+            else:
+                ids += packed
         self._live_postings += len(terms)
 
     def _drop(self, path: str) -> None:
@@ -318,9 +326,9 @@ class WorkspaceIndex:
         """Drop postings of forgotten file versions (edits leave them behind)."""
         owner = self._id_owner
         for term in list(self._postings):
-            kept = array("I", (c for c in self._postings[term] if owner[c] is not None))
+            kept = array("I", (c for c in _file_ids(self._postings[term]) if owner[c] is not None))
             if kept:
-                self._postings[term] = kept
+                self._postings[term] = bytearray(kept)
             else:
                 del self._postings[term]
         self._dead_postings = 0
@@ -594,6 +602,11 @@ class WorkspaceIndex:
         return language, symbols.definitions, symbols.imports
 
 
+def _file_ids(postings: bytearray) -> array:
+    """A term's postings as ints (a copy: the bytearray stays free to grow)."""
+    return array("I", postings)
+
+
 def _bm25(score: float, length: float, average: float, k1: float = 1.2, b: float = 0.75) -> float:
     """BM25 with binary term frequency: `score` is the sum of the shared terms' idf."""
     return score * (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
@@ -846,7 +859,7 @@ class _Retrieval:
 
     # Similar chunks -----------------------------------------------------------------
 
-    def similar(self, query: frozenset[bytes]) -> None:
+    def similar(self, query: AbstractSet[bytes]) -> None:
         """Chunks sharing rare identifiers with the cursor's surroundings.
 
         Two stages: BM25 (binary term frequency) over whole files picks a few
@@ -859,14 +872,14 @@ class _Retrieval:
         if not query or not total:
             return
         limit = max(20, int(total * COMMON_TERM_SHARE))
-        postings = sorted((len(ids), term, ids) for term in query if (ids := index._postings.get(term)))
+        postings = sorted((len(ids) // _ID_BYTES, term, ids) for term in query if (ids := index._postings.get(term)))
         idf: dict[bytes, float] = {}
         scores: dict[int, float] = {}
         for df, term, ids in postings:
             if df > limit or time.perf_counter() > self.deadline:
                 break
             weight = idf[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for file_id in ids:
+            for file_id in _file_ids(ids):
                 scores[file_id] = scores.get(file_id, 0.0) + weight
         if time.perf_counter() > self.deadline:
             return

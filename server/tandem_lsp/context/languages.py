@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import threading
 from dataclasses import dataclass
 
@@ -220,6 +221,20 @@ class LoadedLanguage:
     language: ts.Language
     # Definition patterns first, then import patterns: one pass over the tree finds both.
     query: ts.Query
+    # Per query pattern: the definition's capture name and kind ("def.class", "class"),
+    # or None for an import pattern; saves searching each match's captures.
+    pattern_kinds: tuple[tuple[str, str] | None, ...]
+
+
+_DEF_CAPTURE = re.compile(r"@(def\.(\w+))")
+
+
+def _pattern_kinds(query: ts.Query, source: str) -> tuple[tuple[str, str] | None, ...]:
+    kinds = []
+    for i in range(query.pattern_count):
+        found = _DEF_CAPTURE.search(source, query.start_byte_for_pattern(i), query.end_byte_for_pattern(i))
+        kinds.append((found.group(1), found.group(2)) if found else None)
+    return tuple(kinds)
 
 
 _loaded: dict[str, LoadedLanguage] = {}
@@ -236,9 +251,9 @@ def load(name: str) -> LoadedLanguage:
             spec = SPECS[name]
             module = importlib.import_module(spec.module)
             language = ts.Language(getattr(module, spec.entry)())
-            _loaded[name] = LoadedLanguage(
-                spec, language, ts.Query(language, spec.definitions + spec.imports)
-            )
+            source = spec.definitions + spec.imports
+            query = ts.Query(language, source)
+            _loaded[name] = LoadedLanguage(spec, language, query, _pattern_kinds(query, source))
         return _loaded[name]
 
 

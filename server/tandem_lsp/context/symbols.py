@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import tree_sitter as ts
 
-from tandem_lsp.context.languages import LanguageSpec, load, parser_for
+from tandem_lsp.context.languages import LanguageSpec, LoadedLanguage, load, parser_for
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -57,6 +58,14 @@ _FUNCTION_TYPES = frozenset(
     }
 )
 _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+# Text tests that spare most definitions the tree lookups for a doc: a body
+# whose first token cannot open a string has no docstring, and no comment ends
+# on a definition's line or the line above unless those hold a comment marker
+# (or a backslash: a `//` comment continued from the line before).
+_STRING_START = re.compile(rb"[ \t\r\n{]*[A-Za-z]{0,3}[\"']")
+_COMMENT_MARK = re.compile(rb"#|//|\*/|\\")
+# How far back the comment test reads; longer lines (minified code) go to the tree.
+_COMMENT_SCAN_BYTES = 512
 # Wrappers whose start (and leading comment) belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
 # Declarations that wrap a definition and own its keyword (`type`, `const`),
@@ -88,7 +97,7 @@ class FileSymbols:
     imports: list[Import]
     # [start, end) line ranges of prompt-sized pieces, and the file's identifiers.
     chunks: list[tuple[int, int]]
-    terms: frozenset[bytes]
+    terms: AbstractSet[bytes]
     tree: ts.Tree | None
     text: str
 
@@ -101,9 +110,15 @@ def parse_source(path: str, data: bytes, language: str, old_tree: ts.Tree | None
     cursor = ts.QueryCursor(loaded.query)
     # Not descending into function bodies is most of the query's speed.
     cursor.set_max_start_depth(loaded.spec.max_depth)
-    matches = cursor.matches(root)
-    definitions = _definitions(path, data, [m for m in matches if "stmt" not in m[1]], loaded.spec)
-    imports = _imports(data, [m[1] for m in matches if "stmt" in m[1]], language)
+    found: list[tuple[int, dict[str, list[ts.Node]]]] = []
+    statements: list[dict[str, list[ts.Node]]] = []
+    for pattern, captures in cursor.matches(root):
+        if loaded.pattern_kinds[pattern] is None:
+            statements.append(captures)
+        else:
+            found.append((pattern, captures))
+    definitions = _definitions(path, data, found, loaded)
+    imports = _imports(data, statements, language)
     text = data.decode("utf-8", errors="replace")
     boundaries = sorted({child.start_point.row for child in root.named_children} | {d.start_line for d in definitions})
     chunks = make_chunks(text.count("\n") + 1, boundaries)
@@ -116,9 +131,11 @@ _SPLIT_TABLE = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256))
 _STOP_BYTES = frozenset(w.encode() for w in STOPWORDS)
 
 
-def terms_of(data: bytes) -> frozenset[bytes]:
+def terms_of(data: bytes) -> set[bytes]:
     """The distinctive words of a piece of code, as bytes (translate+split runs in C, twice as fast as a regex)."""
-    return frozenset(set(data.translate(_SPLIT_TABLE).split()).difference(_STOP_BYTES))
+    words = set(data.translate(_SPLIT_TABLE).split())
+    words -= _STOP_BYTES  # in place: a copy of the set costs as much as the split
+    return words
 
 
 def make_chunks(line_count: int, boundaries: list[int]) -> list[tuple[int, int]]:
@@ -153,24 +170,19 @@ def _name_node(node: ts.Node) -> ts.Node | None:
     return None
 
 
-def _outer(node: ts.Node) -> ts.Node:
-    parent = node.parent
-    while parent is not None and (
-        parent.type in _WRAPPERS or (parent.type in _SINGLE_WRAPPERS and parent.named_child_count == 1)
-    ):
+def _outer(node: ts.Node, parent: ts.Node | None) -> ts.Node:
+    """The wrapper owning `node`'s start (decorators, export, a one-definition declaration), else `node`."""
+    while parent is not None:
+        parent_type = parent.type
+        if parent_type not in _WRAPPERS and (parent_type not in _SINGLE_WRAPPERS or parent.named_child_count != 1):
+            break
         node, parent = parent, parent.parent
     return node
 
 
-def _signature(data: bytes, node: ts.Node, outer: ts.Node, body: ts.Node | None) -> str:
-    """The definition's header: from its first token (decorators, export, modifiers) to its body."""
-    end = body.start_byte if body is not None and body.start_byte > node.start_byte else data.find(b"\n", node.start_byte)
-    if end < 0 or end > node.end_byte:
-        end = node.end_byte
-    if outer.type == "decorated_definition":
-        outer = node  # decorators would crowd the header out of its line cap
-    lines = data[outer.start_byte : end].decode("utf-8", errors="replace").rstrip().split("\n")
-    indent = outer.start_point.column
+def _signature(data: bytes, start: int, header_end: int, indent: int) -> str:
+    """The definition's header: the text from `start` (decorators aside) to `header_end`, at most a few lines."""
+    lines = data[start:header_end].decode("utf-8", errors="replace").rstrip().split("\n")
     header = [lines[0]]
     for line in lines[1:_MAX_SIGNATURE_LINES]:
         if line.lstrip().startswith(("#", "//", "/*", "*")) and not line.lstrip().startswith("#["):
@@ -187,15 +199,18 @@ def _clean_comment(text: str) -> str:
     return ""
 
 
-def _doc(data: bytes, outer: ts.Node, body: ts.Node | None) -> str:
+def _doc(data: bytes, outer: ts.Node, outer_start: int, start_row: int, body: ts.Node | None, body_start: int) -> str:
     """First line of a docstring (Python) or of the comment right above the definition."""
-    first = body.named_child(0) if body is not None and body.named_child_count else None
-    if first is not None and first.type == "expression_statement":
-        string = first.named_child(0) if first.named_child_count else None
-        if string is not None and string.type == "string":
-            return _clean_comment(_text(data, string).strip("\"'rRbBuUfF"))
+    if body is not None and _STRING_START.match(data, body_start):
+        first = body.named_child(0) if body.named_child_count else None
+        if first is not None and first.type == "expression_statement":
+            string = first.named_child(0) if first.named_child_count else None
+            if string is not None and string.type == "string":
+                return _clean_comment(_text(data, string).strip("\"'rRbBuUfF"))
+    if not _comment_may_end_near(data, outer_start):
+        return ""
     prev = outer.prev_named_sibling
-    if prev is not None and prev.type in _COMMENT_TYPES and prev.end_point.row >= outer.start_point.row - 1:
+    if prev is not None and prev.type in _COMMENT_TYPES and prev.end_point.row >= start_row - 1:
         # Walk up a run of line comments to its first line.
         while True:
             before = prev.prev_named_sibling
@@ -206,59 +221,81 @@ def _doc(data: bytes, outer: ts.Node, body: ts.Node | None) -> str:
     return ""
 
 
+def _comment_may_end_near(data: bytes, start: int) -> bool:
+    """Whether a comment could end on the line of `start` or the line above (False only when surely not)."""
+    low = max(0, start - _COMMENT_SCAN_BYTES)
+    newline = data.rfind(b"\n", low, start)  # ends the line above
+    above = data.rfind(b"\n", low, newline) if newline >= 0 else -1  # ends the line before that
+    if above < 0 and low > 0:
+        return True  # lines too long to read back through cheaply
+    # Two bytes more: a backslash that continues a `//` comment onto the line above.
+    return _COMMENT_MARK.search(data, max(above - 2, 0), start) is not None
+
+
 def _definitions(
-    path: str, data: bytes, matches: list[tuple[int, dict[str, list[ts.Node]]]], spec: LanguageSpec
+    path: str, data: bytes, matches: list[tuple[int, dict[str, list[ts.Node]]]], loaded: LoadedLanguage
 ) -> list[Definition]:
+    # Node properties cost a call into tree-sitter (parents are found from the
+    # root down), so each one is read once and passed on.
     best: dict[tuple[int, int], tuple[int, ts.Node, str, ts.Node]] = {}
     for pattern, captures in matches:
         names = captures.get("name")
         if not names:
             continue
-        for capture, nodes in captures.items():
-            if capture.startswith("def."):
-                node = nodes[0]
-                key = (node.start_byte, node.end_byte)
-                if key not in best or pattern < best[key][0]:
-                    best[key] = (pattern, node, capture[4:], names[0])
-                break
+        capture, kind = loaded.pattern_kinds[pattern]  # type: ignore[misc]
+        node = captures[capture][0]
+        key = (node.start_byte, node.end_byte)
+        if key not in best or pattern < best[key][0]:
+            best[key] = (pattern, node, kind, names[0])
     out = []
-    for _, node, kind, name_node in sorted(best.values(), key=lambda item: item[1].start_byte):
+    for (start, end_byte), (_, node, kind, name_node) in sorted(best.items(), key=lambda item: item[0][0]):
         name_node = _name_node(name_node)
         if name_node is None:
             continue
+        parent = node.parent
         if kind in ("function", "class"):
-            enclosing = _enclosing(node, spec)
+            enclosing = _enclosing(parent, loaded.spec)
             if enclosing == "local":
                 continue  # helpers inside function bodies are not the workspace's API
             if enclosing == "method" and kind == "function":
                 kind = "method"
-        outer = _outer(node)
+        outer = _outer(node, parent)
+        wrapped = outer is not node
+        start_point = node.start_point
+        outer_point = outer.start_point if wrapped else start_point
         end = node.end_point
         body = node.child_by_field_name("body")
+        body_start = body.start_byte if body is not None else -1
+        header_end = body_start if body_start > start else data.find(b"\n", start)
+        if header_end < 0 or header_end > end_byte:
+            header_end = end_byte
+        # Decorators would crowd the header out of its line cap.
+        own = not wrapped or outer.type == "decorated_definition"
+        outer_start = outer.start_byte if wrapped else start
         out.append(
             Definition(
                 path=path,
-                name=_text(data, name_node),
+                name=name_node.text.decode("utf-8", errors="replace"),  # type: ignore[union-attr]
                 kind=kind,
-                start_line=outer.start_point.row,
+                start_line=outer_point.row,
                 # A node that ends at column 0 ends on the previous line (e.g. #define).
-                end_line=end.row - 1 if end.column == 0 and end.row > outer.start_point.row else end.row,
-                signature=_signature(data, node, outer, body),
-                doc=_doc(data, outer, body),
+                end_line=end.row - 1 if end.column == 0 and end.row > outer_point.row else end.row,
+                signature=_signature(data, start if own else outer_start, header_end, (start_point if own else outer_point).column),
+                doc=_doc(data, outer, outer_start, outer_point.row, body, body_start),
             )
         )
     return out
 
 
-def _enclosing(node: ts.Node, spec: LanguageSpec) -> str:
-    """ "method" for a function in a class-like body, "local" for one inside another function, else ""."""
-    parent = node.parent
+def _enclosing(parent: ts.Node | None, spec: LanguageSpec) -> str:
+    """ "method" for a function whose `parent` is in a class-like body, "local" for one inside another function, else ""."""
     for _ in range(3):
         if parent is None:
             return ""
-        if parent.type in spec.containers:
+        parent_type = parent.type
+        if parent_type in spec.containers:
             return "method"
-        if parent.type in _FUNCTION_TYPES:
+        if parent_type in _FUNCTION_TYPES:
             return "local"
         parent = parent.parent
     return ""
