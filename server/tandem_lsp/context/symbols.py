@@ -182,7 +182,10 @@ def _outer(node: ts.Node, parent: ts.Node | None) -> ts.Node:
 
 def _signature(data: bytes, start: int, header_end: int, indent: int) -> str:
     """The definition's header: the text from `start` (decorators aside) to `header_end`, at most a few lines."""
-    lines = data[start:header_end].decode("utf-8", errors="replace").rstrip().split("\n")
+    text = data[start:header_end].decode("utf-8", errors="replace").rstrip()
+    if "\n" not in text:
+        return text[:_MAX_SIGNATURE_CHARS]  # the usual one-line header
+    lines = text.split("\n")
     header = [lines[0]]
     for line in lines[1:_MAX_SIGNATURE_LINES]:
         if line.lstrip().startswith(("#", "//", "/*", "*")) and not line.lstrip().startswith("#["):
