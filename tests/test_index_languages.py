@@ -196,6 +196,12 @@ def test_python_details() -> None:
     assert "local" not in by_name  # locals of function bodies stay out
 
 
+def test_a_docstring_keeps_the_first_letter_of_its_first_word() -> None:
+    source = 'def f():\n    """Returns one."""\n\n\ndef g():\n    r\'Builds two.\'\n\n\ndef h():\n    """\n    Updates three.\n    """\n'
+    docs = {d.name: d.doc for d in parse_source("/w/a.py", source.encode(), "python").definitions}
+    assert docs == {"f": "Returns one.", "g": "Builds two.", "h": "Updates three."}
+
+
 def test_comment_docs_and_wrapped_signatures() -> None:
     go = {d.name: d for d in parse_source("/w/a.go", CASES["go"][1].encode(), "go").definitions}
     assert go["Circle"].doc == "Circle is round."

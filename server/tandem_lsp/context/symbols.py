@@ -194,6 +194,10 @@ def _signature(data: bytes, start: int, header_end: int, indent: int) -> str:
     return "\n".join(header)[:_MAX_SIGNATURE_CHARS]
 
 
+# A string literal's prefix letters and quotes (not the letters of its first word: "Returns").
+_STRING_QUOTES = re.compile(r"""^[rRbBuUfF]*(?:\"\"\"|'''|"|')|(?:\"\"\"|'''|"|')$""")
+
+
 def _clean_comment(text: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("/*#!").rstrip("*/").strip()
@@ -209,7 +213,7 @@ def _doc(data: bytes, outer: ts.Node, outer_start: int, start_row: int, body: ts
         if first is not None and first.type == "expression_statement":
             string = first.named_child(0) if first.named_child_count else None
             if string is not None and string.type == "string":
-                return _clean_comment(_text(data, string).strip("\"'rRbBuUfF"))
+                return _clean_comment(_STRING_QUOTES.sub("", _text(data, string)))
     if not _comment_may_end_near(data, outer_start):
         return ""
     prev = outer.prev_named_sibling
