@@ -12,8 +12,9 @@ Policy (why the pair beats either model alone):
   never hides a good one from the other.
 - Candidates are weighed by likelihood when the reasoning model runs in
   process: the general model adds its own versions of the lines it finds
-  unlikely (tasks/surprise.py), and the reasoning model scores the whole file
-  under each candidate; one that makes the file clearly more likely wins.
+  unlikely (tasks/surprise.py), the reasoning model adds its own from the pass
+  it makes anyway, and it scores the whole file under each candidate; one that
+  makes the file clearly more likely wins.
   Scoring reads the code after each change too, and unlike a judging chat it
   cannot be talked into a wrong choice by a confident explanation.
 - When both roles are one model, there is a single chat pass (a model judging
@@ -30,12 +31,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from tandem_lsp.models.registry import ModelRegistry, Role
+from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
 from tandem_lsp.tasks.code_ranges import LineRange, code_lines, grammar_name, replace_lines, split_lines
 from tandem_lsp.tasks.likely_findings import MIN_GAIN
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
-from tandem_lsp.models.backend import ChatMessage
+from tandem_lsp.models.backend import ChatMessage, ModelBackend
 from tandem_lsp.tasks.prompts import CodeView, FixProposal, debug_messages, fix_schema, judge_messages, judge_schema, repair_request
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
 from tandem_lsp.tasks.surprise import draft_candidates, likelihood_gains
@@ -196,10 +197,19 @@ async def debug(
     # found unlikely) and the clearly most likely one wins without a judging chat.
     weighed: tuple[FixProposal, str] | None = None
     if settings.review.likelihood_scan and not (own is not None and draft is not None and _same_code(apply_fix(text, own), apply_fix(text, draft))):
-        labelled = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
-        scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, code_lines(text, grammar), cancel), cancel)
-        labelled += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in scanned or []]
-        weighed = await _most_likely(registry, reasoner, text, [(f, label) for f, label in labelled if f is not None], cancel)
+        code = code_lines(text, grammar)
+        scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, code, cancel), cancel) or []
+
+        def weigh(backend: ModelBackend) -> tuple[FixProposal, str] | None:
+            candidates = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
+            found = list(scanned)
+            if draft_first:
+                # A second model: it reads the file to weigh the fixes anyway, so its own suspects come cheap.
+                found += draft_candidates(backend, text, window, code, cancel, frozenset(c.suspect.line for c in scanned)) or []
+            candidates += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in found]
+            return _most_likely(backend, text, [(fix, label) for fix, label in candidates if fix is not None], cancel)
+
+        weighed = await registry.run(reasoner, weigh, cancel)
 
     if weighed is not None:
         result.fix, result.source = weighed
@@ -230,14 +240,13 @@ async def debug(
     return result
 
 
-async def _most_likely(
-    registry: ModelRegistry, role: Role, text: str, candidates: list[tuple[FixProposal, str]], cancel: threading.Event
+def _most_likely(
+    backend: ModelBackend, text: str, candidates: list[tuple[FixProposal, str]], cancel: threading.Event
 ) -> tuple[FixProposal, str] | None:
-    """The candidate that makes the file clearly more likely to `role`'s model, if any (None when it cannot score)."""
+    """The candidate that makes the file clearly more likely to `backend`, if any (None when it cannot score)."""
     if len(candidates) < 2:
         return None
-    variants = [apply_fix(text, fix) for fix, _ in candidates]
-    gains = await registry.run(role, lambda backend: likelihood_gains(backend, text, variants, cancel), cancel)
+    gains = likelihood_gains(backend, text, [apply_fix(text, fix) for fix, _ in candidates], cancel)
     if not gains:
         return None
     best = max(range(len(candidates)), key=lambda i: gains[i])

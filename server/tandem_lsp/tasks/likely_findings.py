@@ -3,8 +3,9 @@
 The drafting model scans the code once (tasks/surprise.py) and proposes its own
 version of each line it found unlikely. The verifier - the reasoning model in a
 deep review, else the drafting model itself - scores the whole file with and
-without each proposed line: a fix it finds clearly more likely, reading the
-lines after the change too, becomes a finding with a quick fix. This catches
+without each proposed line (adding its own suspects when it is a second
+model): a fix it finds clearly more likely, reading the lines after the change
+too, becomes a finding with a quick fix. This catches
 the one-token slips (`<` for `<=`, a missing `+ 1`, swapped arguments) that
 small chat models miss, and it cannot produce an unreadable answer.
 """
@@ -18,7 +19,7 @@ from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.code_ranges import LineRange, code_lines
 from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding
 from tandem_lsp.tasks.router import role_for, same_model
-from tandem_lsp.tasks.surprise import draft_candidates, likelihood_gains
+from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
 
 # The file must become this much more likely with the fix (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0
@@ -37,18 +38,27 @@ async def likelihood_findings(
     """Findings of the likelihood pass and the model file that weighed them ("" when none did)."""
     drafter = role_for("review")
     verifier = role_for("verify") if deep else drafter
+    second_opinion = not same_model(registry.settings, drafter, verifier)
     code = code_lines(text, grammar)
-    candidates = await registry.run(drafter, lambda backend: draft_candidates(backend, text, focus, code, cancel), cancel)
-    if not candidates:
+    drafted = await registry.run(drafter, lambda backend: draft_candidates(backend, text, focus, code, cancel), cancel) or []
+    if not drafted and not second_opinion:
         return [], ""
-    def weigh(backend: ModelBackend) -> tuple[list[float] | None, str]:
-        return likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
 
-    gains, model = await registry.run(verifier, weigh, cancel)
-    if gains is None and not same_model(registry.settings, drafter, verifier):
+    def weigh(backend: ModelBackend) -> tuple[list[Candidate], list[float] | None, str]:
+        candidates = list(drafted)
+        if second_opinion:
+            # The verifier reads the file anyway to weigh the fixes: its own
+            # suspects cost only their short continuations, and it knows more.
+            skip = frozenset(c.suspect.line for c in drafted)
+            candidates += draft_candidates(backend, text, focus, code, cancel, skip) or []
+        return candidates, likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
+
+    candidates, gains, model = await registry.run(verifier, weigh, cancel)
+    if gains is None and second_opinion and drafted:
         # The verifier cannot score text (an HTTP model): the drafter weighs its own fixes.
-        gains, model = await registry.run(drafter, weigh, cancel)
-    if gains is None:
+        second_opinion = False
+        candidates, gains, model = await registry.run(drafter, weigh, cancel)
+    if not candidates or gains is None:
         return [], ""
     ranked = sorted(((gain, index) for index, gain in enumerate(gains) if gain >= MIN_GAIN), reverse=True)
     findings: list[Finding] = []

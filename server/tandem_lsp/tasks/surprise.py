@@ -177,14 +177,21 @@ def changed_words(old: str, new: str) -> tuple[str, str]:
 
 
 def draft_candidates(
-    backend: ModelBackend, text: str, focus: LineRange, code_lines: frozenset[int] | None, cancel: threading.Event
+    backend: ModelBackend,
+    text: str,
+    focus: LineRange,
+    code_lines: frozenset[int] | None,
+    cancel: threading.Event,
+    skip_lines: frozenset[int] = frozenset(),
 ) -> list[Candidate] | None:
-    """Suspect lines with the model's own version of each; None when the backend cannot score text."""
+    """Suspect lines (other than `skip_lines`) with the model's own version of each; None when it cannot score text."""
     scores = backend.score_text(text, cancel)
     if scores is None:
         return None
     candidates = []
     for suspect in find_suspects(text, scores, focus, code_lines):
+        if suspect.line in skip_lines:
+            continue
         new_line = proposed_line(backend, text, suspect, cancel)
         if new_line is not None:
             candidates.append(Candidate(suspect, new_line))
