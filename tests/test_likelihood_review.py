@@ -7,7 +7,7 @@ import pytest
 from tandem_lsp.config import ModelSettings
 from tandem_lsp.models.backend import TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
-from tandem_lsp.tasks.code_ranges import code_lines
+from tandem_lsp.tasks.code_ranges import code_lines, comment_columns
 from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, find_suspects, likelihood_gains, with_line
 
 SOURCE = """def search(items, x):
@@ -59,6 +59,13 @@ def test_a_candidate_is_described_by_the_words_that_change():
     assert changed_words("return kth(above, k)", "return kth(above, k - num_less)") == ("k", "k - num_less")
     assert changed_words("return total + 1", "return total") == ("+ 1", "")
     assert changed_words("n ^= n - 1", "n &= n - 1") == ("^=", "&=")
+
+
+def test_a_trailing_comment_is_prose_not_code():
+    text = "first, *rest = arr  # like car/cdr (anyway..)\n"
+    score = TokenScore(text.index("..)"), "..)", -6.0, ")", -0.1)
+    assert find_suspects(text, [score], (0, 0), code_lines(text, "python"), comments=comment_columns(text, "python")) == []
+    assert len(find_suspects(text, [score], (0, 0), code_lines(text, "python"))) == 1  # without the comment map it would count
 
 
 def test_suspects_outside_the_focus_are_left_out():

@@ -83,6 +83,28 @@ def code_lines(text: str, grammar: str | None) -> frozenset[int] | None:
     return frozenset(lines)
 
 
+@functools.lru_cache(maxsize=16)
+def comment_columns(text: str, grammar: str | None) -> dict[int, int]:
+    """Line -> character column where a comment starts on it (the first one), for the lines that have one."""
+    if grammar is None:
+        return {}
+    data = text.encode("utf-8", errors="replace")
+    tree = parser_for(grammar).parse(data)
+    lines = text.split("\n")
+    found: dict[int, int] = {}
+    stack = [tree.root_node]
+    while stack:
+        node: ts.Node = stack.pop()
+        if node.type in _COMMENT_TYPES:
+            row, byte_column = node.start_point
+            if row < len(lines):
+                column = len(lines[row].encode("utf-8", errors="replace")[:byte_column].decode("utf-8", errors="replace"))
+                found[row] = min(found.get(row, column), column)
+            continue
+        stack.extend(node.children)
+    return found
+
+
 def replace_lines(lines: list[str], start: int, end: int, new_text: str) -> list[str]:
     """`lines` with lines start..end (inclusive) replaced by `new_text`'s lines."""
     new_lines = new_text.splitlines() if new_text else []

@@ -33,7 +33,7 @@ from typing import Sequence
 
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
-from tandem_lsp.tasks.code_ranges import LineRange, code_lines, grammar_name, replace_lines, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
 from tandem_lsp.tasks.likely_findings import MIN_GAIN
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
 from tandem_lsp.models.backend import ChatMessage, ModelBackend
@@ -197,15 +197,14 @@ async def debug(
     # found unlikely) and the clearly most likely one wins without a judging chat.
     weighed: tuple[FixProposal, str] | None = None
     if settings.review.likelihood_scan and not (own is not None and draft is not None and _same_code(apply_fix(text, own), apply_fix(text, draft))):
-        code = code_lines(text, grammar)
-        scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, code, cancel), cancel) or []
+        scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, grammar, cancel), cancel) or []
 
         def weigh(backend: ModelBackend) -> tuple[FixProposal, str] | None:
             candidates = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
             found = list(scanned)
             if draft_first:
                 # A second model: it reads the file to weigh the fixes anyway, so its own suspects come cheap.
-                found += draft_candidates(backend, text, window, code, cancel, frozenset(c.suspect.line for c in scanned)) or []
+                found += draft_candidates(backend, text, window, grammar, cancel, frozenset(c.suspect.line for c in scanned)) or []
             candidates += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in found]
             return _most_likely(backend, text, [(fix, label) for fix, label in candidates if fix is not None], cancel)
 
@@ -243,8 +242,8 @@ async def debug(
 def _most_likely(
     backend: ModelBackend, text: str, candidates: list[tuple[FixProposal, str]], cancel: threading.Event
 ) -> tuple[FixProposal, str] | None:
-    """The candidate that makes the file clearly more likely to `backend`, if any (None when it cannot score)."""
-    if len(candidates) < 2:
+    """The candidate that makes the file clearly more likely to `backend` than it is now, if any (None when it cannot score)."""
+    if not candidates:
         return None
     gains = likelihood_gains(backend, text, [apply_fix(text, fix) for fix, _ in candidates], cancel)
     if not gains:

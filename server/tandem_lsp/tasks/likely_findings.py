@@ -16,7 +16,7 @@ import threading
 
 from tandem_lsp.models.backend import ModelBackend
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.code_ranges import LineRange, code_lines
+from tandem_lsp.tasks.code_ranges import LineRange
 from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding
 from tandem_lsp.tasks.router import role_for, same_model
 from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
@@ -39,8 +39,7 @@ async def likelihood_findings(
     drafter = role_for("review")
     verifier = role_for("verify") if deep else drafter
     second_opinion = not same_model(registry.settings, drafter, verifier)
-    code = code_lines(text, grammar)
-    drafted = await registry.run(drafter, lambda backend: draft_candidates(backend, text, focus, code, cancel), cancel) or []
+    drafted = await registry.run(drafter, lambda backend: draft_candidates(backend, text, focus, grammar, cancel), cancel) or []
     if not drafted and not second_opinion:
         return [], ""
 
@@ -50,7 +49,7 @@ async def likelihood_findings(
             # The verifier reads the file anyway to weigh the fixes: its own
             # suspects cost only their short continuations, and it knows more.
             skip = frozenset(c.suspect.line for c in drafted)
-            candidates += draft_candidates(backend, text, focus, code, cancel, skip) or []
+            candidates += draft_candidates(backend, text, focus, grammar, cancel, skip) or []
         return candidates, likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
 
     candidates, gains, model = await registry.run(verifier, weigh, cancel)

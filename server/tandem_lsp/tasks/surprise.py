@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
-from tandem_lsp.tasks.code_ranges import LineRange
+from tandem_lsp.tasks.code_ranges import LineRange, code_lines, comment_columns
 
 # The model must have bet on something else (at least this likely) and found
 # what is there this unlikely: a confident disagreement, not mere uncertainty.
@@ -83,14 +83,16 @@ def find_suspects(
     text: str,
     scores: list[TokenScore],
     focus: LineRange,
-    code_lines: frozenset[int] | None = None,
+    code_only: frozenset[int] | None = None,
     limit: int = MAX_CANDIDATES,
+    comments: dict[int, int] | None = None,
 ) -> list[Suspect]:
     """The most surprising token of each line in `focus`, strongest lines first.
 
-    Lines without code (comments, docstrings) are left out: prose is always
-    surprising and never the bug.
+    Lines without code (comments, docstrings) and trailing comments are left
+    out: prose is always surprising and never the bug.
     """
+    comments = comments or {}
     starts = _line_starts(text)
     best: dict[int, Suspect] = {}
     for score in scores:
@@ -101,9 +103,12 @@ def find_suspects(
             continue
         # A token that starts with a line break counts for the line it ends.
         line = bisect.bisect_right(starts, score.start) - 1
-        if not focus[0] <= line <= focus[1] or (code_lines is not None and line not in code_lines):
+        if not focus[0] <= line <= focus[1] or (code_only is not None and line not in code_only):
             continue
-        suspect = Suspect(line, score.start - starts[line], score.start, score.text, score.expected, actual_prob, expected_prob)
+        column = score.start - starts[line]
+        if column >= comments.get(line, column + 1):
+            continue
+        suspect = Suspect(line, column, score.start, score.text, score.expected, actual_prob, expected_prob)
         if line not in best or suspect.strength > best[line].strength:
             best[line] = suspect
     return sorted(best.values(), key=lambda s: s.strength, reverse=True)[:limit]
@@ -180,7 +185,7 @@ def draft_candidates(
     backend: ModelBackend,
     text: str,
     focus: LineRange,
-    code_lines: frozenset[int] | None,
+    grammar: str | None,
     cancel: threading.Event,
     skip_lines: frozenset[int] = frozenset(),
 ) -> list[Candidate] | None:
@@ -189,7 +194,7 @@ def draft_candidates(
     if scores is None:
         return None
     candidates = []
-    for suspect in find_suspects(text, scores, focus, code_lines):
+    for suspect in find_suspects(text, scores, focus, code_lines(text, grammar), comments=comment_columns(text, grammar)):
         if suspect.line in skip_lines:
             continue
         new_line = proposed_line(backend, text, suspect, cancel)
