@@ -103,6 +103,16 @@ async def test_a_scoring_reasoning_model_weighs_the_fixes_instead_of_judging(tmp
     assert ("reasoning", "judge") not in registry.log and ("reasoning", "score") in registry.log
 
 
+async def test_a_rewrite_that_drops_lines_is_not_weighed_by_likelihood(tmp_path):
+    # Deleting text always makes a file "more likely"; such a fix goes to the judge instead.
+    rewrite = {"explanation": "simpler", "line": 4, "end_line": 9, "replacement": "def average(values):\n    return sum(values) / len(values)"}
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}})
+    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}}, registry.log, likes="return sum(values)")
+    result = await _debug(registry)
+    assert registry.log[-1] == ("reasoning", "judge")
+    assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
+
+
 async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
     registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
     result = await _debug(registry)

@@ -242,7 +242,13 @@ async def debug(
 def _most_likely(
     backend: ModelBackend, text: str, candidates: list[tuple[FixProposal, str]], cancel: threading.Event
 ) -> tuple[FixProposal, str] | None:
-    """The candidate that makes the file clearly more likely to `backend` than it is now, if any (None when it cannot score)."""
+    """The candidate that makes the file clearly more likely to `backend` than it is now, if any (None when it cannot score).
+
+    Only local edits are weighed: a file's likelihood rises with every token
+    removed, so a "fix" that rewrites a block into fewer lines (dropping a
+    docstring, say) would win by deleting text.
+    """
+    candidates = [(fix, label) for fix, label in candidates if _local_edit(fix)]
     if not candidates:
         return None
     gains = likelihood_gains(backend, text, [apply_fix(text, fix) for fix, _ in candidates], cancel)
@@ -250,6 +256,15 @@ def _most_likely(
         return None
     best = max(range(len(candidates)), key=lambda i: gains[i])
     return candidates[best] if gains[best] >= MIN_GAIN else None
+
+
+# Weighed fixes replace at most this many lines, and keep their number within one.
+MAX_WEIGHED_LINES = 3
+
+
+def _local_edit(fix: FixProposal) -> bool:
+    replaced = fix.end_line - fix.start_line + 1
+    return replaced <= MAX_WEIGHED_LINES and abs(len(fix.replacement.splitlines()) - replaced) <= 1
 
 
 def _same_code(a: str, b: str) -> bool:
