@@ -13,6 +13,7 @@ Configurations: the 0.5B model alone, the 1.5B model alone, and the 0.5B
 drafting with the 1.5B verifying (deep review; debug draft + check).
 
     python benchmarks/quixbugs.py --limit 7 --spread [--configs 05b,15b,combo] [--tasks review,debug] [--threads 1]
+    python benchmarks/quixbugs.py --merge run1.json run2.json   # the table of runs split over programs/tasks
 
 Identical model calls are answered once (temperature 0), so the combination
 reuses the 0.5B model's drafts instead of generating them again.
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench_common import QWEN_05B, QWEN_15B, require_model, result_line
@@ -188,19 +189,6 @@ def settings_for(config: str, small: Path, large: Path, threads: int, ctx: int) 
 # -- one configuration ------------------------------------------------------------------
 
 
-@dataclass
-class Scores:
-    hits: int = 0
-    # Hits and false alarms of the likelihood pass's findings alone (status "likely").
-    likely_hits: int = 0
-    likely_false: int = 0
-    false_alarms: int = 0
-    debug_passed: int = 0
-    programs: int = 0
-    seconds: float = 0.0
-    rows: list[dict] = field(default_factory=list)
-
-
 # A finding wider than this does not flag a line, it gestures at a region.
 MAX_HIT_SPAN = 5
 
@@ -214,52 +202,52 @@ def hit(findings, lines: list[int]) -> bool:
     )
 
 
-async def run_config(config: str, programs: list[Program], sandbox: Sandbox, args: argparse.Namespace) -> Scores:
+# What each task's part of a row holds (a merge takes each part from the run that did that task).
+REVIEW_KEYS = ("hit", "likely_hit", "likely_false", "findings", "flagged", "false_flagged", "false", "review_seconds")
+DEBUG_KEYS = ("fix", "diff", "passed", "debug_seconds")
+
+
+async def run_config(config: str, programs: list[Program], sandbox: Sandbox, args: argparse.Namespace) -> list[dict]:
+    """One row per program: review hits and false alarms, debug's fix and whether it passes."""
     registry = RememberingRegistry(settings_for(config, args.draft_model, args.model, args.threads, args.ctx))
     deep = config == "combo"
-    scores = Scores()
+    rows = []
     path = "python_programs/{}.py"
     try:
         for program in programs:
-            started = time.perf_counter()
-            on_buggy = on_correct = fixed = None
+            row: dict = {"program": program.name, "bug_lines": program.bug_lines, "tasks": []}
             if "review" in args.tasks:
-                on_buggy = await review(registry, program.buggy, path.format(program.name), "python", deep=deep)
-                on_correct = await review(registry, program.correct, path.format(program.name), "python", deep=deep)
+                started = time.perf_counter()
+                found = (await review(registry, program.buggy, path.format(program.name), "python", deep=deep)).findings
+                false = (await review(registry, program.correct, path.format(program.name), "python", deep=deep)).findings
+                row["tasks"].append("review")
+                row.update(
+                    hit=hit(found, program.bug_lines),
+                    likely_hit=hit([f for f in found if f.status == "likely"], program.bug_lines),
+                    likely_false=sum(f.status == "likely" for f in false),
+                    findings=len(found),
+                    flagged=[(f.start_line, f.end_line, f.status, f.message[:80]) for f in found],
+                    false_flagged=[(f.start_line, f.end_line, f.status, f.message[:80]) for f in false],
+                    false=len(false),
+                    review_seconds=round(time.perf_counter() - started, 1),
+                )
             if "debug" in args.tasks:
+                started = time.perf_counter()
                 fixed = await debug(registry, program.buggy, path.format(program.name), "python", program.error)
-            passed = bool(fixed and fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0])
-            found = on_buggy.findings if on_buggy else []
-            false = on_correct.findings if on_correct else []
-            likely = [f for f in found if f.status == "likely"]
-            row = {
-                "program": program.name,
-                "hit": hit(found, program.bug_lines),
-                "likely_hit": hit(likely, program.bug_lines),
-                "likely_false": sum(f.status == "likely" for f in false),
-                "findings": len(found),
-                "bug_lines": program.bug_lines,
-                "flagged": [(f.start_line, f.end_line, f.status, f.message[:80]) for f in found],
-                "false_flagged": [(f.start_line, f.end_line, f.status, f.message[:80]) for f in false],
-                "false": len(false),
-                "fix": fixed.source if fixed else "-",
-                "diff": fixed.diff(program.buggy, program.name + ".py") if fixed else "",
-                "passed": passed,
-                "seconds": round(time.perf_counter() - started, 1),
-            }
-            scores.rows.append(row)
-            scores.hits += row["hit"]
-            scores.likely_hits += row["likely_hit"]
-            scores.likely_false += row["likely_false"]
-            scores.false_alarms += row["false"]
-            scores.debug_passed += passed
-            scores.programs += 1
-            scores.seconds += row["seconds"]
-            print(f"  {config:5} {program.name:28} hit={row['hit']!s:5} likely={row['likely_hit']!s:5} findings={row['findings']} false={row['false']} "
-                  f"fix={row['fix']:14} passed={passed!s:5} {row['seconds']:.0f}s", flush=True)
+                row["tasks"].append("debug")
+                row.update(
+                    fix=fixed.source,
+                    diff=fixed.diff(program.buggy, program.name + ".py"),
+                    passed=fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0],
+                    debug_seconds=round(time.perf_counter() - started, 1),
+                )
+            rows.append(row)
+            print(f"  {config:5} {program.name:28} hit={row.get('hit', '-')!s:5} likely={row.get('likely_hit', '-')!s:5} "
+                  f"findings={row.get('findings', '-')} false={row.get('false', '-')} fix={row.get('fix', '-'):14} "
+                  f"passed={row.get('passed', '-')!s:5} {row.get('review_seconds', 0) + row.get('debug_seconds', 0):.0f}s", flush=True)
     finally:
         registry.close()
-    return scores
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-timeout", type=float, default=30.0, help="seconds for one program's tests")
     parser.add_argument("--tasks", default="review,debug", help="review, debug or both (comma-separated)")
     parser.add_argument("--json-out", type=Path, help="write the per-program rows here")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON", help="no run: the table of earlier runs' --json-out files (programs split over runs)")
     args = parser.parse_args(argv)
+    if args.merge:
+        return report(merged_rows(args.merge))
     configs = [c for c in args.configs.split(",") if c]
     if unknown := set(configs) - set(CONFIGS):
         parser.error(f"unknown configs: {sorted(unknown)}")
@@ -296,32 +287,61 @@ def main(argv: list[str] | None = None) -> int:
         for program in programs:
             program.error = error_report(program, *sandbox.run_tests(program, None, min(args.test_timeout, 10.0)))
         print(f"{len(programs)} programs: {', '.join(p.name for p in programs)}", flush=True)
-        results = {config: asyncio.run(run_config(config, programs, sandbox, args)) for config in configs}
+        rows = {config: asyncio.run(run_config(config, programs, sandbox, args)) for config in configs}
     finally:
         sandbox.close()
-
-    n = max(1, len(programs))
-    print(f"\n{'config':8} {'review hit':>11} {'false/clean':>12} {'likely hit':>11} {'likely false':>13} {'debug pass':>11} {'s/program':>10}")
-    for config, s in results.items():
-        print(f"{config:8} {s.hits / n:>11.2f} {s.false_alarms / n:>12.2f} {s.likely_hits / n:>11.2f} {s.likely_false / n:>13.2f} "
-              f"{s.debug_passed / n:>11.2f} {s.seconds / n:>10.1f}")
     if args.json_out:
-        args.json_out.write_text(json.dumps({c: s.rows for c, s in results.items()}, indent=2))
+        args.json_out.write_text(json.dumps(rows, indent=2))
+    return report(rows)
 
-    def rate(config: str, attr: str) -> float | str:
-        task = "debug" if attr == "debug_passed" else "review"
-        return getattr(results[config], attr) / n if config in results and task in args.tasks else "n/a"
 
-    # Review figures come from the combination when it ran (the full pipeline), else the best single run.
-    review_config = "combo" if "combo" in results else max(results, key=lambda c: results[c].hits)
-    print(f"(programs={len(programs)}; review figures from {review_config})")
+def merged_rows(paths: list[Path]) -> dict[str, list[dict]]:
+    """Rows of several runs by configuration and program; each task's figures come from the last run that did it."""
+    merged: dict[str, dict[str, dict]] = {}
+    for path in paths:
+        for config, rows in json.loads(path.read_text()).items():
+            for row in rows:
+                into = merged.setdefault(config, {}).setdefault(row["program"], {"program": row["program"], "tasks": []})
+                for task, keys in (("review", REVIEW_KEYS), ("debug", DEBUG_KEYS)):
+                    if task in row.get("tasks", ()):
+                        into.update({key: row[key] for key in keys})
+                        into["tasks"] = sorted(set(into["tasks"]) | {task})
+    return {config: list(rows.values()) for config, rows in merged.items()}
+
+
+def report(rows: dict[str, list[dict]]) -> int:
+    """The table and the RESULT line, from per-program rows by configuration."""
+
+    def done(config: str, task: str) -> list[dict]:
+        return [row for row in rows.get(config, ()) if task in row["tasks"]]
+
+    def rate(config: str, task: str, key: str) -> float | str:
+        part = done(config, task)
+        return sum(float(row[key]) for row in part) / len(part) if part else "n/a"
+
+    def cell(value: float | str, width: int) -> str:
+        return f"{value:>{width}.2f}" if isinstance(value, float) else f"{value:>{width}}"
+
+    print(f"\n{'config':8} {'reviewed':>9} {'review hit':>11} {'false/clean':>12} {'likely hit':>11} {'likely false':>13} {'debugged':>9} {'debug pass':>11}")
+    for config in rows:
+        print(f"{config:8} {len(done(config, 'review')):>9} {cell(rate(config, 'review', 'hit'), 11)} {cell(rate(config, 'review', 'false'), 12)} "
+              f"{cell(rate(config, 'review', 'likely_hit'), 11)} {cell(rate(config, 'review', 'likely_false'), 13)} "
+              f"{len(done(config, 'debug')):>9} {cell(rate(config, 'debug', 'passed'), 11)}")
+    reviewed = [c for c in rows if done(c, "review")]
+    if not reviewed:
+        review_config = ""
+    elif "combo" in reviewed:
+        review_config = "combo"  # the full pipeline
+    else:
+        review_config = max(reviewed, key=lambda c: rate(c, "review", "hit"))  # type: ignore[arg-type,return-value]
+    print(f"(review figures from {review_config or 'no run'})")
     print(
         result_line(
-            review_hit=rate(review_config, "hits"),
-            false_per_clean=rate(review_config, "false_alarms"),
-            debug_pass_05b=rate("05b", "debug_passed"),
-            debug_pass_15b=rate("15b", "debug_passed"),
-            debug_pass_combo=rate("combo", "debug_passed"),
+            review_hit=rate(review_config, "review", "hit"),
+            false_per_clean=rate(review_config, "review", "false"),
+            debug_pass_05b=rate("05b", "debug", "passed"),
+            debug_pass_15b=rate("15b", "debug", "passed"),
+            debug_pass_combo=rate("combo", "debug", "passed"),
         )
     )
     return 0

@@ -5,10 +5,10 @@ import threading
 import pytest
 
 from tandem_lsp.config import ModelSettings
-from tandem_lsp.models.backend import TokenScore
+from tandem_lsp.models.backend import GenerationResult, TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.tasks.code_ranges import code_lines, comment_columns
-from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, find_suspects, likelihood_gains, with_line
+from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, with_line
 
 SOURCE = """def search(items, x):
     lo = 0
@@ -59,6 +59,45 @@ def test_a_candidate_is_described_by_the_words_that_change():
     assert changed_words("return kth(above, k)", "return kth(above, k - num_less)") == ("k", "k - num_less")
     assert changed_words("return total + 1", "return total") == ("+ 1", "")
     assert changed_words("n ^= n - 1", "n &= n - 1") == ("^=", "&=")
+
+
+MISSING = """def walk(node, seen):
+    for child in node.children:
+        walk(child, seen)
+    return seen
+"""
+
+
+class Expecting:
+    """A scripted scorer: disagrees at one token of MISSING and continues with `rest` from its own choice."""
+
+    def __init__(self, at: str, actual: str, expected: str, rest: str) -> None:
+        self._score = TokenScore(MISSING.index(at) + at.index(actual), actual, -6.0, expected, -0.1)
+        self._rest = rest
+
+    def score_text(self, text, cancel):
+        return [self._score]
+
+    def generate(self, request):
+        return GenerationResult(self._rest + "\n", "stop_check")
+
+
+def test_a_surprising_first_word_also_proposes_the_missing_line_before_it():
+    backend = Expecting("    for child", " for", " seen", ".add(node)")  # tokens carry their space
+    candidates = draft_candidates(backend, MISSING, (0, 3), "python", threading.Event())
+    replace, insert = candidates
+    assert (replace.insert, insert.insert) == (False, True)
+    assert replace.apply(MISSING).split("\n")[1] == "    seen.add(node)"  # the loop's header is gone
+    lines = insert.apply(MISSING).split("\n")
+    assert lines[1:3] == ["    seen.add(node)", "    for child in node.children:"]
+    assert insert.replacement(MISSING) == "    seen.add(node)\n    for child in node.children:"
+    assert insert.describe(MISSING) == "A line seems to be missing before this one; the model expects `seen.add(node)`."
+
+
+def test_a_surprise_inside_a_line_only_replaces_it():
+    backend = Expecting("walk(child, seen)", " seen", " set", "())")
+    candidates = draft_candidates(backend, MISSING, (0, 3), "python", threading.Event())
+    assert [(c.insert, c.new_line) for c in candidates] == [(False, "        walk(child, set())")]
 
 
 def test_a_trailing_comment_is_prose_not_code():

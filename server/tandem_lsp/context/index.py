@@ -31,6 +31,7 @@ import tree_sitter as ts
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.cache import IndexCache, cache_path
 from tandem_lsp.context.files import RootFilter, SkipFile, file_signature, read_source, walk
+from tandem_lsp.context.gc_pause import gc_paused
 from tandem_lsp.context.languages import language_for_path, line_comment
 from tandem_lsp.context.resolve import PathHint, matches, module_hints, path_key
 from tandem_lsp.context.symbols import (
@@ -195,14 +196,15 @@ class WorkspaceIndex:
         total = len(found)
         if on_progress:
             on_progress(0, total)
-        for done, (path, flt) in enumerate(found, 1):
-            if cancel is not None and cancel.is_set():
-                break
-            self._index_disk_file(path, flt)
-            if on_progress and (done % 50 == 0 or done == total):
-                on_progress(done, total)
-            if done % 500 == 0:
-                self.version += 1  # context retrieved from a partial index gets refreshed
+        with gc_paused():
+            for done, (path, flt) in enumerate(found, 1):
+                if cancel is not None and cancel.is_set():
+                    break
+                self._index_disk_file(path, flt)
+                if on_progress and (done % 50 == 0 or done == total):
+                    on_progress(done, total)
+                if done % 500 == 0:
+                    self.version += 1  # context retrieved from a partial index gets refreshed
         self.version += 1
         self._seconds = time.perf_counter() - started
         return self.stats()

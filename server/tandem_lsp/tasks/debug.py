@@ -204,8 +204,8 @@ async def debug(
             found = list(scanned)
             if draft_first:
                 # A second model: it reads the file to weigh the fixes anyway, so its own suspects come cheap.
-                found += draft_candidates(backend, text, window, grammar, cancel, frozenset(c.suspect.line for c in scanned)) or []
-            candidates += [(FixProposal(c.suspect.line, c.suspect.line, c.new_line, f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in found]
+                found += draft_candidates(backend, text, window, grammar, cancel, scanned) or []
+            candidates += [(FixProposal(c.suspect.line, c.suspect.line, c.replacement(text), f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in found]
             return _most_likely(backend, text, [(fix, label) for fix, label in candidates if fix is not None], cancel)
 
         weighed = await registry.run(reasoner, weigh, cancel)

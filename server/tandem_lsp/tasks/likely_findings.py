@@ -47,9 +47,9 @@ async def likelihood_findings(
         candidates = list(drafted)
         if second_opinion:
             # The verifier reads the file anyway to weigh the fixes: its own
-            # suspects cost only their short continuations, and it knows more.
-            skip = frozenset(c.suspect.line for c in drafted)
-            candidates += draft_candidates(backend, text, focus, grammar, cancel, skip) or []
+            # suspects cost only their short continuations, and it knows more
+            # (its version of a line the drafter flagged too may be the right one).
+            candidates += draft_candidates(backend, text, focus, grammar, cancel, drafted) or []
         return candidates, likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
 
     candidates, gains, model = await registry.run(verifier, weigh, cancel)
@@ -64,7 +64,7 @@ async def likelihood_findings(
     for _, index in ranked:
         candidate = candidates[index]
         line = candidate.suspect.line + 1
-        raw = RawFinding(line, line, "warning", candidate.describe(text), candidate.new_line)
+        raw = RawFinding(line, line, "warning", candidate.describe(text), candidate.replacement(text))
         checked = check_finding(raw, text, grammar, focus, status="likely")
         if checked is not None and not checked.noop and checked.finding.replacement is not None:
             findings.append(checked.finding)

@@ -19,6 +19,7 @@ import difflib
 import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
@@ -152,12 +153,21 @@ def proposed_line(backend: ModelBackend, text: str, suspect: Suspect, cancel: th
 class Candidate:
     suspect: Suspect
     new_line: str
+    # The new line goes before the suspect's line instead of replacing it: where the
+    # model expected a statement that is not there (a missing `visited.add(node)`).
+    insert: bool = False
+
+    def replacement(self, text: str) -> str:
+        """What replaces the suspect's line."""
+        return self.new_line + "\n" + line_text(text, self.suspect.line) if self.insert else self.new_line
 
     def apply(self, text: str) -> str:
-        return with_line(text, self.suspect.line, self.new_line)
+        return with_line(text, self.suspect.line, self.replacement(text))
 
     def describe(self, text: str) -> str:
         """One sentence for the user: the words that change, old and new."""
+        if self.insert:
+            return f"A line seems to be missing before this one; the model expects `{self.new_line.strip()}`."
         old, new = changed_words(line_text(text, self.suspect.line), self.new_line)
         return f"`{old}` looks wrong here; the model expects `{new}`." if new else f"`{old}` looks wrong here; the model expects it gone."
 
@@ -187,19 +197,22 @@ def draft_candidates(
     focus: LineRange,
     grammar: str | None,
     cancel: threading.Event,
-    skip_lines: frozenset[int] = frozenset(),
+    known: Sequence[Candidate] = (),
 ) -> list[Candidate] | None:
-    """Suspect lines (other than `skip_lines`) with the model's own version of each; None when it cannot score text."""
+    """Suspect lines with the model's own version of each (less those in `known`); None when it cannot score text."""
     scores = backend.score_text(text, cancel)
     if scores is None:
         return None
     candidates = []
     for suspect in find_suspects(text, scores, focus, code_lines(text, grammar), comments=comment_columns(text, grammar)):
-        if suspect.line in skip_lines:
-            continue
         new_line = proposed_line(backend, text, suspect, cancel)
-        if new_line is not None:
-            candidates.append(Candidate(suspect, new_line))
+        if new_line is None:
+            continue
+        # Surprised by the line's first word, the model may want a statement before it.
+        at_line_start = not line_text(text, suspect.line)[: suspect.column].strip()
+        for insert in (False, True) if at_line_start else (False,):
+            if not any(k.suspect.line == suspect.line and k.new_line == new_line and k.insert == insert for k in known):
+                candidates.append(Candidate(suspect, new_line, insert))
     return candidates
 
 
