@@ -8,6 +8,7 @@ from pathlib import Path
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.cache import cache_path
 from tandem_lsp.context.index import WorkspaceIndex
+from tandem_lsp.context.symbols import doc_of
 
 
 def workspace(root: Path) -> None:
@@ -42,7 +43,7 @@ def test_restart_reuses_unchanged_files(tmp_path: Path) -> None:
     assert names == {"alpha_two", "Beta"}
     beta = second.definitions_named("Beta")[0]
     assert beta == next(d for d in expected if d.name == "Beta")
-    assert beta.doc == "Beta does it."
+    assert doc_of(beta, (root / "b.go").read_text().split("\n"), "go") == "Beta does it."
     # Retrieval works from cached records (chunks and words came back too).
     text = "package main\n\nfunc main() {\n\tBeta()\n}\n"
     snippets = second.retrieve(str(root / "main.go"), text, text.index("Beta()"))

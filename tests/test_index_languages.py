@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem_lsp.context.languages import EXTENSIONS, SPECS, language_for_path
-from tandem_lsp.context.symbols import make_chunks, parse_source
+from tandem_lsp.context.symbols import doc_of, make_chunks, parse_source
 
 CASES = {
     "python": (
@@ -191,23 +191,24 @@ def test_python_details() -> None:
     # Decorators belong to the range; the signature is the whole header, the doc its first line.
     assert (top.start_line, top.end_line) == (6, 14)
     assert top.signature == "def top(a, b=1,\n        c=2) -> int:"
-    assert top.doc == "Add things."
-    assert by_name["Shape"].doc == "A shape."
+    lines = source.split("\n")
+    assert doc_of(top, lines, "python") == "Add things."
+    assert doc_of(by_name["Shape"], lines, "python") == "A shape."
     assert "local" not in by_name  # locals of function bodies stay out
 
 
 def test_a_docstring_keeps_the_first_letter_of_its_first_word() -> None:
     source = 'def f():\n    """Returns one."""\n\n\ndef g():\n    r\'Builds two.\'\n\n\ndef h():\n    """\n    Updates three.\n    """\n'
-    docs = {d.name: d.doc for d in parse_source("/w/a.py", source.encode(), "python").definitions}
+    docs = {d.name: doc_of(d, source.split("\n"), "python") for d in parse_source("/w/a.py", source.encode(), "python").definitions}
     assert docs == {"f": "Returns one.", "g": "Builds two.", "h": "Updates three."}
 
 
 def test_comment_docs_and_wrapped_signatures() -> None:
     go = {d.name: d for d in parse_source("/w/a.go", CASES["go"][1].encode(), "go").definitions}
-    assert go["Circle"].doc == "Circle is round."
+    assert doc_of(go["Circle"], CASES["go"][1].split("\n"), "go") == "Circle is round."
     assert go["Circle"].signature == "type Circle struct{ R float64 }"
     js = {d.name: d for d in parse_source("/w/a.js", CASES["javascript"][1].encode(), "javascript").definitions}
-    assert js["App"].doc == "Renders the app."
+    assert doc_of(js["App"], CASES["javascript"][1].split("\n"), "javascript") == "Renders the app."
     assert js["App"].signature == "export function App(props)"
     rust = {d.name: d for d in parse_source("/w/a.rs", CASES["rust"][1].encode(), "rust").definitions}
     assert rust["free"].signature == "pub fn free(x: i32) -> i32"
@@ -227,3 +228,19 @@ def test_chunks_cover_the_file_and_cut_at_definitions() -> None:
     assert chunks[0][0] == 0 and chunks[-1][1] == 100
     assert all(a < b <= a + 30 and b == c for (a, b), (c, _) in zip(chunks, chunks[1:]))
     assert (0, 25) in chunks  # cut at the definition starting on line 25, not mid-way
+
+
+def test_docs_are_read_from_comment_blocks_not_from_attributes_or_directives() -> None:
+    rust = "/// Adds one.\n#[inline]\npub fn inc(x: i32) -> i32 { x + 1 }\n\n#[derive(Debug)]\nstruct Point { x: i32 }\n"
+    by_name = {d.name: d for d in parse_source("/w/a.rs", rust.encode(), "rust").definitions}
+    lines = rust.split("\n")
+    assert doc_of(by_name["Point"], lines, "rust") == ""  # an attribute is not a comment
+    c = "#include <stdio.h>\nint main(void) { return 0; }\n\n/**\n * Frees the list.\n */\nvoid release(void) {}\n"
+    by_name = {d.name: d for d in parse_source("/w/a.c", c.encode(), "c").definitions}
+    lines = c.split("\n")
+    assert doc_of(by_name["main"], lines, "c") == ""  # nor is a directive
+    assert doc_of(by_name["release"], lines, "c") == "Frees the list."
+    py = "# Shared helper.\ndef shared():\n    return 1\n\n\ndef empty():\n    ''''''\n"
+    by_name = {d.name: d for d in parse_source("/w/a.py", py.encode(), "python").definitions}
+    assert doc_of(by_name["shared"], py.split("\n"), "python") == "Shared helper."
+    assert doc_of(by_name["empty"], py.split("\n"), "python") == ""

@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import re
-import sys
 import threading
 import time
 from array import array
@@ -26,12 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import tree_sitter as ts
 
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.cache import IndexCache, cache_path
 from tandem_lsp.context.files import RootFilter, SkipFile, file_signature, read_source, walk
 from tandem_lsp.context.gc_pause import gc_paused
+from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.languages import language_for_path, line_comment
 from tandem_lsp.context.resolve import PathHint, matches, module_hints, path_key
 from tandem_lsp.context.symbols import (
@@ -40,6 +41,7 @@ from tandem_lsp.context.symbols import (
     Definition,
     FileSymbols,
     Import,
+    doc_of,
     parse_source,
     terms_of,
 )
@@ -82,10 +84,6 @@ _API_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "typ
 MAX_STUBS = 24
 # How far from the cursor (characters) uses of imported names are looked for.
 USE_SCAN_CHARS = 50_000
-# A term's postings are its file ids as native unsigned ints in a bytearray:
-# unlike an array or a list, a bytearray is not tracked by the garbage
-# collector, whose full passes would otherwise visit one object per term.
-_ID_BYTES = array("I").itemsize
 
 
 @dataclass(frozen=True)
@@ -154,10 +152,10 @@ class WorkspaceIndex:
         self._lock = threading.RLock()
         self._files: dict[str, _File] = {}
         self._by_name: dict[str, list[Definition]] = {}
-        # Similarity search: identifier -> ids of the file versions using it
-        # (_ID_BYTES each). A re-indexed file gets a new id; the old one's
-        # postings stay behind (owner None) until compaction.
-        self._postings: dict[bytes, bytearray] = {}
+        # Similarity search: identifier -> ids of the file versions using it.
+        # A re-indexed file gets a new id; the old one's postings stay behind
+        # (owner None) until compaction.
+        self._postings = Postings()
         self._id_owner: list[str | None] = []
         self._id_terms = array("i")
         self._live_postings = 0
@@ -200,11 +198,16 @@ class WorkspaceIndex:
             for done, (path, flt) in enumerate(found, 1):
                 if cancel is not None and cancel.is_set():
                     break
-                self._index_disk_file(path, flt)
+                self._index_disk_file(path, flt, batch=True)
                 if on_progress and (done % 50 == 0 or done == total):
                     on_progress(done, total)
                 if done % 500 == 0:
                     self.version += 1  # context retrieved from a partial index gets refreshed
+        with self._lock:
+            self._postings.seal()
+        if self._cache is not None and self._to_cache:
+            self._cache.store(self._to_cache)  # one transaction
+            self._to_cache = []
         self.version += 1
         self._seconds = time.perf_counter() - started
         return self.stats()
@@ -227,8 +230,8 @@ class WorkspaceIndex:
     def _index_disk_file(self, path: str, flt: RootFilter, batch: bool = False) -> None:
         """(Re)index one file from disk unless an open buffer owns it or it is unchanged.
 
-        A build passes `batch`: its new parse results go to the disk cache in
-        one transaction at the end rather than one by one.
+        A build passes `batch`: the file's postings are sealed with others
+        (searchable for similar code once the batch is sealed).
         """
         language = language_for_path(path)
         with self._lock:
@@ -267,9 +270,11 @@ class WorkspaceIndex:
                     self._to_cache.append(row)
                 else:
                     self._cache.store([row])
-        self._store(path, flt, symbols, (source.mtime_ns, source.size), is_open=False)
+        self._store(path, flt, symbols, (source.mtime_ns, source.size), is_open=False, batch=batch)
 
-    def _store(self, path: str, flt: RootFilter, symbols: FileSymbols, disk: tuple[int, int] | None, is_open: bool) -> None:
+    def _store(
+        self, path: str, flt: RootFilter, symbols: FileSymbols, disk: tuple[int, int] | None, is_open: bool, batch: bool = False
+    ) -> None:
         rel = os.path.relpath(path, flt.root).replace(os.sep, "/")
         with self._lock:
             if not is_open and path in self._files and self._files[path].is_open:
@@ -292,20 +297,10 @@ class WorkspaceIndex:
             self._files[path] = entry
             for definition in symbols.definitions:
                 self._by_name.setdefault(definition.name, []).append(definition)
-            self._add_postings(entry.file_id, path, symbols.terms)
-
-    def _add_postings(self, file_id: int, path: str, terms: AbstractSet[bytes]) -> None:
-        self._id_owner.append(path)
-        self._id_terms.append(len(terms))
-        packed = file_id.to_bytes(_ID_BYTES, sys.byteorder)
-        postings = self._postings
-        for term in terms:
-            ids = postings.get(term)
-            if ids is None:
-                postings[term] = bytearray(packed)
-            else:
-                ids += packed
-        self._live_postings += len(terms)
+            self._id_owner.append(path)
+            self._id_terms.append(len(symbols.terms))
+            self._postings.add(entry.file_id, symbols.terms, batch)
+            self._live_postings += len(symbols.terms)
 
     def _drop(self, path: str) -> None:
         """Forget a file's records (lock held)."""
@@ -326,13 +321,7 @@ class WorkspaceIndex:
 
     def _compact(self) -> None:
         """Drop postings of forgotten file versions (edits leave them behind)."""
-        owner = self._id_owner
-        for term in list(self._postings):
-            kept = array("I", (c for c in _file_ids(self._postings[term]) if owner[c] is not None))
-            if kept:
-                self._postings[term] = bytearray(kept)
-            else:
-                del self._postings[term]
+        self._postings.compact(np.fromiter((owner is not None for owner in self._id_owner), bool, len(self._id_owner)))
         self._dead_postings = 0
 
     def _remove(self, path: str) -> None:
@@ -604,11 +593,6 @@ class WorkspaceIndex:
         return language, symbols.definitions, symbols.imports
 
 
-def _file_ids(postings: bytearray) -> array:
-    """A term's postings as ints (a copy: the bytearray stays free to grow)."""
-    return array("I", postings)
-
-
 def _bm25(score: float, length: float, average: float, k1: float = 1.2, b: float = 0.75) -> float:
     """BM25 with binary term frequency: `score` is the sum of the shared terms' idf."""
     return score * (k1 + 1) / (1 + k1 * (1 - b + b * length / average))
@@ -816,11 +800,13 @@ class _Retrieval:
         defs = [d for d in defs if not any(d.start_line <= b and a <= d.end_line for a, b in self.taken.get(d.path, ()))]
         if not defs:
             return False
-        marker = line_comment(self.index._files[defs[0].path].language)
+        language = self.index._files[defs[0].path].language
+        marker = line_comment(language)
+        text = self.lines(defs[0].path)
         lines = []
         for d in sorted(defs, key=lambda d: d.start_line):
-            if d.doc:
-                lines.append(f"{marker} {d.doc}")
+            if doc := doc_of(d, text, language):
+                lines.append(f"{marker} {doc}")
             lines.append(d.signature)
         start = min(d.start_line for d in defs)
         if not self.add(defs[0].path, start, start, "\n".join(lines), "definition", score):
@@ -874,14 +860,14 @@ class _Retrieval:
         if not query or not total:
             return
         limit = max(20, int(total * COMMON_TERM_SHARE))
-        postings = sorted((len(ids) // _ID_BYTES, term, ids) for term in query if (ids := index._postings.get(term)))
+        postings = sorted((len(ids), term, ids) for term in query if (ids := index._postings.files_with(term)))
         idf: dict[bytes, float] = {}
         scores: dict[int, float] = {}
         for df, term, ids in postings:
             if df > limit or time.perf_counter() > self.deadline:
                 break
             weight = idf[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for file_id in _file_ids(ids):
+            for file_id in ids:
                 scores[file_id] = scores.get(file_id, 0.0) + weight
         if time.perf_counter() > self.deadline:
             return

@@ -12,6 +12,7 @@ import bisect
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import tree_sitter as ts
@@ -57,15 +58,6 @@ _FUNCTION_TYPES = frozenset(
         "generator_function_declaration",
     }
 )
-_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
-# Text tests that spare most definitions the tree lookups for a doc: a body
-# whose first token cannot open a string has no docstring, and no comment ends
-# on a definition's line or the line above unless those hold a comment marker
-# (or a backslash: a `//` comment continued from the line before).
-_STRING_START = re.compile(rb"[ \t\r\n{]*[A-Za-z]{0,3}[\"']")
-_COMMENT_MARK = re.compile(rb"#|//|\*/|\\")
-# How far back the comment test reads; longer lines (minified code) go to the tree.
-_COMMENT_SCAN_BYTES = 512
 # Wrappers whose start (and leading comment) belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
 # Declarations that wrap a definition and own its keyword (`type`, `const`),
@@ -82,7 +74,9 @@ class Definition(NamedTuple):
     start_line: int  # 0-based, inclusive
     end_line: int  # 0-based, inclusive
     signature: str
-    doc: str = ""
+    # Python: the line where the body starts, where a docstring would be (-1: none).
+    # Docs are read from the text only for the few definitions shown (doc_of).
+    body_line: int = -1
 
 
 class Import(NamedTuple):
@@ -194,49 +188,40 @@ def _signature(data: bytes, start: int, header_end: int, indent: int) -> str:
     return "\n".join(header)[:_MAX_SIGNATURE_CHARS]
 
 
-# A string literal's prefix letters and quotes (not the letters of its first word: "Returns").
-_STRING_QUOTES = re.compile(r"""^[rRbBuUfF]*(?:\"\"\"|'''|"|')|(?:\"\"\"|'''|"|')$""")
+# A docstring's opening: prefix letters, then the quotes (not the letters of its first word: "Returns").
+_DOCSTRING_OPEN = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'''|"|')""")
+# Comment lines above a definition, by language family (a C `#define` or a Rust `#[derive]` is not one).
+_HASH_COMMENTS = ("#",)
+_SLASH_COMMENTS = ("//", "/*", "*")
+# How far up a comment block above a definition is read.
+_MAX_COMMENT_LINES = 30
 
 
-def _clean_comment(text: str) -> str:
-    for line in text.splitlines():
+def doc_of(definition: Definition, lines: Sequence[str], language: str) -> str:
+    """First line of a definition's docstring (Python) or of the comment block right above it; "" when none."""
+    row = definition.body_line
+    if 0 <= row < len(lines):
+        body = lines[row].lstrip()
+        opened = _DOCSTRING_OPEN.match(body)
+        if opened:
+            quote = opened.group(1)
+            for piece in [body[opened.end() :], *lines[row + 1 : row + 4]]:
+                end = piece.find(quote)
+                text = (piece if end < 0 else piece[:end]).strip()
+                if text or end >= 0:
+                    return text[:_MAX_DOC_CHARS]
+            return ""
+    markers = _HASH_COMMENTS if language == "python" else _SLASH_COMMENTS
+    block: list[str] = []
+    above = definition.start_line - 1
+    while above >= 0 and len(block) < _MAX_COMMENT_LINES and lines[above].strip().startswith(markers):
+        block.append(lines[above])
+        above -= 1
+    for line in reversed(block):
         line = line.strip().lstrip("/*#!").rstrip("*/").strip()
         if line:
             return line[:_MAX_DOC_CHARS]
     return ""
-
-
-def _doc(data: bytes, outer: ts.Node, outer_start: int, start_row: int, body: ts.Node | None, body_start: int) -> str:
-    """First line of a docstring (Python) or of the comment right above the definition."""
-    if body is not None and _STRING_START.match(data, body_start):
-        first = body.named_child(0) if body.named_child_count else None
-        if first is not None and first.type == "expression_statement":
-            string = first.named_child(0) if first.named_child_count else None
-            if string is not None and string.type == "string":
-                return _clean_comment(_STRING_QUOTES.sub("", _text(data, string)))
-    if not _comment_may_end_near(data, outer_start):
-        return ""
-    prev = outer.prev_named_sibling
-    if prev is not None and prev.type in _COMMENT_TYPES and prev.end_point.row >= start_row - 1:
-        # Walk up a run of line comments to its first line.
-        while True:
-            before = prev.prev_named_sibling
-            if before is None or before.type not in _COMMENT_TYPES or before.end_point.row < prev.start_point.row - 1:
-                break
-            prev = before
-        return _clean_comment(_text(data, prev))
-    return ""
-
-
-def _comment_may_end_near(data: bytes, start: int) -> bool:
-    """Whether a comment could end on the line of `start` or the line above (False only when surely not)."""
-    low = max(0, start - _COMMENT_SCAN_BYTES)
-    newline = data.rfind(b"\n", low, start)  # ends the line above
-    above = data.rfind(b"\n", low, newline) if newline >= 0 else -1  # ends the line before that
-    if above < 0 and low > 0:
-        return True  # lines too long to read back through cheaply
-    # Two bytes more: a backslash that continues a `//` comment onto the line above.
-    return _COMMENT_MARK.search(data, max(above - 2, 0), start) is not None
 
 
 def _definitions(
@@ -244,6 +229,7 @@ def _definitions(
 ) -> list[Definition]:
     # Node properties cost a call into tree-sitter (parents are found from the
     # root down), so each one is read once and passed on.
+    docstrings = loaded.spec.name == "python"
     best: dict[tuple[int, int], tuple[int, ts.Node, str, ts.Node]] = {}
     for pattern, captures in matches:
         names = captures.get("name")
@@ -278,7 +264,6 @@ def _definitions(
             header_end = end_byte
         # Decorators would crowd the header out of its line cap.
         own = not wrapped or outer.type == "decorated_definition"
-        outer_start = outer.start_byte if wrapped else start
         out.append(
             Definition(
                 path=path,
@@ -287,8 +272,8 @@ def _definitions(
                 start_line=outer_point.row,
                 # A node that ends at column 0 ends on the previous line (e.g. #define).
                 end_line=end.row - 1 if end.column == 0 and end.row > outer_point.row else end.row,
-                signature=_signature(data, start if own else outer_start, header_end, (start_point if own else outer_point).column),
-                doc=_doc(data, outer, outer_start, outer_point.row, body, body_start),
+                signature=_signature(data, start if own else outer.start_byte, header_end, (start_point if own else outer_point).column),
+                body_line=body.start_point.row if docstrings and body is not None else -1,
             )
         )
     return out
