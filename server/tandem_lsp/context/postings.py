@@ -14,6 +14,7 @@ Terms are keyed by Python's hash of their bytes: two identifiers sharing a
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Set as AbstractSet
 
 import numpy as np
@@ -30,7 +31,7 @@ class Postings:
         self._batch_keys: list[np.ndarray] = []
         self._batch_ids: list[int] = []
         self._batch_postings = 0
-        self._recent: dict[int, list[int]] = {}
+        self._recent: dict[int, array] = {}  # 4 bytes a posting: open buffers add a version per edit
 
     def add(self, file_id: int, terms: AbstractSet[bytes], batch: bool = False) -> None:
         """Record that `file_id` uses `terms`; a batched file is searchable once the batch is sealed."""
@@ -43,7 +44,11 @@ class Postings:
             return
         recent = self._recent
         for term in terms:
-            recent.setdefault(hash(term), []).append(file_id)
+            ids = recent.get(key := hash(term))
+            if ids is None:
+                recent[key] = array("I", (file_id,))
+            else:
+                ids.append(file_id)
 
     def seal(self) -> None:
         """Make every batched file searchable."""
@@ -68,7 +73,7 @@ class Postings:
         lo, hi = np.searchsorted(self._keys, key, side="left"), np.searchsorted(self._keys, key, side="right")
         found = self._ids[lo:hi].tolist() if hi > lo else []
         recent = self._recent.get(key)
-        return found + recent if recent else found
+        return found + recent.tolist() if recent else found
 
     def compact(self, alive: np.ndarray) -> None:
         """Keep only postings of file ids where the mask `alive` is true; the recent ones are folded in."""
