@@ -43,20 +43,19 @@ async def likelihood_findings(
     if not drafted and not second_opinion:
         return [], ""
 
-    def weigh(backend: ModelBackend) -> tuple[list[Candidate], list[float] | None, str]:
+    def weigh(backend: ModelBackend, add_own: bool) -> tuple[list[Candidate], list[float] | None, str]:
         candidates = list(drafted)
-        if second_opinion:
+        if add_own:
             # The verifier reads the file anyway to weigh the fixes: its own
             # suspects cost only their short continuations, and it knows more
             # (its version of a line the drafter flagged too may be the right one).
             candidates += draft_candidates(backend, text, focus, grammar, cancel, drafted) or []
         return candidates, likelihood_gains(backend, text, [c.apply(text) for c in candidates], cancel), backend.name
 
-    candidates, gains, model = await registry.run(verifier, weigh, cancel)
+    candidates, gains, model = await registry.run(verifier, lambda backend: weigh(backend, second_opinion), cancel)
     if gains is None and second_opinion and drafted:
         # The verifier cannot score text (an HTTP model): the drafter weighs its own fixes.
-        second_opinion = False
-        candidates, gains, model = await registry.run(drafter, weigh, cancel)
+        candidates, gains, model = await registry.run(drafter, lambda backend: weigh(backend, False), cancel)
     if not candidates or gains is None:
         return [], ""
     ranked = sorted(((gain, index) for index, gain in enumerate(gains) if gain >= MIN_GAIN), reverse=True)
