@@ -226,8 +226,8 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
                     likely_hit=hit([f for f in found if f.status == "likely"], program.bug_lines),
                     likely_false=sum(f.status == "likely" for f in false),
                     findings=len(found),
-                    flagged=[(f.start_line, f.end_line, f.status, f.message[:80]) for f in found],
-                    false_flagged=[(f.start_line, f.end_line, f.status, f.message[:80]) for f in false],
+                    flagged=[(f.start_line, f.end_line, f.status, f.severity, f.message[:80]) for f in found],
+                    false_flagged=[(f.start_line, f.end_line, f.status, f.severity, f.message[:80]) for f in false],
                     false=len(false),
                     review_seconds=round(time.perf_counter() - started, 1),
                 )

@@ -1,12 +1,16 @@
 """The likelihood pass: which disagreements count, token scores from a real GGUF, and fixes weighed by the whole file."""
 
+import asyncio
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from tandem_lsp.config import ModelSettings
+from tandem_lsp.config import ModelSettings, Settings
 from tandem_lsp.models.backend import GenerationResult, TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
+from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.tasks import likely_findings
 from tandem_lsp.tasks.code_ranges import code_lines, comment_columns
 from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, with_line
 
@@ -163,3 +167,34 @@ def test_a_cancelled_scan_returns_nothing(backend):
     assert backend.score_text(SOURCE * 20, cancel) is None
     # And the backend still works afterwards.
     assert backend.score_text(SOURCE, threading.Event())
+
+
+class _OneModel(ModelRegistry):
+    """A registry whose every role is one object; the scan and the weighing are scripted below."""
+
+    def backend(self, role):
+        return SimpleNamespace(name="scripted")
+
+
+def _reported(monkeypatch, fixes: list[tuple[Candidate, float]]):
+    monkeypatch.setattr(likely_findings, "draft_candidates", lambda *args, **kwargs: [c for c, _ in fixes])
+    monkeypatch.setattr(likely_findings, "likelihood_gains", lambda backend, text, variants, cancel: [g for _, g in fixes])
+    registry = _OneModel(Settings())
+    try:
+        findings, _ = asyncio.run(likely_findings.likelihood_findings(registry, SOURCE, "python", (0, 6), False, threading.Event()))
+    finally:
+        registry.close()
+    return [(f.start_line, f.severity, f.replacement) for f in findings]
+
+
+def test_the_strongest_fix_is_a_warning_and_a_runner_up_on_another_line_is_information(monkeypatch):
+    loop = Candidate(Suspect(4, 12, SOURCE.index(" < hi"), " <", " <=", 0.001, 0.9), "    while lo <= hi:")
+    start = Candidate(Suspect(1, 8, SOURCE.index("0"), "0", "1", 0.01, 0.5), "    lo = 1")
+    weak = Candidate(Suspect(5, 0, SOURCE.index("mid"), "mid", "x", 0.01, 0.5), "        x = 1")
+    assert _reported(monkeypatch, [(start, 4.0), (loop, 9.0), (weak, 1.0)]) == [(4, "warning", "    while lo <= hi:"), (1, "info", "    lo = 1")]
+
+
+def test_a_line_is_reported_once_even_when_two_of_its_fixes_gain(monkeypatch):
+    suspect = Suspect(5, 8, SOURCE.index("mid"), "mid", "lo", 0.01, 0.5)
+    replace, insert = Candidate(suspect, "        lo = mid"), Candidate(suspect, "        lo = mid", insert=True)
+    assert _reported(monkeypatch, [(insert, 8.0), (replace, 5.0)]) == [(5, "warning", "        lo = mid\n        mid = (lo + hi) // 2")]

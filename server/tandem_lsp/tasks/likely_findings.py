@@ -23,8 +23,9 @@ from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_ga
 
 # The file must become this much more likely with the fix (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0
-# Findings one scan may report: the strongest only, so clean code stays quiet.
-MAX_REPORTED = 1
+# Findings one scan may report, on different lines: the strongest as a warning,
+# the runner-up as information (a second suspicion, worth a look).
+MAX_REPORTED = 2
 
 
 async def likelihood_findings(
@@ -62,8 +63,10 @@ async def likelihood_findings(
     findings: list[Finding] = []
     for _, index in ranked:
         candidate = candidates[index]
+        if any(f.start_line == candidate.suspect.line for f in findings):
+            continue  # another fix of a line already reported (a replacement and an insertion)
         line = candidate.suspect.line + 1
-        raw = RawFinding(line, line, "warning", candidate.describe(text), candidate.replacement(text))
+        raw = RawFinding(line, line, "warning" if not findings else "info", candidate.describe(text), candidate.replacement(text))
         checked = check_finding(raw, text, grammar, focus, status="likely")
         if checked is not None and not checked.noop and checked.finding.replacement is not None:
             findings.append(checked.finding)
