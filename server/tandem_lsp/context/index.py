@@ -230,8 +230,9 @@ class WorkspaceIndex:
     def _index_disk_file(self, path: str, flt: RootFilter, batch: bool = False) -> None:
         """(Re)index one file from disk unless an open buffer owns it or it is unchanged.
 
-        A build passes `batch`: the file's postings are sealed with others
-        (searchable for similar code once the batch is sealed).
+        A build passes `batch`: the file's postings are sealed with the
+        others' (searchable once sealed) and its parse results go to the disk
+        cache in one transaction at the end.
         """
         language = language_for_path(path)
         with self._lock:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import tree_sitter as ts
