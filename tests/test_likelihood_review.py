@@ -11,7 +11,7 @@ from tandem_lsp.models.backend import GenerationResult, TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks import likely_findings
-from tandem_lsp.tasks.code_ranges import code_lines, comment_columns
+from tandem_lsp.tasks.code_ranges import changes_code, code_lines, comment_columns, keeps_definitions
 from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, with_line
 
 SOURCE = """def search(items, x):
@@ -198,3 +198,22 @@ def test_a_line_is_reported_once_even_when_two_of_its_fixes_gain(monkeypatch):
     suspect = Suspect(5, 8, SOURCE.index("mid"), "mid", "lo", 0.01, 0.5)
     replace, insert = Candidate(suspect, "        lo = mid"), Candidate(suspect, "        lo = mid", insert=True)
     assert _reported(monkeypatch, [(insert, 8.0), (replace, 5.0)]) == [(5, "warning", "        lo = mid\n        mid = (lo + hi) // 2")]
+
+
+def test_edits_of_whitespace_or_comments_change_no_code():
+    assert not changes_code("first, *rest = arr  # like car and cdr", "first, *rest = arr", "python")
+    assert not changes_code("levenshtein(source,     target[1:]),", "levenshtein(source, target[1:]),", "python")
+    assert changes_code("while lo < hi:", "while lo <= hi:", "python")
+    assert changes_code('sep = "a  b"', 'sep = "a b"', "python")  # inside a string, spaces are data
+    assert not changes_code("x = f(a,  b)  // why", "x = f(a, b)", "javascript")
+
+
+def test_a_fix_may_not_delete_a_definition():
+    text = "def detect(node):\n    hare = node\n    return hare\n"
+    assert not keeps_definitions(text, "python", 0, 0, "if node is None: return False")
+    assert keeps_definitions(text, "python", 1, 1, "    hare = node.successor")
+
+
+def test_a_proposal_that_only_respaces_the_line_is_no_candidate():
+    backend = Expecting("walk(child, seen)", " seen", "  seen", ")")
+    assert draft_candidates(backend, MISSING, (0, 3), "python", threading.Event()) == []

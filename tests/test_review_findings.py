@@ -3,7 +3,7 @@
 import json
 
 from tandem_lsp.tasks.code_ranges import edit_parses, enclosing_scope, error_count, review_scope
-from tandem_lsp.tasks.findings import dedupe, findings_schema, parse_findings, validate_findings, Finding
+from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding, dedupe, findings_schema, parse_findings, validate_findings
 from tandem_lsp.tasks.review import apply_verdicts
 
 CODE = """def average(values):
@@ -203,3 +203,15 @@ def test_numbered_lines_in_a_replacement_fix_its_range():
                     "replacement": "```\n12 |             if item > best:\n13 |                 best = item\n```"})
     (finding,) = validate_findings(parse_findings(text), CODE, "python", WHOLE, 8).findings
     assert (finding.start_line, finding.end_line, finding.replacement) == (11, 11, "            if item > best:")
+
+
+def test_a_fix_that_only_drops_a_comment_or_respaces_is_no_fix():
+    text = "def area(r):\n    return 3.14 * r * r  # close enough\n"
+    checked = check_finding(RawFinding(2, 2, "warning", "comment is wrong", "    return 3.14 * r * r"), text, "python", (0, 1))
+    assert checked is not None and checked.noop and checked.finding.replacement is None
+
+
+def test_a_fix_that_deletes_the_function_it_fixes_loses_its_replacement():
+    text = "def detect(node):\n    return node.next\n"
+    checked = check_finding(RawFinding(1, 1, "error", "node may be None", "if node is None: return False"), text, "python", (0, 1))
+    assert checked is not None and checked.finding.replacement is None

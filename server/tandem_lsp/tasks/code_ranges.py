@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 import tree_sitter as ts
 
@@ -121,6 +122,51 @@ def edit_parses(text: str, grammar: str | None, start: int, end: int, new_text: 
     lines = split_lines(text)
     edited = "\n".join(replace_lines(lines, start, end, new_text)) + "\n"
     return error_count(edited, grammar) <= error_count(text, grammar)
+
+
+def code_tokens(text: str, grammar: str | None) -> list[str]:
+    """The code's tokens, without comments or whitespace (tree-sitter leaves; words and symbols without a grammar)."""
+    if grammar is None:
+        return _WORDS.findall(text)
+    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
+    tokens: list[str] = []
+    stack = [tree.root_node]
+    while stack:
+        node: ts.Node = stack.pop()
+        if node.type in _COMMENT_TYPES:
+            continue
+        if node.child_count == 0:
+            tokens.append(node.text.decode("utf-8", errors="replace") if node.text is not None else "")
+        else:
+            stack.extend(reversed(node.children))
+    return tokens
+
+
+_WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+def changes_code(old: str, new: str, grammar: str | None) -> bool:
+    """False when `new` differs from `old` only in whitespace or comments: an edit that fixes nothing."""
+    return code_tokens(old, grammar) != code_tokens(new, grammar)
+
+
+@functools.lru_cache(maxsize=16)
+def defined_names(text: str, grammar: str | None) -> frozenset[str]:
+    """Names the file defines (functions, classes, top-level variables)."""
+    if grammar is None:
+        return frozenset()
+    return frozenset(d.name for d in parse_source("<buffer>", text.encode("utf-8", errors="replace"), grammar).definitions)
+
+
+def keeps_definitions(text: str, grammar: str | None, start: int, end: int, new_text: str) -> bool:
+    """True when replacing lines start..end leaves every function, class and variable the file defines defined.
+
+    A fix that deletes a definition (a `def` line turned into a statement) breaks every caller.
+    """
+    if grammar is None:
+        return True
+    edited = "\n".join(replace_lines(split_lines(text), start, end, new_text)) + "\n"
+    return defined_names(text, grammar) <= defined_names(edited, grammar)
 
 
 def enclosing_scope(text: str, grammar: str | None, line: int, path: str = "") -> LineRange | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal
 
 from tandem_lsp.models.reasoning import split_reasoning
-from tandem_lsp.tasks.code_ranges import LineRange, code_lines, edit_parses, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, changes_code, code_lines, edit_parses, keeps_definitions, split_lines
 
 Severity = Literal["error", "warning", "info", "hint"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
@@ -330,9 +330,14 @@ def check_finding(raw: RawFinding, text: str, grammar: str | None, scope: LineRa
         return Checked(Finding(start, end, raw.severity, raw.message, None, status), noop=True)
     if replacement is not None:
         start, end, replacement = narrow(lines, start, end, replacement)
+        if not changes_code("\n".join(lines[start : end + 1]), replacement, grammar):
+            # Only whitespace or comments change: nothing is fixed (and deleting a comment is no review finding).
+            return Checked(Finding(start, end, raw.severity, raw.message, None, status), noop=True)
     broken = None
     if replacement is not None and not edit_parses(text, grammar, start, end, replacement):
         broken, replacement = replacement, None
+    if replacement is not None and not keeps_definitions(text, grammar, start, end, replacement):
+        replacement = None  # a "fix" that deletes a function or class breaks its callers
     if replacement is None and end - start + 1 > MAX_VAGUE_SPAN:
         return None
     repaired = (start, end) != (raw.line - 1, raw.end_line - 1)

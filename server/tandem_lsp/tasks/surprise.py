@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
-from tandem_lsp.tasks.code_ranges import LineRange, code_lines, comment_columns
+from tandem_lsp.tasks.code_ranges import LineRange, changes_code, code_lines, comment_columns, keeps_definitions
 
 # The model must have bet on something else (at least this likely) and found
 # what is there this unlikely: a confident disagreement, not mere uncertainty.
@@ -208,11 +208,18 @@ def draft_candidates(
         new_line = proposed_line(backend, text, suspect, cancel)
         if new_line is None:
             continue
+        original = line_text(text, suspect.line)
         # Surprised by the line's first word, the model may want a statement before it.
-        at_line_start = not line_text(text, suspect.line)[: suspect.column].strip()
+        at_line_start = not original[: suspect.column].strip()
         for insert in (False, True) if at_line_start else (False,):
-            if not any(k.suspect.line == suspect.line and k.new_line == new_line and k.insert == insert for k in known):
-                candidates.append(Candidate(suspect, new_line, insert))
+            candidate = Candidate(suspect, new_line, insert)
+            if any(k.suspect.line == suspect.line and k.new_line == new_line and k.insert == insert for k in known):
+                continue
+            replacement = candidate.replacement(text)
+            # Respacing a line or dropping its comment makes a file more likely and fixes nothing;
+            # turning a `def` line into a statement deletes a function.
+            if changes_code(original, replacement, grammar) and keeps_definitions(text, grammar, suspect.line, suspect.line, replacement):
+                candidates.append(candidate)
     return candidates
 
 
