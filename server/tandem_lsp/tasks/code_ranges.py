@@ -119,9 +119,12 @@ def edit_parses(text: str, grammar: str | None, start: int, end: int, new_text: 
     """
     if grammar is None:
         return True
-    lines = split_lines(text)
-    edited = "\n".join(replace_lines(lines, start, end, new_text)) + "\n"
-    return error_count(edited, grammar) <= error_count(text, grammar)
+    return error_count(_edited(text, start, end, new_text), grammar) <= error_count(text, grammar)
+
+
+def _edited(text: str, start: int, end: int, new_text: str) -> str:
+    """`text` with lines start..end replaced by `new_text`, for checking the result."""
+    return "\n".join(replace_lines(split_lines(text), start, end, new_text)) + "\n"
 
 
 def code_tokens(text: str, grammar: str | None) -> list[str]:
@@ -165,8 +168,7 @@ def keeps_definitions(text: str, grammar: str | None, start: int, end: int, new_
     """
     if grammar is None:
         return True
-    edited = "\n".join(replace_lines(split_lines(text), start, end, new_text)) + "\n"
-    return defined_names(text, grammar) <= defined_names(edited, grammar)
+    return defined_names(text, grammar) <= defined_names(_edited(text, start, end, new_text), grammar)
 
 
 def enclosing_scope(text: str, grammar: str | None, line: int, path: str = "") -> LineRange | None:
