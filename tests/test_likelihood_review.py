@@ -12,7 +12,7 @@ from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks import likely_findings
 from tandem_lsp.tasks.code_ranges import changes_code, code_lines, comment_columns, keeps_definitions
-from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, with_line
+from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, second_look, with_line
 
 SOURCE = """def search(items, x):
     lo = 0
@@ -55,6 +55,57 @@ def test_uncertainty_whitespace_names_comments_and_line_wraps_are_not_suspects()
     wrapped = "total = compute(\n    a, b)\n"
     wrap = TokenScore(wrapped.index("(\n"), "(\n", -6.0, "(a", -0.1)
     assert find_suspects(wrapped, [wrap], (0, 1)) == []
+
+
+PASCAL = """def row(r):
+    return [c for c in range(0, r)]
+"""
+
+
+def test_two_surprises_on_one_line_are_both_suspects_and_runners_up_are_choices_too():
+    scores = [
+        # The strongest surprise of the line is not the slip; the second is (`range(0, r + 1)`).
+        TokenScore(PASCAL.index("0,"), "0", -7.0, "1", -0.2, ((" 0", -2.5), ("2", -4.0))),
+        TokenScore(PASCAL.index(")]"), ")", -5.0, " +", -0.4, ((")", -5.0), (" -", -1.9))),
+    ]
+    suspects = find_suspects(PASCAL, scores, (0, 1), code_lines(PASCAL, "python"))
+    assert [(s.actual, s.choices) for s in suspects] == [
+        ("0", ("1",)),  # " 0" is a respacing of what is there and "2" is below MIN_ALTERNATIVE_PROB
+        (")", (" +", " -")),
+    ]
+
+
+class Continuing:
+    """A scripted scorer: one suspect token with two choices, each continued by its own text."""
+
+    def __init__(self, score: TokenScore, rest: dict[str, str]) -> None:
+        self._score, self._rest = score, rest
+        self.prompts: list[str] = []
+
+    def score_text(self, text, cancel):
+        return [self._score]
+
+    def generate(self, request):
+        prompt = request.prompt[0]
+        self.prompts.append(prompt)
+        return GenerationResult(next(rest for choice, rest in self._rest.items() if prompt.endswith(choice)) + "\n", "stop_check")
+
+
+def test_each_choice_at_a_suspect_is_continued_into_its_own_candidate():
+    score = TokenScore(PASCAL.index(")]"), ")", -5.0, " +", -0.4, ((" -", -1.9),))
+    backend = Continuing(score, {" +": " 1)]", " -": " 1)]"})
+    candidates = draft_candidates(backend, PASCAL, (0, 1), "python", threading.Event())
+    assert [c.new_line for c in candidates] == ["    return [c for c in range(0, r + 1)]", "    return [c for c in range(0, r - 1)]"]
+
+
+def test_a_second_model_gives_its_own_choices_where_the_first_found_a_suspect():
+    place = Suspect(1, PASCAL.split("\n")[1].index(")]"), PASCAL.index(")]"), ")", "]", 0.01, 0.5, ("]",))
+    agreeing = TokenScore(PASCAL.index(")]"), ")", -0.05, ")", -0.05, ((" +", -2.0), (" *", -6.0)))
+    elsewhere = TokenScore(PASCAL.index("0,"), "0", -7.0, "1", -0.2)
+    (looked,) = second_look(PASCAL, [elsewhere, agreeing], [place])
+    # It did not flag the `)` itself, but its runner-up there is worth a candidate.
+    assert (looked.line, looked.offset, looked.choices) == (1, place.offset, (" +",))
+    assert second_look(PASCAL, [elsewhere], [place]) == []  # no score starting there (another tokenizer)
 
 
 def test_a_candidate_is_described_by_the_words_that_change():
@@ -158,6 +209,25 @@ def test_restoring_a_corrupted_idiom_makes_the_file_more_likely(backend):
     gains = likelihood_gains(backend, text, variants, threading.Event())
     assert gains is not None
     assert gains[0] > 0 > gains[1]
+
+
+@pytest.mark.model
+def test_scores_carry_the_runners_up_in_order(backend):
+    scores = backend.score_text(SOURCE, threading.Event())
+    for score in scores:
+        ranked = [score.expected_logprob] + [logprob for _, logprob in score.alternatives]
+        assert len(score.alternatives) >= 1 and ranked == sorted(ranked, reverse=True)
+        assert score.expected not in [token for token, _ in score.alternatives]
+
+
+@pytest.mark.model
+def test_gains_do_not_depend_on_the_order_variants_are_given_in(backend):
+    text = 'import sys\n\n\ndef main():\n    print(sys.argv)\n\n\nif __name__ == "__mian__":\n    main()\n'
+    variants = [text.replace("mian", "main"), text.replace("print", "prnt"), text.replace("sys.argv", "sys.path")]
+    cancel = threading.Event()
+    forward = likelihood_gains(backend, text, variants, cancel)
+    backward = likelihood_gains(backend, text, variants[::-1], cancel)
+    assert max(abs(a - b) for a, b in zip(forward, backward[::-1])) < 0.05
 
 
 @pytest.mark.model

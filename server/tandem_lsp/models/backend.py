@@ -122,6 +122,8 @@ class TokenScore:
     # The model's own first choice at that place (equal to `text` when it agrees).
     expected: str
     expected_logprob: float
+    # Its next choices after `expected`, most likely first, as (token, logprob).
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 class ModelBackend(Protocol):

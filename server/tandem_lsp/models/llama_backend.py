@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Prompt tokens evaluated per llama.cpp call; cancellation is checked between batches.
 PROMPT_BATCH = 128
+# Choices kept per scored position: the model's first choice and its runners-up.
+SCORED_CHOICES = 4
 
 
 def default_threads() -> int:
@@ -80,8 +82,8 @@ class LlamaBackend:
         self.gpu_offload = bool(llama_cpp.llama_supports_gpu_offload()) and settings.gpu_layers != 0
         self._vocab = self._llm._model.vocab
         self.fim = self._detect_fim()
-        # The last scored tokens and their (logprob, expected id, expected logprob), for reuse.
-        self._scored: tuple[list[int], list[tuple[float, int, float] | None]] = ([], [])
+        # The last scored tokens and their (logprob, ranked choice ids, their logprobs), for reuse.
+        self._scored: tuple[list[int], list[tuple[float, tuple[int, ...], tuple[float, ...]] | None]] = ([], [])
         log.info("loaded %s (fim: %s, ctx %d, threads %d)", self.name, self.fim.family, self.context_size, threads)
 
     # -- vocabulary -----------------------------------------------------------
@@ -305,8 +307,8 @@ class LlamaBackend:
         while reuse < limit and tokens[reuse] == previous_tokens[reuse] == llm.input_ids[reuse]:
             reuse += 1
         start_at = max(reuse - 1, 0)
-        # by_position[p] = (logprob, expected id, expected logprob) of tokens[p].
-        by_position: list[tuple[float, int, float] | None] = [None] * len(tokens)
+        # by_position[p] = (logprob, the model's ranked choice ids, their logprobs) for tokens[p].
+        by_position: list[tuple[float, tuple[int, ...], tuple[float, ...]] | None] = [None] * len(tokens)
         for position in range(min(start_at + 1, len(previous_scores))):
             by_position[position] = previous_scores[position]
         llm.n_tokens = start_at
@@ -327,14 +329,17 @@ class LlamaBackend:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch), n_vocab))[rows]
             peak = logits.max(axis=1)
             log_norm = peak + np.log(np.exp(logits - peak[:, None]).sum(axis=1))
-            best = logits.argmax(axis=1)
+            # The model's few first choices at each position, best first.
+            top = np.argpartition(logits, -SCORED_CHOICES, axis=1)[:, -SCORED_CHOICES:]
+            top_logits = np.take_along_axis(logits, top, axis=1)
+            order = np.argsort(-top_logits, axis=1)
+            top, top_logprobs = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_logits, order, axis=1) - log_norm[:, None]
             for k, i in enumerate(rows):
                 target = tokens[start + i + 1]
-                choice = int(best[k])
                 by_position[start + i + 1] = (
                     float(logits[k, target] - log_norm[k]),
-                    choice,
-                    float(logits[k, choice] - log_norm[k]),
+                    tuple(int(t) for t in top[k]),
+                    tuple(float(v) for v in top_logprobs[k]),
                 )
         self._scored = (tokens, by_position)
         char_at = _char_offsets(text)
@@ -343,14 +348,15 @@ class LlamaBackend:
         for index, piece in enumerate(pieces):
             entry = by_position[len(head) + index]
             if index >= 1 and entry is not None:  # the first token has no text before it
-                logprob, choice, expected_logprob = entry
+                logprob, choices, choice_logprobs = entry
                 scores.append(
                     TokenScore(
                         start=char_at[offset],
                         text=piece.decode("utf-8", errors="replace"),
                         logprob=logprob,
-                        expected=self._piece(choice),
-                        expected_logprob=expected_logprob,
+                        expected=self._piece(choices[0]),
+                        expected_logprob=choice_logprobs[0],
+                        alternatives=tuple(zip(map(self._piece, choices[1:]), choice_logprobs[1:])),
                     )
                 )
             offset += len(piece)

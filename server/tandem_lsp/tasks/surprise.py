@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -31,6 +32,15 @@ MIN_EXPECTED_PROB = 0.3
 MAX_ACTUAL_PROB = 0.05
 # Suspect lines a scan proposes fixes for (each costs a short generation).
 MAX_CANDIDATES = 4
+# Surprising tokens looked at per suspect line: the strongest is not always the
+# slip (pascal's `range(0, r)`: the model bets on `1` for the `0`, while the fix
+# is the `+ 1` it also wanted after `r`).
+SUSPECTS_PER_LINE = 2
+# A runner-up choice at least this likely is continued too: the model's second
+# thought is often the fix when its first is only another idiom.
+MIN_ALTERNATIVE_PROB = 0.1
+# Proposed lines one scan may add (each costs a short generation and a weighing).
+MAX_PROPOSALS = 10
 # A proposed line is the model's own continuation, kept short.
 FIX_MAX_TOKENS = 40
 FIX_MAX_SECONDS = 10.0
@@ -45,6 +55,8 @@ class Suspect:
     expected: str
     actual_prob: float
     expected_prob: float
+    # What the model would put here instead, most likely first (`expected` and the runners-up worth trying).
+    choices: tuple[str, ...] = ()
 
     @property
     def strength(self) -> float:
@@ -61,14 +73,13 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _is_noise(text: str, score: TokenScore) -> bool:
+def _is_noise(text: str, start: int, actual: str, expected: str) -> bool:
     """Disagreements that say nothing about correctness."""
-    actual, expected = score.text, score.expected
     if actual.strip() == expected.strip():
         return True  # whitespace or blank lines
     if expected.lstrip().startswith(_PROSE_OPENERS):
         return True  # the model wanted a comment or docstring here
-    before = text[score.start - 1] if score.start > 0 else ""
+    before = text[start - 1] if start > 0 else ""
     if (before.isalnum() or before == "_") and (actual[:1].isalnum() or actual[:1] == "_"):
         return True  # the middle of a name: a naming choice
     core = actual.rstrip()
@@ -88,19 +99,20 @@ def find_suspects(
     limit: int = MAX_CANDIDATES,
     comments: dict[int, int] | None = None,
 ) -> list[Suspect]:
-    """The most surprising token of each line in `focus`, strongest lines first.
+    """The most surprising tokens of the `limit` most surprising lines in `focus`, strongest lines first.
 
-    Lines without code (comments, docstrings) and trailing comments are left
-    out: prose is always surprising and never the bug.
+    Up to SUSPECTS_PER_LINE tokens a line, strongest first. Lines without code
+    (comments, docstrings) and trailing comments are left out: prose is always
+    surprising and never the bug.
     """
     comments = comments or {}
     starts = _line_starts(text)
-    best: dict[int, Suspect] = {}
+    by_line: dict[int, list[Suspect]] = {}
     for score in scores:
         if score.expected == score.text:
             continue
         expected_prob, actual_prob = math.exp(score.expected_logprob), math.exp(score.logprob)
-        if expected_prob < MIN_EXPECTED_PROB or actual_prob > MAX_ACTUAL_PROB or _is_noise(text, score):
+        if expected_prob < MIN_EXPECTED_PROB or actual_prob > MAX_ACTUAL_PROB or _is_noise(text, score.start, score.text, score.expected):
             continue
         # A token that starts with a line break counts for the line it ends.
         line = bisect.bisect_right(starts, score.start) - 1
@@ -109,10 +121,45 @@ def find_suspects(
         column = score.start - starts[line]
         if column >= comments.get(line, column + 1):
             continue
-        suspect = Suspect(line, column, score.start, score.text, score.expected, actual_prob, expected_prob)
-        if line not in best or suspect.strength > best[line].strength:
-            best[line] = suspect
-    return sorted(best.values(), key=lambda s: s.strength, reverse=True)[:limit]
+        suspect = _suspect(text, score, line, column)
+        if suspect is not None:  # always, as the first choice passed the same checks
+            by_line.setdefault(line, []).append(suspect)
+    ranked = [sorted(found, key=lambda s: s.strength, reverse=True)[:SUSPECTS_PER_LINE] for found in by_line.values()]
+    ranked.sort(key=lambda found: found[0].strength, reverse=True)
+    return [suspect for found in ranked[:limit] for suspect in found]
+
+
+def _suspect(text: str, score: TokenScore, line: int, column: int) -> Suspect | None:
+    """The token at `score` as a suspect with the model's choices worth trying there; None when there are none."""
+    ranked = [(score.expected, score.expected_logprob), *score.alternatives]
+    choices = [
+        (token, logprob)
+        for token, logprob in ranked
+        if math.exp(logprob) >= MIN_ALTERNATIVE_PROB and token != score.text and not _is_noise(text, score.start, score.text, token)
+    ]
+    if not choices:
+        return None
+    return Suspect(
+        line, column, score.start, score.text, choices[0][0], math.exp(score.logprob), math.exp(choices[0][1]),
+        tuple(token for token, _ in choices),
+    )
+
+
+def second_look(text: str, scores: list[TokenScore], places: Sequence[Suspect]) -> list[Suspect]:
+    """Another model's view of the tokens a first model found suspect: its own choices there, where they differ.
+
+    A second model that did not flag a place itself may still know the better
+    token for it once asked; scores of a different tokenizer that do not start
+    at the same character are skipped.
+    """
+    at = {score.start: score for score in scores}
+    found = []
+    for place in places:
+        score = at.get(place.offset)
+        suspect = _suspect(text, score, place.line, place.column) if score is not None else None
+        if suspect is not None:
+            found.append(suspect)
+    return found
 
 
 def line_text(text: str, line: int) -> str:
@@ -125,16 +172,16 @@ def with_line(text: str, line: int, new_line: str) -> str:
     return "\n".join(lines)
 
 
-def proposed_line(backend: ModelBackend, text: str, suspect: Suspect, cancel: threading.Event) -> str | None:
-    """The suspect's line as the model would write it, from its expected token on; None if it is the same."""
+def proposed_line(backend: ModelBackend, text: str, suspect: Suspect, choice: str, cancel: threading.Event) -> str | None:
+    """The suspect's line as the model would write it from `choice` on; None if it is the same."""
     original = line_text(text, suspect.line)
     head = original[: suspect.column]
-    if "\n" in suspect.expected:
+    if "\n" in choice:
         # The model wanted the line to end (or to break) here.
-        candidate = (head + suspect.expected.split("\n", 1)[0]).rstrip()
+        candidate = (head + choice.split("\n", 1)[0]).rstrip()
     else:
         request = GenerationRequest(
-            prompt=[text[: suspect.offset] + suspect.expected],
+            prompt=[text[: suspect.offset] + choice],
             max_tokens=FIX_MAX_TOKENS,
             max_time_s=FIX_MAX_SECONDS,
             stop_check=lambda produced: "\n" in produced,
@@ -143,7 +190,7 @@ def proposed_line(backend: ModelBackend, text: str, suspect: Suspect, cancel: th
         result = backend.generate(request)
         if result.stop_reason not in ("stop_check", "eos"):
             return None  # cancelled, or cut off mid-line: no complete proposal
-        candidate = (head + suspect.expected + result.text.split("\n", 1)[0]).rstrip()
+        candidate = (head + choice + result.text.split("\n", 1)[0]).rstrip()
     if not candidate.strip() or candidate == original.rstrip():
         return None
     return candidate
@@ -199,28 +246,48 @@ def draft_candidates(
     cancel: threading.Event,
     known: Sequence[Candidate] = (),
 ) -> list[Candidate] | None:
-    """Suspect lines with the model's own version of each (less those in `known`); None when it cannot score text."""
+    """Suspect lines with the model's own versions of each (less those in `known`); None when it cannot score text.
+
+    With `known` candidates from another model, this model also gives its own
+    choices at the places that model found suspect.
+    """
     scores = backend.score_text(text, cancel)
     if scores is None:
         return None
-    candidates = []
-    for suspect in find_suspects(text, scores, focus, code_lines(text, grammar), comments=comment_columns(text, grammar)):
-        new_line = proposed_line(backend, text, suspect, cancel)
-        if new_line is None:
-            continue
-        original = line_text(text, suspect.line)
-        # Surprised by the line's first word, the model may want a statement before it.
-        at_line_start = not original[: suspect.column].strip()
-        for insert in (False, True) if at_line_start else (False,):
-            candidate = Candidate(suspect, new_line, insert)
-            if any(k.suspect.line == suspect.line and k.new_line == new_line and k.insert == insert for k in known):
+    suspects = find_suspects(text, scores, focus, code_lines(text, grammar), comments=comment_columns(text, grammar))
+    own_places = {s.offset for s in suspects}
+    others = list({k.suspect.offset: k.suspect for k in known if k.suspect.offset not in own_places}.values())
+    suspects += second_look(text, scores, others)
+    candidates: list[Candidate] = []
+    tried: set[tuple[int, str]] = set()
+    for suspect in suspects:
+        for choice in suspect.choices:
+            if len(candidates) >= MAX_PROPOSALS or cancel.is_set():
+                return candidates
+            new_line = proposed_line(backend, text, suspect, choice, cancel)
+            if new_line is None or (suspect.line, new_line) in tried:
                 continue
-            replacement = candidate.replacement(text)
-            # Respacing a line or dropping its comment makes a file more likely and fixes nothing;
-            # turning a `def` line into a statement deletes a function.
-            if changes_code(original, replacement, grammar) and keeps_definitions(text, grammar, suspect.line, suspect.line, replacement):
-                candidates.append(candidate)
+            tried.add((suspect.line, new_line))
+            candidates += _checked_candidates(text, grammar, suspect, new_line, known)
     return candidates
+
+
+def _checked_candidates(text: str, grammar: str | None, suspect: Suspect, new_line: str, known: Sequence[Candidate]) -> list[Candidate]:
+    """`new_line` as a replacement of the suspect's line (and as an insertion before it), less no-ops, deletions and repeats."""
+    original = line_text(text, suspect.line)
+    # Surprised by the line's first word, the model may want a statement before it.
+    at_line_start = not original[: suspect.column].strip()
+    kept = []
+    for insert in (False, True) if at_line_start else (False,):
+        candidate = Candidate(suspect, new_line, insert)
+        if any(k.suspect.line == suspect.line and k.new_line == new_line and k.insert == insert for k in known):
+            continue
+        replacement = candidate.replacement(text)
+        # Respacing a line or dropping its comment makes a file more likely and fixes nothing;
+        # turning a `def` line into a statement deletes a function.
+        if changes_code(original, replacement, grammar) and keeps_definitions(text, grammar, suspect.line, suspect.line, replacement):
+            kept.append(candidate)
+    return kept
 
 
 def likelihood_gains(backend: ModelBackend, text: str, variants: list[str], cancel: threading.Event) -> list[float] | None:
@@ -233,10 +300,16 @@ def likelihood_gains(backend: ModelBackend, text: str, variants: list[str], canc
     if base is None:
         return None
     base_total = sum(s.logprob for s in base)
-    gains = []
-    for variant in variants:
-        scores = backend.score_text(variant, cancel)
+    gains: list[float] = [0.0] * len(variants)
+    # Latest change first: the backend reuses what a text shares with the one it
+    # scored last, so each variant then costs only the tokens from its own change on.
+    for index in sorted(range(len(variants)), key=lambda i: _common_prefix(text, variants[i]), reverse=True):
+        scores = backend.score_text(variants[index], cancel)
         if scores is None:
             return None
-        gains.append(sum(s.logprob for s in scores) - base_total)
+        gains[index] = sum(s.logprob for s in scores) - base_total
     return gains
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return len(os.path.commonprefix((a, b)))
