@@ -284,6 +284,15 @@ def test_a_fix_may_not_delete_a_definition():
     assert keeps_definitions(text, "python", 1, 1, "    hare = node.successor")
 
 
+def test_a_fix_may_not_unbind_a_name_the_code_reads():
+    text = "from heapq import heappush\n\ndef powerset(arr):\n    first, *rest = arr\n    heappush(rest, first)\n    return powerset(rest)\n"
+    assert not keeps_definitions(text, "python", 3, 3, "    first = arr[0]")  # `rest` is read below, now bound by nothing
+    assert keeps_definitions(text, "python", 3, 3, "    first, *rest = arr[::-1]")
+    assert keeps_definitions(text, "python", 4, 4, "    print(rest, first)")  # a builtin is bound
+    # A star import binds names no symbol table lists: nothing is refused on its account.
+    assert keeps_definitions("from heapq import *\nx = [1]\nheappush(x, 2)\n", "python", 2, 2, "heappop(x)")
+
+
 def test_a_proposal_that_only_respaces_the_line_is_no_candidate():
     backend = Expecting("walk(child, seen)", " seen", "  seen", ")")
     assert draft_candidates(backend, MISSING, (0, 3), "python", threading.Event()) == []

@@ -7,9 +7,11 @@ document parses no worse than the original did.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 import re
+import symtable
 
 import tree_sitter as ts
 
@@ -162,13 +164,56 @@ def defined_names(text: str, grammar: str | None) -> frozenset[str]:
 
 
 def keeps_definitions(text: str, grammar: str | None, start: int, end: int, new_text: str) -> bool:
-    """True when replacing lines start..end leaves every function, class and variable the file defines defined.
+    """True when replacing lines start..end leaves every function, class and variable the file defines defined,
+    and (in Python) binds every name the code reads that was bound before.
 
-    A fix that deletes a definition (a `def` line turned into a statement) breaks every caller.
+    A fix that deletes a definition (a `def` line turned into a statement) breaks
+    every caller; one that drops a local's assignment (`first, *rest = arr` made
+    `first = arr[0]`) breaks the next line that reads it.
     """
     if grammar is None:
         return True
-    return defined_names(text, grammar) <= defined_names(_edited(text, start, end, new_text), grammar)
+    edited = _edited(text, start, end, new_text)
+    if not defined_names(text, grammar) <= defined_names(edited, grammar):
+        return False
+    if grammar == "python":
+        before, after = python_unbound_names(text), python_unbound_names(edited)
+        return before is None or after is None or after <= before
+    return True
+
+
+_STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=16)
+def python_unbound_names(text: str) -> frozenset[str] | None:
+    """Names Python code reads that nothing binds (no assignment, import, parameter or builtin); None when it does not compile.
+
+    The standard library's symbol table resolves scopes as the compiler does.
+    """
+    if _STAR_IMPORT.search(text):
+        return None  # `from m import *` binds names no table lists
+    try:
+        module = symtable.symtable(text, "<buffer>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    module_names = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
+    unbound: set[str] = set()
+    tables = [module]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            if (
+                symbol.is_referenced()
+                and symbol.is_global()
+                and not symbol.is_declared_global()
+                and name not in module_names
+                and not hasattr(builtins, name)
+            ):
+                unbound.add(name)
+    return frozenset(unbound)
 
 
 def enclosing_scope(text: str, grammar: str | None, line: int, path: str = "") -> LineRange | None:
