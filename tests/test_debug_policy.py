@@ -113,6 +113,21 @@ async def test_a_rewrite_that_drops_lines_is_not_weighed_by_likelihood(tmp_path)
     assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
 
 
+async def test_a_chat_fix_that_rewrites_the_function_is_weighed_as_its_one_changed_line(tmp_path):
+    # The whole function comes back with one line changed: too wide to weigh, but its one change is not.
+    rewrite = {
+        "explanation": "the loop skips the first value",
+        "line": 4,
+        "end_line": 8,
+        "replacement": "def average(values):\n    total = 0\n    for i in range(len(values)):\n        total += values[i]\n    return total / len(values)",
+    }
+    registry = ScriptedRegistry(two_models(tmp_path), {"debug": WRONG}, {})
+    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": rewrite}, registry.log, likes="range(len(values))")
+    result = await _debug(registry)
+    assert result.source == "reasoning fix" and ("reasoning", "judge") not in registry.log
+    assert (result.fix.start_line, result.fix.end_line, result.fix.replacement) == (5, 5, "    for i in range(len(values)):")
+
+
 async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
     registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
     result = await _debug(registry)

@@ -12,7 +12,8 @@ from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks import likely_findings
 from tandem_lsp.tasks.code_ranges import changes_code, code_lines, comment_columns, keeps_definitions
-from tandem_lsp.tasks.surprise import Candidate, Suspect, changed_words, draft_candidates, find_suspects, likelihood_gains, second_look, with_line
+from tandem_lsp.tasks.line_edits import changed_words
+from tandem_lsp.tasks.surprise import Candidate, Suspect, draft_candidates, find_suspects, likelihood_gains, second_look, with_line
 
 SOURCE = """def search(items, x):
     lo = 0
@@ -96,6 +97,18 @@ def test_each_choice_at_a_suspect_is_continued_into_its_own_candidate():
     backend = Continuing(score, {" +": " 1)]", " -": " 1)]"})
     candidates = draft_candidates(backend, PASCAL, (0, 1), "python", threading.Event())
     assert [c.new_line for c in candidates] == ["    return [c for c in range(0, r + 1)]", "    return [c for c in range(0, r - 1)]"]
+
+
+def test_each_change_of_a_proposed_line_is_also_tried_alone():
+    # The model bets on `1` for the `0` and goes on to write `r + 1` as well: the second change alone is the fix.
+    score = TokenScore(PASCAL.index("0,"), "0", -6.0, "1", -0.2)
+    backend = Continuing(score, {"1": ", r + 1)]"})
+    candidates = draft_candidates(backend, PASCAL, (0, 1), "python", threading.Event())
+    assert [c.new_line for c in candidates] == [
+        "    return [c for c in range(1, r + 1)]",
+        "    return [c for c in range(1, r)]",
+        "    return [c for c in range(0, r + 1)]",
+    ]
 
 
 def test_a_second_model_gives_its_own_choices_where_the_first_found_a_suspect():

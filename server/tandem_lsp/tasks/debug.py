@@ -14,7 +14,8 @@ Policy (why the pair beats either model alone):
   process: the general model adds its own versions of the lines it finds
   unlikely (tasks/surprise.py), the reasoning model adds its own from the pass
   it makes anyway, and it scores the whole file under each candidate; one that
-  makes the file clearly more likely wins.
+  makes the file clearly more likely wins. A chat fix that rewrites a function
+  is weighed as its changed lines, each alone (tasks/line_edits.py).
   Scoring reads the code after each change too, and unlike a judging chat it
   cannot be talked into a wrong choice by a confident explanation.
 - When both roles are one model, there is a single chat pass (a model judging
@@ -33,7 +34,8 @@ from typing import Sequence
 
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import ChatOutcome, Progress, chat
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, replace_lines, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, changes_code, edit_parses, grammar_name, keeps_definitions, replace_lines, split_lines
+from tandem_lsp.tasks.line_edits import changed_blocks, one_change_versions
 from tandem_lsp.tasks.likely_findings import MIN_GAIN
 from tandem_lsp.tasks.findings import RawFinding, as_line, check_finding, load_json
 from tandem_lsp.models.backend import ChatMessage, ModelBackend
@@ -200,13 +202,14 @@ async def debug(
         scanned = await registry.run(general, lambda backend: draft_candidates(backend, text, window, grammar, cancel), cancel) or []
 
         def weigh(backend: ModelBackend) -> tuple[FixProposal, str] | None:
-            candidates = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
+            chat_fixes = [(own, "reasoning fix" if draft_first else "single pass"), (draft, "draft chosen")]
+            candidates = [(part, label) for fix, label in chat_fixes if fix is not None for part in _with_single_changes(text, fix, grammar)]
             found = list(scanned)
             if draft_first:
                 # A second model: it reads the file to weigh the fixes anyway, so its own suspects come cheap.
                 found += draft_candidates(backend, text, window, grammar, cancel, scanned) or []
             candidates += [(FixProposal(c.suspect.line, c.suspect.line, c.replacement(text), f"Line {c.suspect.line + 1}: {c.describe(text)}"), "likely line") for c in found]
-            return _most_likely(backend, text, [(fix, label) for fix, label in candidates if fix is not None], cancel)
+            return _most_likely(backend, text, candidates, cancel)
 
         weighed = await registry.run(reasoner, weigh, cancel)
 
@@ -265,6 +268,33 @@ MAX_WEIGHED_LINES = 3
 def _local_edit(fix: FixProposal) -> bool:
     replaced = fix.end_line - fix.start_line + 1
     return replaced <= MAX_WEIGHED_LINES and abs(len(fix.replacement.splitlines()) - replaced) <= 1
+
+
+def _with_single_changes(text: str, fix: FixProposal, grammar: str | None) -> list[FixProposal]:
+    """`fix`, then each of its changed blocks alone and each change of a one-line block alone (line_edits.py says why).
+
+    A chat fix that rewrites a function to change one line becomes that
+    one-line change, which can be weighed; parts that no longer parse, change
+    no code or drop a definition are left out.
+    """
+    lines = split_lines(text)
+    parts = [fix]
+    for first, last, new_lines in changed_blocks(lines[fix.start_line : fix.end_line + 1], fix.replacement.splitlines()):
+        start, end = fix.start_line + first, fix.start_line + last
+        versions = ["\n".join(new_lines)]
+        if start == end and len(new_lines) == 1:
+            versions += one_change_versions(lines[start], new_lines[0])
+        for version in versions:
+            part = FixProposal(start, end, version, fix.explanation)
+            old = "\n".join(lines[start : end + 1])
+            if (
+                all((p.start_line, p.end_line, p.replacement) != (start, end, version) for p in parts)
+                and changes_code(old, version, grammar)
+                and edit_parses(text, grammar, start, end, version)
+                and keeps_definitions(text, grammar, start, end, version)
+            ):
+                parts.append(part)
+    return parts
 
 
 def _same_code(a: str, b: str) -> bool:

@@ -15,16 +15,15 @@ This costs one forward pass over the file plus a few short continuations
 from __future__ import annotations
 
 import bisect
-import difflib
 import math
 import os
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
-from tandem_lsp.tasks.code_ranges import LineRange, changes_code, code_lines, comment_columns, keeps_definitions
+from tandem_lsp.tasks.code_ranges import LineRange, changes_code, code_lines, comment_columns, edit_parses, keeps_definitions
+from tandem_lsp.tasks.line_edits import changed_words, one_change_versions
 
 # The model must have bet on something else (at least this likely) and found
 # what is there this unlikely: a confident disagreement, not mere uncertainty.
@@ -39,7 +38,8 @@ SUSPECTS_PER_LINE = 2
 # A runner-up choice at least this likely is continued too: the model's second
 # thought is often the fix when its first is only another idiom.
 MIN_ALTERNATIVE_PROB = 0.1
-# Proposed lines one scan may add (each costs a short generation and a weighing).
+# Proposed lines one scan may add (each costs a short generation and a weighing; the
+# one-change versions of a line come on top, a weighing each).
 MAX_PROPOSALS = 10
 # A proposed line is the model's own continuation, kept short.
 FIX_MAX_TOKENS = 40
@@ -219,25 +219,6 @@ class Candidate:
         return f"`{old}` looks wrong here; the model expects `{new}`." if new else f"`{old}` looks wrong here; the model expects it gone."
 
 
-_WORDS = re.compile(r"\w+|[^\w\s]+|\s+")
-
-
-def changed_words(old: str, new: str) -> tuple[str, str]:
-    """The stretch of `old` that differs from `new` (whole words), and what replaces it."""
-    a, b = _WORDS.findall(old.strip()), _WORDS.findall(new.strip())
-    changes = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
-    if not changes:
-        return "", ""
-    (_, i1, _, j1, _), (_, _, i2, _, j2) = changes[0], changes[-1]
-    if not "".join(a[i1:i2]).strip():
-        # Only an insertion: show it with the word it follows, so the old side is not empty.
-        back = i1
-        while back > 0 and (back == i1 or not a[back].strip()):
-            back -= 1
-        i1, j1 = back, j1 - (i1 - back)
-    return "".join(a[i1:i2]).strip(), "".join(b[j1:j2]).strip()
-
-
 def draft_candidates(
     backend: ModelBackend,
     text: str,
@@ -260,23 +241,34 @@ def draft_candidates(
     suspects += second_look(text, scores, others)
     candidates: list[Candidate] = []
     tried: set[tuple[int, str]] = set()
+    proposed = 0  # candidates from the model's own lines; their one-change versions come on top
     for suspect in suspects:
         for choice in suspect.choices:
-            if len(candidates) >= MAX_PROPOSALS or cancel.is_set():
+            if proposed >= MAX_PROPOSALS or cancel.is_set():
                 return candidates
             new_line = proposed_line(backend, text, suspect, choice, cancel)
-            if new_line is None or (suspect.line, new_line) in tried:
+            if new_line is None:
                 continue
-            tried.add((suspect.line, new_line))
-            candidates += _checked_candidates(text, grammar, suspect, new_line, known)
+            # The line as the model wrote it, and each of its changes alone (line_edits.py says why)
+            # where that still parses: half of a bracket pair is no fix.
+            alone = one_change_versions(line_text(text, suspect.line), new_line)
+            alone = [v for v in alone if edit_parses(text, grammar, suspect.line, suspect.line, v)]
+            for version in [new_line, *alone]:
+                if (suspect.line, version) not in tried:
+                    tried.add((suspect.line, version))
+                    found = _checked_candidates(text, grammar, suspect, version, known, may_insert=version == new_line)
+                    proposed += len(found) if version == new_line else 0
+                    candidates += found
     return candidates
 
 
-def _checked_candidates(text: str, grammar: str | None, suspect: Suspect, new_line: str, known: Sequence[Candidate]) -> list[Candidate]:
+def _checked_candidates(
+    text: str, grammar: str | None, suspect: Suspect, new_line: str, known: Sequence[Candidate], may_insert: bool = True
+) -> list[Candidate]:
     """`new_line` as a replacement of the suspect's line (and as an insertion before it), less no-ops, deletions and repeats."""
     original = line_text(text, suspect.line)
     # Surprised by the line's first word, the model may want a statement before it.
-    at_line_start = not original[: suspect.column].strip()
+    at_line_start = may_insert and not original[: suspect.column].strip()
     kept = []
     for insert in (False, True) if at_line_start else (False,):
         candidate = Candidate(suspect, new_line, insert)
