@@ -291,6 +291,13 @@ def test_edits_of_whitespace_or_comments_change_no_code():
     assert not changes_code("x = f(a,  b)  // why", "x = f(a, b)", "javascript")
 
 
+def test_swapping_a_docstring_for_a_comment_changes_no_code():
+    # A 1.5B "fix" for quicksort: the module's closing docstring replaced by a comment restating a line.
+    docstring = '"""\nQuickSort\n\nInput:\n    arr: A list of ints\n"""'
+    assert not changes_code(docstring, "    # Corrected line: pivot = arr[0]", "python")
+    assert changes_code('    return "a"', "    return 'b'", "python")  # a returned string is behaviour
+
+
 def test_a_fix_may_not_delete_a_definition():
     text = "def detect(node):\n    hare = node\n    return hare\n"
     assert not keeps_definitions(text, "python", 0, 0, "if node is None: return False")

@@ -66,6 +66,12 @@ _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 _STRING_TYPES = frozenset({"string", "string_literal", "template_string", "raw_string_literal", "interpreted_string_literal"})
 
 
+def _holds_no_behaviour(node: ts.Node) -> bool:
+    if node.type in _COMMENT_TYPES:
+        return True
+    return node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type in _STRING_TYPES
+
+
 @functools.lru_cache(maxsize=16)
 def code_lines(text: str, grammar: str | None) -> frozenset[int] | None:
     """Lines that hold code (not only comments or docstrings); None when the language is unknown."""
@@ -76,9 +82,7 @@ def code_lines(text: str, grammar: str | None) -> frozenset[int] | None:
     stack = [tree.root_node]
     while stack:
         node: ts.Node = stack.pop()
-        if node.type in _COMMENT_TYPES:
-            continue
-        if node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type in _STRING_TYPES:
+        if _holds_no_behaviour(node):
             continue
         if node.child_count == 0:
             lines.update(range(node.start_point[0], node.end_point[0] + 1))
@@ -130,7 +134,7 @@ def _edited(text: str, start: int, end: int, new_text: str) -> str:
 
 
 def code_tokens(text: str, grammar: str | None) -> list[str]:
-    """The code's tokens, without comments or whitespace (tree-sitter leaves; words and symbols without a grammar)."""
+    """The code's tokens, without comments, docstrings or whitespace (tree-sitter leaves; words and symbols without a grammar)."""
     if grammar is None:
         return _WORDS.findall(text)
     tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
@@ -138,7 +142,7 @@ def code_tokens(text: str, grammar: str | None) -> list[str]:
     stack = [tree.root_node]
     while stack:
         node: ts.Node = stack.pop()
-        if node.type in _COMMENT_TYPES:
+        if _holds_no_behaviour(node):
             continue
         if node.child_count == 0:
             tokens.append(node.text.decode("utf-8", errors="replace") if node.text is not None else "")
@@ -151,7 +155,10 @@ _WORDS = re.compile(r"\w+|[^\w\s]")
 
 
 def changes_code(old: str, new: str, grammar: str | None) -> bool:
-    """False when `new` differs from `old` only in whitespace or comments: an edit that fixes nothing."""
+    """False when `new` differs from `old` only in whitespace, comments or docstrings: an edit that fixes nothing.
+
+    (A model asked for a fix sometimes swaps a docstring for a comment that restates the code.)
+    """
     return code_tokens(old, grammar) != code_tokens(new, grammar)
 
 
