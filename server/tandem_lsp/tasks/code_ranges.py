@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import symtable
+from collections.abc import Iterator
 
 import tree_sitter as ts
 
@@ -72,22 +73,25 @@ def _holds_no_behaviour(node: ts.Node) -> bool:
     return node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type in _STRING_TYPES
 
 
+def _code_leaves(text: str, grammar: str) -> Iterator[ts.Node]:
+    """The syntax tree's leaves in source order, skipping comments and docstrings."""
+    stack = [parser_for(grammar).parse(text.encode("utf-8", errors="replace")).root_node]
+    while stack:
+        node = stack.pop()
+        if _holds_no_behaviour(node):
+            continue
+        if node.child_count == 0:
+            yield node
+        else:
+            stack.extend(reversed(node.children))
+
+
 @functools.lru_cache(maxsize=16)
 def code_lines(text: str, grammar: str | None) -> frozenset[int] | None:
     """Lines that hold code (not only comments or docstrings); None when the language is unknown."""
     if grammar is None:
         return None
-    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
-    lines: set[int] = set()
-    stack = [tree.root_node]
-    while stack:
-        node: ts.Node = stack.pop()
-        if _holds_no_behaviour(node):
-            continue
-        if node.child_count == 0:
-            lines.update(range(node.start_point[0], node.end_point[0] + 1))
-        stack.extend(node.children)
-    return frozenset(lines)
+    return frozenset(line for leaf in _code_leaves(text, grammar) for line in range(leaf.start_point[0], leaf.end_point[0] + 1))
 
 
 @functools.lru_cache(maxsize=16)
@@ -137,18 +141,7 @@ def code_tokens(text: str, grammar: str | None) -> list[str]:
     """The code's tokens, without comments, docstrings or whitespace (tree-sitter leaves; words and symbols without a grammar)."""
     if grammar is None:
         return _WORDS.findall(text)
-    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
-    tokens: list[str] = []
-    stack = [tree.root_node]
-    while stack:
-        node: ts.Node = stack.pop()
-        if _holds_no_behaviour(node):
-            continue
-        if node.child_count == 0:
-            tokens.append(node.text.decode("utf-8", errors="replace") if node.text is not None else "")
-        else:
-            stack.extend(reversed(node.children))
-    return tokens
+    return [leaf.text.decode("utf-8", errors="replace") if leaf.text is not None else "" for leaf in _code_leaves(text, grammar)]
 
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
