@@ -49,6 +49,14 @@ CASES = [
         "result = x * 2\n    return result\n",
         "result = x * 2",
     ),
+    # On a blank line the first line may already be the next line again: nothing to add.
+    ("first line repeats next line", "def f(x):\n    █\n    return result\n", "return result\n    return result\n", ""),
+    # Column 0 before an existing line: a whole line above it, its newline kept,
+    # so that accepting it does not glue it onto the existing line.
+    ("insert line above", "def f(x):\n█    return y\n", "    y = x * 2\n    return y\n", "    y = x * 2\n"),
+    ("insert line above without a newline from the model", "def f(x):\n█    return y\n", "    y = x * 2", "    y = x * 2\n"),
+    ("insert line above that re-types the existing line", "def f(x):\n█    return y\n", "    return y\n", ""),
+    ("insert line above ending like the line below", "def f(x):\n█    y\n", "    z = y\n", "    z = y\n"),
     # Loops on one line are cut.
     ("repetition", "def f():\n    █\n", "x = 1\n    x = 1\n    x = 1\n    x = 1\n", "x = 1\n    x = 1"),
     # Whitespace only is no suggestion.

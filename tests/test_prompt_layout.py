@@ -117,16 +117,36 @@ def test_embedded_model_is_prefix_only_and_counts_tokens_exactly(small_model):
         backend.close()
 
 
-def test_whitespace_before_the_cursor_is_left_to_the_model():
+def test_with_token_healing_the_prompt_stops_at_the_last_token_boundary():
+    document = "def f(x):\n    \n"
+    request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text: text[-2:])
+    assert built.render().endswith("<|fim_middle|>")
+    # All trailing whitespace is held back (an indentation may be several tokens),
+    # and the backend is told that the output must begin with it.
+    assert built.held_back == "    " and built.healed
+    assert built.align_output("    return x") == "return x"
+    assert built.align_output("  ") == ""  # still re-typing the indentation
+
+
+def test_healing_backs_up_over_a_partial_word():
+    document = "def f(tortoise):\n    return tort"
+    request = CompletionRequest(text=document, offset=len(document), language="python")
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text: " tort")
+    assert built.render().endswith("<|fim_middle|>    return")
+    assert built.held_back == " tort"
+    assert built.align_output(" tortoise\n") == "oise\n"
+
+
+def test_without_healing_the_typed_text_stays_in_the_prompt():
+    # A backend that cannot constrain its output (HTTP) gets a plain FIM prompt:
+    # text it is not forced to re-type would be lost or doubled.
     document = "def f(x):\n    \n"
     request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
     built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT)
-    assert built.render().endswith("<|fim_middle|>")
-    assert built.held_back == "    "
-    # The model re-types the indentation; the suggestion starts at the cursor.
-    assert built.align_output("    return x") == "return x"
-    assert built.align_output("  return x") == "return x"
-    assert build_prompt(template_for_family("qwen"), REQUEST, PromptBudget(window=500), COUNT).align_output(" x") == " x"
+    assert built.render().endswith("<|fim_middle|>    ")
+    assert built.held_back == "" and not built.healed
+    assert built.align_output("return x") == "return x"
 
 
 @dataclass

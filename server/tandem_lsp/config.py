@@ -69,6 +69,10 @@ class CompletionSettings(_Settings):
     prefetch: bool = True
     # Reuse llama.cpp's KV cache for the common prompt prefix (off only to measure it).
     reuse_kv_cache: bool = True
+    # Say nothing when unsure: a suggestion whose first line the model wrote with a
+    # mean token probability below this is not shown (0 shows everything; needs a
+    # backend that reports token probabilities, i.e. a local GGUF).
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class IndexSettings(_Settings):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,29 @@ CONTEXT_MARGIN = 16
 # (aligned like the prefix window): it sits at the start of the prompt, so
 # changing it would throw away the whole KV cache.
 CONTEXT_REGION_LINES = PREFIX_LINE_STRIDE
+
+
+def first_line_confidence(result: GenerationResult, skipped: int, shown: str) -> float | None:
+    """Mean token probability (geometric) of the suggestion's first line, or None when unknown.
+
+    `skipped` characters at the start of the output are the healed text the user
+    already typed; the first line is what the suggestion shows before its first newline.
+    """
+    if not result.token_logprobs or not shown.strip():
+        return None
+    first_line = shown.split("\n", 1)[0] or shown.strip("\n").split("\n", 1)[0]
+    end = skipped + len(first_line)
+    logprobs = []
+    start = 0
+    for token_end, logprob in result.token_logprobs:
+        if token_end > skipped and start < end:
+            logprobs.append(logprob)
+        start = token_end
+        if start >= end:
+            break
+    if not logprobs:
+        return None
+    return math.exp(sum(logprobs) / len(logprobs))
 
 
 class ContextProvider(Protocol):
@@ -107,6 +131,8 @@ class CompletionEngine:
         # The last prompt of a user's request, as text (for tests and `tandem/lastPrompt`).
         self.last_prompt = ""
         self.last_generation: GenerationResult | None = None
+        # How sure the model was of the last suggestion it generated for a user's request (None: unknown).
+        self.last_confidence: float | None = None
 
     # -- public ---------------------------------------------------------------
 
@@ -246,12 +272,16 @@ class CompletionEngine:
                 self._on_error(str(exc))
             return None
         self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
-        if not job.speculative:  # what the user asked for, not a prefetch
-            self.last_prompt = built.render()
-            self.last_generation = result
         if result.stop_reason == "cancelled":
             return None
         raw = postprocess(job.request, built.align_output(result.text))
+        confidence = first_line_confidence(result, len(built.held_back), raw)
+        if not job.speculative:  # what the user asked for, not a prefetch
+            self.last_prompt = built.render()
+            self.last_generation = result
+            self.last_confidence = confidence
+        if confidence is not None and confidence < settings.min_confidence:
+            raw = ""  # unsure: say nothing (and remember that for this position)
         if settings.cache:
             self._cache.put(job.key, raw)
         return raw
@@ -268,7 +298,8 @@ class CompletionEngine:
         # The current file comes first; context gets what the model's window has left.
         context = max(min(settings.context_tokens, room - window), 0)
         budget = PromptBudget(window=window, context=context, suffix_share=settings.suffix_share)
-        built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative)
+        heal = backend.last_token_text if getattr(backend, "constrains_start", False) else None
+        built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative, last_token=heal)
         job.align = built.align_output
         request = job.request
         generation = GenerationRequest(
@@ -279,6 +310,7 @@ class CompletionEngine:
             on_text=job.partial.append,
             cancel=job.cancel,
             reuse_cache=settings.reuse_kv_cache,
+            required_start=built.held_back if built.healed else "",
         )
         return built, backend.generate(generation)
 

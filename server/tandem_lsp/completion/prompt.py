@@ -10,6 +10,13 @@ model had written it (llama.vim's trick): typing on a line then changes only
 the last few prompt tokens. The prefix window starts on a line number rounded
 to a stride, so it does not slide with every new line either.
 
+Token healing: a prompt that ends inside a token (`tort` of `tortoise`, the
+indentation before `return`) forces a split the model rarely saw in training.
+When the backend can constrain its first tokens, the prompt stops at the last
+token boundary before the cursor and the model must begin by writing the
+held-back text again, in whatever split it prefers. Without that, the typed
+text stays in the prompt as it is, like a plain fill-in-the-middle prompt.
+
 Cross-file context is rendered as repository file blocks when the model has
 `<|repo_name|>`/`<|file_sep|>` style tokens (Qwen2.5-Coder's trained layout:
 `<|repo_name|>name` then `<|file_sep|>path` + content per file, the current
@@ -57,21 +64,20 @@ class BuiltPrompt:
     pieces: list[PromptPiece]
     token_count: int
     context_paths: list[str] = field(default_factory=list)
-    # Whitespace typed before the cursor that the prompt leaves out (see align_output).
+    # Text typed before the cursor that the prompt leaves out; the model writes
+    # it again (see token healing above) and align_output takes it off.
     held_back: str = ""
+    # True when the backend is told to begin with `held_back` (token healing).
+    healed: bool = False
 
     def align_output(self, text: str) -> str:
-        """Model output as seen from the cursor.
-
-        A prompt ending in spaces forces the tokenizer into a split the model
-        rarely saw in training ("    " then "return" instead of "   " + " return"),
-        which hurts suggestions. So the prompt stops before that whitespace and
-        the model writes it again; here it is taken off again.
-        """
+        """Model output as seen from the cursor."""
         if not self.held_back:
             return text
         if text.startswith(self.held_back):
             return text[len(self.held_back) :]
+        if self.held_back.startswith(text):
+            return ""  # still writing the held-back text
         return text.lstrip(" \t")
 
     def render(self) -> str:
@@ -168,10 +174,17 @@ def build_prompt(
     count: TokenCounter,
     snippets: Sequence[Snippet] = (),
     relative_path: str = "",
+    last_token: Callable[[str], str] | None = None,
 ) -> BuiltPrompt:
+    """The prompt for a request; `last_token` (the backend's tokenizer) turns on token healing."""
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
-    if fim.has_fim:
-        line_prefix = typed.rstrip(" \t")
+    if last_token is not None:
+        # Back up over the last token, and over all trailing whitespace (an
+        # indentation may span several tokens).
+        whitespace = len(typed) - len(typed.rstrip(" \t"))
+        line_prefix = typed[: len(typed) - max(len(last_token(typed)), whitespace)]
+    elif fim.has_fim:
+        line_prefix = typed
     else:
         # Chat-tuned models without FIM tokens read a prompt ending in a bare
         # newline as "the code is over" and close the fence; given the indent
@@ -216,4 +229,4 @@ def build_prompt(
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back)
+    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, healed=last_token is not None)

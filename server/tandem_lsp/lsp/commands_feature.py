@@ -56,4 +56,5 @@ def register(server: TandemServer) -> None:
             "promptMs": round(generation.prompt_ms, 1) if generation else 0.0,
             "generateMs": round(generation.generate_ms, 1) if generation else 0.0,
             "stopReason": generation.stop_reason if generation else "",
+            "confidence": ls.engine.last_confidence,
         }

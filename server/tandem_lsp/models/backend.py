@@ -71,6 +71,10 @@ class GenerationRequest:
     temperature: float = 0.0
     # False evaluates the whole prompt afresh (to measure what the KV cache buys).
     reuse_cache: bool = True
+    # Text the output must begin with (token healing: the prompt was backed up to
+    # a token boundary and the model writes that text again in its own split).
+    # Only backends with `constrains_start` accept it.
+    required_start: str = ""
 
 
 @dataclass
@@ -83,6 +87,9 @@ class GenerationResult:
     generated_tokens: int = 0
     prompt_ms: float = 0.0
     generate_ms: float = 0.0
+    # (length of `text` once the token was added, its log-probability) per generated
+    # token, when the backend can tell; the completion's confidence is read from it.
+    token_logprobs: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -132,11 +139,16 @@ class ModelBackend(Protocol):
     name: str
     fim: FimTemplate
     context_size: int
+    # True when generate() honours `required_start` (it can constrain sampling).
+    constrains_start: bool
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of plain text (no BOS, control-token text not parsed)."""
 
     def count_tokens(self, text: str) -> int: ...
+
+    def last_token_text(self, text: str) -> str:
+        """The text of the last token of `text` as the tokenizer splits it (token healing backs up over it)."""
 
     def generate(self, request: GenerationRequest) -> GenerationResult: ...
 

@@ -439,6 +439,12 @@ class HttpBackend:
         self._probe()
         return math.ceil(len(text) / self._chars_per_token) if text else 0
 
+    # A remote server samples on its own: it cannot be told how the output must begin.
+    constrains_start = False
+
+    def last_token_text(self, text: str) -> str:
+        return ""
+
     # -- completion -------------------------------------------------------------
 
     def _infill_body(self, request: GenerationRequest) -> dict | None:

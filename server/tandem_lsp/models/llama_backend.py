@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
+import bisect
+import math
 import threading
 import time
+from functools import cached_property
 
 from tandem_lsp.config import ModelSettings
 from tandem_lsp.models.backend import (
@@ -116,6 +119,16 @@ class LlamaBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
+    # Sampling is ours (see generate), so the first tokens can be constrained.
+    constrains_start = True
+
+    def last_token_text(self, text: str) -> str:
+        tokens = self.tokenize(text)
+        if not tokens:
+            return ""
+        head = self._llm.detokenize(tokens[:-1]).decode("utf-8", errors="replace")
+        return text[len(head) :] if text.startswith(head) else ""
+
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         tokens: list[int] = []
         if self._llm._model.add_bos_token():
@@ -159,6 +172,7 @@ class LlamaBackend:
         # slow, and llama-cpp-python's chat call leaves its own (grammar-bound)
         # sampler behind, which `sample()` would otherwise reuse.
         self._llm._sampler = self._llm._init_sampler(temp=request.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
+        required = request.required_start.encode("utf-8")
         stream = Utf8Stream()
         text = ""
         decode_started = time.perf_counter()
@@ -172,15 +186,27 @@ class LlamaBackend:
             if deadline.passed():
                 result.stop_reason = "time"
                 break
-            token = self._llm.sample()
+            logits = self._last_logits()
+            if required:
+                token = self._healing.best_start(logits, required)
+                if token is None:  # no token can spell the required text: give up quietly
+                    result.stop_reason = "eos"
+                    break
+            else:
+                token = self._llm.sample()
+            logprob = _logprob(logits, token)
             if self._is_end(token):
                 result.stop_reason = "eos"
                 break
             result.generated_tokens += 1
-            piece = stream.feed(self._llm.detokenize([token]))
+            raw_piece = self._llm.detokenize([token])
+            required = required[len(raw_piece) :] if not raw_piece.startswith(required) else b""
+            piece = stream.feed(raw_piece)
             self._llm.eval([token])
             if piece:
                 text += piece
+            result.token_logprobs.append((len(text), logprob))
+            if piece:
                 if request.on_text is not None:
                     request.on_text(piece)
                 if request.stop_check is not None and request.stop_check(text):
@@ -189,6 +215,16 @@ class LlamaBackend:
         result.text = text + stream.flush()
         result.generate_ms = (time.perf_counter() - decode_started) * 1000
         return result
+
+    def _last_logits(self):
+        """Logits after the last evaluated token (llama.cpp keeps only that row)."""
+        import numpy as np
+
+        return np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._llm.n_vocab(),))
+
+    @cached_property
+    def _healing(self) -> "_HealingIndex":
+        return _HealingIndex(self._llm, self._is_end)
 
     def _evaluate_prompt(self, tokens: list[int], cancel: threading.Event, reuse_cache: bool = True) -> int:
         """Bring the KV cache to `tokens`, reusing the longest cached prefix.
@@ -376,3 +412,64 @@ def _char_offsets(text: str) -> list[int]:
         offsets.extend([index] * len(char.encode("utf-8")))
     offsets.append(len(text))
     return offsets
+
+
+def _logprob(logits, token: int) -> float:
+    peak = float(logits.max())
+    import numpy as np
+
+    return float(logits[token]) - peak - math.log(float(np.exp(logits - peak).sum()))
+
+
+class _HealingIndex:
+    """The vocabulary's token texts, sorted, to find the tokens that can begin a required text.
+
+    A token fits when its text starts with the required text (it completes it)
+    or is a prefix of it (the rest comes with the next tokens).
+    """
+
+    def __init__(self, llm, is_end) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        vocab = llm._model.vocab
+        buffer = ctypes.create_string_buffer(256)
+        pieces = []
+        for token in range(llm.n_vocab()):
+            if is_end(token):
+                continue
+            size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+            if size > 0:  # control tokens have no text and never fit
+                pieces.append((buffer.raw[:size], token))
+        pieces.sort()
+        self._texts = [p for p, _ in pieces]
+        self._ids = [t for _, t in pieces]
+        self._by_text: dict[bytes, list[int]] = {}
+        for piece, token in pieces:
+            self._by_text.setdefault(piece, []).append(token)
+        self._cache: dict[bytes, list[int]] = {}
+
+    def candidates(self, required: bytes) -> list[int]:
+        found = self._cache.get(required)
+        if found is None:
+            found = []
+            start = bisect.bisect_left(self._texts, required)
+            for index in range(start, len(self._texts)):
+                if not self._texts[index].startswith(required):
+                    break
+                found.append(self._ids[index])
+            for size in range(1, len(required)):
+                found.extend(self._by_text.get(required[:size], ()))
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[required] = found
+        return found
+
+    def best_start(self, logits, required: bytes) -> int | None:
+        """The most likely token that fits the required text (greedy), or None."""
+        candidates = self.candidates(required)
+        if not candidates:
+            return None
+        scores = logits[candidates]
+        return candidates[int(scores.argmax())]

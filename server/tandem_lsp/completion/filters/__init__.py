@@ -7,10 +7,10 @@ the model never spends tokens on text we would throw away.
 
 from __future__ import annotations
 
-from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetition, limit_scope, trim_suffix_overlap
+from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetition, insert_line_above, limit_scope, trim_suffix_overlap
 from tandem_lsp.completion.request import CompletionRequest
 
-PIPELINE = (cut_at_fence, drop_repetition, limit_scope, trim_suffix_overlap, drop_blank)
+PIPELINE = (cut_at_fence, drop_repetition, limit_scope, trim_suffix_overlap, drop_blank, insert_line_above)
 
 
 def postprocess(request: CompletionRequest, raw: str) -> str:

@@ -20,10 +20,12 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
     next_line = request.next_nonblank_line().strip()
     if len(next_line) < _MIN_REPEATED_LINE:
         return None
+    # On a blank line the first line is a whole line too: it may be the next one again.
+    first = 0 if not request.line_prefix.strip() and not request.line_suffix.strip() else 1
     position = 0
     for number, line in enumerate(text.split("\n")):
         complete = "\n" in text[position:]
-        if number > 0 and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
+        if number >= first and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
             return position
         position += len(line) + 1
     return None
@@ -31,7 +33,8 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     suffix = request.line_suffix.strip()
-    if not suffix or "\n" in text:
+    if not suffix or "\n" in text or not request.line_prefix:
+        # At column 0 the text after the cursor is the next line, not this line's end.
         return text
     if text.rstrip().endswith(suffix):
         return text.rstrip()[: -len(suffix)]

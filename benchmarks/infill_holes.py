@@ -1,0 +1,176 @@
+"""Holes cut from programs that have tests, one per editor situation.
+
+A hole is a document as the editor holds it while the user writes a piece of a
+correct program, the cursor, and what the missing text was. Accepting a
+suggestion means inserting it at the cursor; the program's tests then decide.
+
+Situations (one line missing inside a function unless said otherwise):
+  a  empty line after Enter with auto-indent, cursor after the indentation
+  b  empty line, cursor at column 0
+  c  cursor at column 0 before the existing next line (insert a line above it)
+  d  part of the line typed (inside an identifier, after a dot, after an operator), nothing after the cursor
+  e  part typed up to an opening bracket or quote, the editor's auto-closed partner after the cursor
+  f  a block body of 2-6 lines missing, cursor on an empty line after auto-indent
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import random
+import tokenize
+from dataclasses import dataclass
+
+SITUATIONS = ("a", "b", "c", "d", "e", "f")
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
+
+
+@dataclass(frozen=True)
+class Hole:
+    program: str
+    situation: str
+    kind: str  # the situation's variant (d: ident/dot/op)
+    line: int  # 0-based first line of the hole in the original program
+    lines: int  # how many lines the hole spans in the original
+    text: str  # the document as the editor holds it
+    offset: int  # the cursor
+    cursor_line: int
+    cursor_col: int  # in code points (the benchmark's programs are ASCII)
+
+    def accept(self, inserted: str) -> str:
+        """The program after inserting text at the cursor."""
+        return self.text[: self.offset] + inserted + self.text[self.offset :]
+
+
+def _single_line_statements(tree: ast.AST, source_lines: list[str]) -> list[int]:
+    """0-based lines inside function bodies that hold one whole statement or a compound header."""
+    found: set[int] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if node is function or not isinstance(node, ast.stmt):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                continue  # docstrings are prose
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            body = getattr(node, "body", None)
+            if body:
+                # A compound statement: its header, when the header is one line.
+                if body[0].lineno > node.lineno and source_lines[node.lineno - 1].rstrip().endswith(":"):
+                    found.add(node.lineno - 1)
+            elif node.lineno == node.end_lineno:
+                found.add(node.lineno - 1)
+    return sorted(found)
+
+
+def _blocks(tree: ast.AST) -> list[tuple[int, int]]:
+    """(first, last) 0-based lines of block bodies of 2-6 lines inside functions."""
+    found: set[tuple[int, int]] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            for field in ("body", "orelse"):
+                body = getattr(node, field, None)
+                if node is function or not isinstance(body, list) or not body or not isinstance(body[0], ast.stmt):
+                    continue
+                first, last = body[0].lineno - 1, body[-1].end_lineno - 1
+                if body[0].lineno > getattr(node, "lineno", 0) and 2 <= last - first + 1 <= 6:
+                    found.add((first, last))
+    return sorted(found)
+
+
+def _partial_cuts(line: str) -> dict[str, int]:
+    """Cursor columns in a line for each kind of partly typed line (d)."""
+    indent = len(line) - len(line.lstrip())
+    cuts: dict[str, int] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return cuts
+    last = len(line.rstrip())
+    for i, token in enumerate(tokens):
+        start, end = indent + token.start[1], indent + token.end[1]
+        if end >= last:
+            break
+        if token.type == tokenize.NAME and len(token.string) >= 4 and "ident" not in cuts and i > 0:
+            cuts["ident"] = start + len(token.string) // 2
+        elif token.string == "." and "dot" not in cuts:
+            cuts["dot"] = end
+        elif token.string in _OPERATORS and "op" not in cuts:
+            # The user typed the operator and the space after it, as people do.
+            cuts["op"] = end + 1 if line[end : end + 1] == " " else end
+    return {kind: col for kind, col in cuts.items() if indent < col < last}
+
+
+def _auto_closed_cut(line: str) -> tuple[int, str] | None:
+    """(column after an opener, its auto-inserted partner) for a non-empty bracket or quote (e)."""
+    code = line.rstrip()
+    for col, ch in enumerate(code):
+        if ch in _CLOSERS or ch in "'\"":
+            partner = _CLOSERS.get(ch, ch)
+            close = code.find(partner, col + 1)
+            if close > col + 1:
+                return col + 1, partner
+            if ch in "'\"":
+                return None  # keep to the first string's quotes
+    return None
+
+
+def cut_holes(name: str, source: str) -> list[Hole]:
+    """Every hole of every situation that this program offers."""
+    lines = source.split("\n")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    holes: list[Hole] = []
+
+    def hole(situation: str, kind: str, line: int, count: int, kept: list[str], cursor_line: int, col: int) -> None:
+        text = "\n".join(kept)
+        offset = sum(len(x) + 1 for x in kept[:cursor_line]) + col
+        holes.append(Hole(name, situation, kind, line, count, text, offset, cursor_line, col))
+
+    for k in _single_line_statements(tree, lines):
+        line = lines[k]
+        indent = line[: len(line) - len(line.lstrip())]
+        above, below = lines[:k], lines[k + 1 :]
+        hole("a", "", k, 1, above + [indent] + below, k, len(indent))
+        hole("b", "", k, 1, above + [""] + below, k, 0)
+        if below and below[0].strip():
+            hole("c", "", k, 1, above + below, k, 0)
+        for kind, col in _partial_cuts(line).items():
+            hole("d", kind, k, 1, above + [line[:col]] + below, k, col)
+        closed = _auto_closed_cut(line)
+        if closed is not None:
+            col, partner = closed
+            hole("e", "", k, 1, above + [line[:col] + partner] + below, k, col)
+    for first, last in _blocks(tree):
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        hole("f", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
+    return holes
+
+
+def sample(holes: list[Hole], per_situation: int, seed: int) -> list[Hole]:
+    """Up to `per_situation` holes of each situation, spread over programs (a fixed seed)."""
+    picked: list[Hole] = []
+    for situation in SITUATIONS:
+        pool = [h for h in holes if h.situation == situation]
+        random.Random(f"{seed}-{situation}").shuffle(pool)
+        # Round-robin over programs so no single long program dominates.
+        by_program: dict[str, list[Hole]] = {}
+        for h in pool:
+            by_program.setdefault(h.program, []).append(h)
+        queues = list(by_program.values())
+        chosen: list[Hole] = []
+        while queues and len(chosen) < per_situation:
+            for queue in list(queues):
+                if queue and len(chosen) < per_situation:
+                    chosen.append(queue.pop())
+                if not queue:
+                    queues.remove(queue)
+        picked += sorted(chosen, key=lambda h: (h.program, h.line))
+    return picked

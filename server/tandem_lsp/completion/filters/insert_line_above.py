@@ -1,0 +1,25 @@
+"""At column 0 before an existing line, a suggestion is a whole new line above it.
+
+The user put the cursor at the start of a line to insert one there. The model's
+line is cut at its newline (one line, as anywhere with text after the cursor),
+so the newline is given back here: without it, accepting would glue the new
+line onto the existing one. A line that only re-types the existing one is no
+suggestion.
+"""
+
+from __future__ import annotations
+
+from tandem_lsp.completion.request import CompletionRequest
+
+
+def applies(request: CompletionRequest) -> bool:
+    return request.line_prefix == "" and bool(request.line_suffix.strip())
+
+
+def apply(request: CompletionRequest, text: str) -> str:
+    if not applies(request):
+        return text
+    line = text.split("\n", 1)[0]
+    if not line.strip() or line.strip() == request.line_suffix.strip():
+        return ""
+    return line.rstrip() + "\n"
