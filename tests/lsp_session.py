@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from fakes import EventLog, Script
 from lsprotocol import types
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
 SERVER_COMMAND = [sys.executable, "-m", "tandem_lsp", "serve"]
+# The same server with the scripted model backend (tests/scripted_server.py SCRIPT.json).
+SCRIPTED_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("scripted_server.py"))]
 
 
 def client_capabilities(encodings: list[str] | None = None, inline_completion: bool = True) -> types.ClientCapabilities:
@@ -46,9 +49,10 @@ async def lsp_session(
     root: Path | None = None,
     args: list[str] | None = None,
     inline_completion: bool = True,
+    command: list[str] | None = None,
 ) -> AsyncIterator[tuple[LanguageClient, types.InitializeResult]]:
     client = make_test_lsp_client()
-    await client.start_io(*SERVER_COMMAND, *(args or []))
+    await client.start_io(*(command or SERVER_COMMAND), *(args or []))
     folders = [types.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root else None
     try:
         result = await asyncio.wait_for(
@@ -68,6 +72,58 @@ async def lsp_session(
             await asyncio.wait_for(client.shutdown_session(), timeout=20)
         with contextlib.suppress(Exception):
             await client.stop()
+
+
+class ScriptedServer:
+    """What a test controls of a scripted server: the model's event log and the release of held generations."""
+
+    def __init__(self, folder: Path, script: Script) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        script.event_log = str(folder / "events.jsonl")
+        script.release_file = str(folder / "release")
+        self.script = script
+        self.path = folder / "script.json"
+        self.path.write_text(script.to_json(), encoding="utf-8")
+        self.events = EventLog(Path(script.event_log))
+
+    def release(self) -> None:
+        """Let every held generation go on (now and later)."""
+        Path(self.script.release_file).touch()
+
+
+@contextlib.asynccontextmanager
+async def scripted_session(
+    folder: Path, script: Script, init_options: dict[str, Any] | None = None, **session: Any
+) -> AsyncIterator[tuple[LanguageClient, ScriptedServer]]:
+    """An LSP session with the real server whose model is scripted; its files go to `folder`."""
+    scripted = ScriptedServer(folder, script)
+    async with lsp_session(init_options, command=[*SCRIPTED_SERVER_COMMAND, str(scripted.path)], **session) as (client, _):
+        yield client, scripted
+
+
+async def completion_stats(client: LanguageClient) -> dict:
+    result = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(command="tandem.stats")), 30)
+    return result["completion"]
+
+
+def type_text(client: LanguageClient, uri: str, version: int, line: int, character: int, text: str) -> None:
+    """Insert `text` at a position, as an editor reports a keystroke (or an accepted suggestion)."""
+    position = types.Position(line=line, character=character)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=position, end=position), text=text)],
+        )
+    )
+
+
+def inline_params(uri: str, line: int, character: int, trigger: int = 2) -> dict:
+    """textDocument/inlineCompletion params as plain JSON (for raw_request)."""
+    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": trigger}}
+
+
+def cancel_request(client: LanguageClient, msg_id: str) -> None:
+    send_raw(client, {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": msg_id}})
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language: str = "python") -> str:

@@ -1,74 +1,54 @@
-"""Cancellation really stops generation, and the next request is served at once."""
+"""Cancellation over real LSP, on a scripted model: the request returns at once and decoding stops.
+
+The "model" produces endless output and holds after its first token, so its
+generation can only end because tandem cancelled it: no clock decides.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
-from lsprotocol import types
-from lsp_session import inline, lsp_session, open_document, raw_request, send_raw
+from fakes import WAIT_S, Reply, Script
+from lsp_session import cancel_request, completion_stats, inline, inline_params, open_document, raw_request, scripted_session, type_text
 from pygls.exceptions import JsonRpcRequestCancelled
 
-# A line the small model continues for a very long time without a newline.
-SOURCE = "values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, \nname = "
-LONG = {"completion": {"maxTokens": 2000, "maxTimeMs": 60000, "prefetch": False}}
-SHORT = {"completion": {"maxTokens": 8, "maxTimeMs": 60000, "prefetch": False}}
+VALUES = "values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
+ENDLESS = Reply(["11", ", "], endless=True, hold_after=1)
+SETTINGS = {"completion": {"maxTokens": 2000, "maxTimeMs": 600_000, "prefetch": False}}
 
 
-def configure(client, settings: dict) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"tandem": settings}))
-
-
-def _inline_params(uri: str, line: int, character: int) -> dict:
-    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": 1}}
-
-
-async def test_cancel_request_returns_promptly_and_stops_the_generation(tmp_path, small_model):
-    async with lsp_session(SHORT) as (client, _):
-        uri = open_document(client, tmp_path / "values.py", SOURCE)
-        # Warm up the model so the timing below is about generation, not loading.
-        await inline(client, uri, 1, 7)
-        configure(client, LONG)
-
-        slow = asyncio.create_task(raw_request(client, "textDocument/inlineCompletion", _inline_params(uri, 0, 41), "slow-1", timeout=90))
-        await asyncio.sleep(1.5)
-        assert not slow.done(), "the generation should still be running"
-        cancelled_at = time.perf_counter()
-        send_raw(client, {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": "slow-1"}})
+async def test_cancel_request_returns_at_once_and_stops_the_generation(tmp_path):
+    script = Script(replies=[Reply(['"tandem"'], when="name ="), ENDLESS])
+    async with scripted_session(tmp_path / "server", script, SETTINGS) as (client, server):
+        uri = open_document(client, tmp_path / "values.py", VALUES)
+        slow = asyncio.create_task(raw_request(client, "textDocument/inlineCompletion", inline_params(uri, 0, len(VALUES)), "slow-1", timeout=WAIT_S))
+        held = await server.events.wait_for("held")
+        cancel_request(client, "slow-1")
+        # Answered while the generation is still held: the request did not wait for it.
         with pytest.raises(JsonRpcRequestCancelled):
             await slow
-        assert time.perf_counter() - cancelled_at < 1.0
-
-        # The generation itself stops within the grace period, freeing the model.
-        configure(client, SHORT)
-        started = time.perf_counter()
-        items = await inline(client, uri, 1, 7)
-        assert time.perf_counter() - started < 5.0
-        assert isinstance(items, list)
-        stats = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="tandem.stats"))
-        assert stats["completion"]["cancelledGenerations"] >= 1
+        end = await server.events.wait_for("end", held["generation"])
+        assert end["stopReason"] == "cancelled" and end["tokens"] == 1
+        # The model worker is free again: the next request gets its answer.
+        other = open_document(client, tmp_path / "name.py", "name = ")
+        assert [i.insert_text for i in await inline(client, other, 0, 7, timeout=WAIT_S)] == ['"tandem"']
+        stats = await completion_stats(client)
+        assert stats["cancelledGenerations"] == 1 and stats["modelCalls"] == 2
 
 
-async def test_newer_keystroke_supersedes_running_generation(tmp_path, small_model):
-    async with lsp_session(SHORT) as (client, _):
-        uri = open_document(client, tmp_path / "values.py", SOURCE)
-        await inline(client, uri, 1, 7)
-        configure(client, LONG)
-        slow = asyncio.create_task(inline(client, uri, 0, 41, timeout=90))
-        await asyncio.sleep(1.0)
-        # The user typed something the running suggestion cannot match.
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=types.Position(0, 41), end=types.Position(0, 41)), text="'x'")],
-            )
-        )
-        started = time.perf_counter()
-        newer = asyncio.create_task(inline(client, uri, 0, 44, timeout=90))
-        # The old request ends quickly with an empty answer instead of running on.
-        assert await asyncio.wait_for(slow, timeout=5) == []
-        assert time.perf_counter() - started < 5
-        newer.cancel()
-        stats = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="tandem.stats"))
-        assert stats["completion"]["cancelledGenerations"] >= 1
+async def test_newer_keystroke_supersedes_running_generation(tmp_path):
+    script = Script(replies=[Reply(["]"], when="'x'"), ENDLESS])
+    async with scripted_session(tmp_path / "server", script, SETTINGS) as (client, server):
+        uri = open_document(client, tmp_path / "values.py", VALUES)
+        slow = asyncio.create_task(inline(client, uri, 0, len(VALUES), timeout=WAIT_S))
+        held = await server.events.wait_for("held")
+        # The user types something the running suggestion ("11") cannot match.
+        type_text(client, uri, 2, 0, len(VALUES), "'x'")
+        newer = await inline(client, uri, 0, len(VALUES) + 3, timeout=WAIT_S)
+        # The old request ends with an empty answer instead of running on.
+        assert await asyncio.wait_for(slow, WAIT_S) == []
+        assert [i.insert_text for i in newer] == ["]"]
+        assert (await server.events.wait_for("end", held["generation"]))["stopReason"] == "cancelled"
+        stats = await completion_stats(client)
+        assert stats["cancelledGenerations"] == 1 and stats["modelCalls"] == 2
