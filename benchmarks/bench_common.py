@@ -108,12 +108,18 @@ class Session:
     async def last_prompt(self) -> Any:
         return await self.client.protocol.send_request_async("tandem/lastPrompt", None)
 
+    def close(self, uri: str) -> None:
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+
+    async def index_stats(self) -> dict | None:
+        return as_plain(await self.client.protocol.send_request_async("tandem/indexStats", None))
+
     async def stats(self) -> dict:
         return as_plain(await self.client.protocol.send_request_async("tandem/stats", None))
 
 
 @contextlib.asynccontextmanager
-async def lsp_session(init_options: dict, args: list[str] | None = None) -> AsyncIterator[Session]:
+async def lsp_session(init_options: dict, args: list[str] | None = None, root: Path | None = None) -> AsyncIterator[Session]:
     client = LanguageClient("tandem-bench", "0")
 
     @client.feature("tandem/status")
@@ -125,7 +131,15 @@ async def lsp_session(init_options: dict, args: list[str] | None = None) -> Asyn
         general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
         text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities()),
     )
-    await client.initialize_async(types.InitializeParams(capabilities=capabilities, initialization_options=init_options))
+    folders = [types.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root else None
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=capabilities,
+            initialization_options=init_options,
+            root_uri=root.as_uri() if root else None,
+            workspace_folders=folders,
+        )
+    )
     client.initialized(types.InitializedParams())
     try:
         yield Session(client)

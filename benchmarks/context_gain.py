@@ -1,15 +1,16 @@
-"""What cross-file context buys: masked-line completion with and without the index.
+"""What cross-file context buys: masked-line completion through the server, with and without the index.
 
-    python benchmarks/context_gain.py [--model PATH] [--n 40] [--threads 2] [--gpu-layers 0]
+    python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0]
 
 Samples lines of this machine's standard library (modules not written here)
 whose code uses a name imported from another module, where that name does not
-appear in the 40 lines above. Each line is blanked (its indentation kept) and
-completed by the real completion engine twice: once with the workspace index
-as its context provider, once without. Prints exact match (whitespace
-trimmed) and edit similarity for both; the goal is context >= 1.5x the plain
-exact match. The completion cache and prefetch are off, so every completion
-is a fresh model run.
+appear in the 40 lines above. Each line is blanked (its indentation typed, as
+after Enter) and completed by the real server over stdio LSP twice, in one
+run: once with the standard library as its workspace folder (the index built
+before the first request), once with the index off (the current file only).
+Prints exact match (whitespace trimmed) and edit similarity for both, and the
+ratio; the goal is context >= 1.3x the plain exact match, never lower.
+Everything else is the server's defaults (cache, prefetch, debounce).
 """
 
 from __future__ import annotations
@@ -24,14 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_common import QWEN_05B, require_model, result_line
+from bench_common import QWEN_05B, lsp_session, require_model, result_line
 
-from tandem_lsp.completion.engine import CompletionEngine
-from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.config import IndexSettings, Settings
+from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex
 from tandem_lsp.context.symbols import parse_source
-from tandem_lsp.models.registry import ModelRegistry
 
 # Left out of the sample (not of the index): tests and the IDE are unusual code.
 SKIP_PARTS = {"test", "tests", "idlelib", "site-packages", "__pycache__", "lib2to3"}
@@ -103,30 +101,49 @@ def edit_similarity(a: str, b: str) -> float:
     return 1.0 - previous[-1] / max(len(a), len(b))
 
 
-async def complete_all(engine: CompletionEngine, samples: list[Sample], label: str, show_prompts: int = 0) -> list[str]:
+async def complete_all(settings: dict, samples: list[Sample], label: str, root: Path | None, show_prompts: int = 0) -> list[str]:
+    """First lines of the server's suggestions, one fresh document per sample."""
     outputs = []
-    for k, sample in enumerate(samples):
-        request = CompletionRequest(text=sample.text, offset=sample.offset, language="python", path=sample.path)
-        suggestion = await engine.complete(request)
-        if k < show_prompts:
-            print(f"--- prompt {label} {k + 1}: {sample.path}:{sample.line + 1}\n{engine.last_prompt}\n--- end of prompt", flush=True)
-        text = suggestion.text if suggestion is not None else ""
-        outputs.append(text.split("\n")[0].strip())
-        g = engine.last_generation
-        timing = f"{g.prompt_tokens} tok, {g.prompt_ms:.0f}+{g.generate_ms:.0f} ms" if g else ""
-        print(f"[{label} {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({timing})", flush=True)
+    async with lsp_session(settings, root=root) as session:
+        if root is not None:
+            await wait_for_index(session)
+        for k, sample in enumerate(samples):
+            uri = session.open(Path(sample.path), sample.text)
+            line = sample.text.count("\n", 0, sample.offset)
+            column = sample.offset - (sample.text.rfind("\n", 0, sample.offset) + 1)
+            items = await session.inline(uri, line, column)
+            last = await session.last_prompt()
+            if k < show_prompts:
+                print(f"--- prompt {label} {k + 1}: {sample.path}:{sample.line + 1}\n{last['prompt']}\n--- end of prompt", flush=True)
+            text = items[0].insert_text if items else ""
+            outputs.append(text.split("\n")[0].strip())
+            session.close(uri)
+            print(f"[{label} {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({last['promptTokens']} tok, {last['promptMs']:.0f}+{last['generateMs']:.0f} ms)", flush=True)
     return outputs
+
+
+async def wait_for_index(session, quiet_s: float = 5.0) -> None:
+    """Until the server's index stops growing (the build is over)."""
+    previous, still_since = None, time.monotonic()
+    while True:
+        stats = await session.index_stats()
+        files = stats.get("files") if stats else None
+        if files != previous:
+            previous, still_since = files, time.monotonic()
+        elif files and time.monotonic() - still_since >= quiet_s:
+            print(f"server index: {files} files", flush=True)
+            return
+        await asyncio.sleep(1.0)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=QWEN_05B)
     parser.add_argument("--dir", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
-    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=0)
-    parser.add_argument("--prompt-tokens", type=int, default=1024, help="the current file's window (context has its own budget)")
     parser.add_argument("--show-prompt", type=int, default=0, metavar="K", help="print the first K prompts with context")
     args = parser.parse_args()
     model = require_model(args.model)
@@ -137,35 +154,13 @@ def main() -> int:
     samples = find_samples(args.dir, index, args.n, args.seed)
     print(f"index: {stats.files} files in {stats.seconds:.1f} s; {len(samples)} samples in {time.perf_counter() - started:.1f} s")
 
-    settings = Settings().merged(
-        {
-            "completionModel": {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers},
-            # Only the first line is scored: a line of up to 100 characters fits in 40 tokens.
-            "completion": {
-                "cache": False,
-                "prefetch": False,
-                "debounceMinMs": 0,
-                "debounceMaxMs": 0,
-                "maxTimeMs": 20_000,
-                "maxTokens": 40,
-                "promptTokens": args.prompt_tokens,
-            },
-        }
-    )
-    registry = ModelRegistry(settings)
-    engine = CompletionEngine(registry, lambda: settings.completion)
-
-    async def run() -> tuple[list[str], list[str], int]:
-        engine.context = index
-        with_context = await complete_all(engine, samples, "context", args.show_prompt)
-        # How often the index put the needed definition into the prompt.
-        hits = sum(1 for s in samples if any(s.name in snippet.text for snippet in index.retrieve(s.path, s.text, s.offset, 1000)))
-        engine.context = None
-        plain = await complete_all(engine, samples, "plain")
-        return with_context, plain, hits
-
-    with_context, plain, hits = asyncio.run(run())
-    registry.close()
+    model_settings = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
+    with_index = {"completionModel": model_settings, "index": {"exclude": IndexSettings().exclude + ["site-packages", "__pycache__"]}}
+    without_index = {"completionModel": model_settings, "index": {"enabled": False}}
+    with_context = asyncio.run(complete_all(with_index, samples, "context", args.dir, args.show_prompt))
+    plain = asyncio.run(complete_all(without_index, samples, "plain", None))
+    # How often the index put the needed definition into reach of the prompt.
+    hits = sum(1 for s in samples if any(s.name in snippet.text for snippet in index.retrieve(s.path, s.text, s.offset, 1000)))
     expected = [s.expected for s in samples]
     n = len(samples)
     em_context = sum(a == b for a, b in zip(with_context, expected)) / max(n, 1)
@@ -176,7 +171,8 @@ def main() -> int:
     print(f"exact match:     context {em_context:.3f}  plain {em_plain:.3f}")
     print(f"edit similarity: context {es_context:.3f}  plain {es_plain:.3f}")
     print(f"total time {time.perf_counter() - started:.0f} s")
-    print(result_line(n=n, em_context=em_context, em_plain=em_plain, es_context=es_context, es_plain=es_plain))
+    gain = em_context / em_plain if em_plain else float("inf") if em_context else 1.0
+    print(result_line(n=n, em_context=em_context, em_plain=em_plain, context_gain=round(gain, 3), es_context=es_context, es_plain=es_plain))
     return 0
 
 

@@ -67,6 +67,13 @@ class Record:
 # -- programs and their tests -------------------------------------------------------
 
 
+def _limit_memory() -> None:
+    """A candidate that loops while growing a list must not take the machine's memory."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
 class TestRunner:
     """Runs a program's tests on candidate sources in private copies of the data set."""
 
@@ -87,7 +94,7 @@ class TestRunner:
             target.write_text(source)
             command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", f"python_testcases/test_{program}.py"]
             try:
-                done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=self._timeout)
+                done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=self._timeout, preexec_fn=_limit_memory)
                 return done.returncode == 0
             except subprocess.TimeoutExpired:
                 return False
@@ -205,16 +212,10 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
                 last = await session.last_prompt()
                 confidence = last.get("confidence") if isinstance(last, dict) else getattr(last, "confidence", None)
             answers.append(Answer(inserted, latency, confidence, start=start, end=end))
-            session.client.text_document_did_close(_close_params(uri))
+            session.close(uri)
             if number % 50 == 0:
                 print(f"  server {number}/{len(holes)}", flush=True)
     return answers
-
-
-def _close_params(uri: str):
-    from lsprotocol import types
-
-    return types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
 
 
 # -- report ----------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--test-timeout", type=float, default=20.0)
+    parser.add_argument("--test-timeout", type=float, default=10.0)
     parser.add_argument("--skip-raw", action="store_true", help="only the server (when comparing server changes)")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()

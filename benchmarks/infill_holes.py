@@ -107,16 +107,27 @@ def _partial_cuts(line: str) -> dict[str, int]:
 
 
 def _auto_closed_cut(line: str) -> tuple[int, str] | None:
-    """(column after an opener, its auto-inserted partner) for a non-empty bracket or quote (e)."""
+    """(column after an opener, its auto-inserted partner) for the bracket or quote that closes the line (e).
+
+    Only a partner that ends the line: the editor typed it when the user typed
+    the opener, so everything the user still has to write comes before it.
+    """
     code = line.rstrip()
-    for col, ch in enumerate(code):
-        if ch in _CLOSERS or ch in "'\"":
-            partner = _CLOSERS.get(ch, ch)
-            close = code.find(partner, col + 1)
-            if close > col + 1:
-                return col + 1, partner
-            if ch in "'\"":
-                return None  # keep to the first string's quotes
+    if not code or code[-1] not in ")]}'\"":
+        return None
+    depth = 0
+    for col in range(len(code) - 1, -1, -1):
+        ch = code[col]
+        if code[-1] in "'\"":
+            if ch == code[-1] and col < len(code) - 1:
+                return (col + 1, ch) if col + 1 < len(code) - 1 else None
+            continue
+        if ch in ")]}":
+            depth += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return (col + 1, _CLOSERS[ch]) if col + 1 < len(code) - 1 and _CLOSERS[ch] == code[-1] else None
     return None
 
 

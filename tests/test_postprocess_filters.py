@@ -57,6 +57,20 @@ CASES = [
     ("insert line above without a newline from the model", "def f(x):\n█    return y\n", "    y = x * 2", "    y = x * 2\n"),
     ("insert line above that re-types the existing line", "def f(x):\n█    return y\n", "    return y\n", ""),
     ("insert line above ending like the line below", "def f(x):\n█    y\n", "    z = y\n", "    z = y\n"),
+    # At column 0 of an empty line the model writes the indentation: its first line sets the scope.
+    (
+        "column 0 of an empty line",
+        "def f(n):\n█\n    return memo[n]\n",
+        "    memo = {}\n\n    return f(n)\n",
+        "    memo = {}",
+    ),
+    # After the missing line the model goes on with a near copy of the code below.
+    (
+        "near copy of a line below",
+        "def visit(node):\n    █\n    return any(search(n) for n in node.successors)\n",
+        "seen.add(node)\n    return search(n) for n in node.successors\n",
+        "seen.add(node)",
+    ),
     # Loops on one line are cut.
     ("repetition", "def f():\n    █\n", "x = 1\n    x = 1\n    x = 1\n    x = 1\n", "x = 1\n    x = 1"),
     # Whitespace only is no suggestion.

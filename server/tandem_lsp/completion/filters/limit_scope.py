@@ -39,7 +39,8 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
         newline = text.find("\n")
         return None if newline < 0 else newline
 
-    base = indent_width(request.line_prefix) if fresh_line else indent_width(first_line)
+    # On a fresh line the first line sets the indentation (at column 0 the model writes it).
+    base = indent_width(first_line) if lines[0].strip() or not fresh_line else indent_width(request.line_prefix)
     position = len(lines[0]) + 1
     blank_run = 0
     for number, line in enumerate(lines[1:], start=1):

@@ -2,14 +2,24 @@
 
 Models like to close brackets that are already there, or to re-type the next
 line of the file. Both would be duplicated when the suggestion is accepted.
+A fill-in-the-middle model that has written the missing code often goes on
+with a near copy of the code below (`return search_from(...)` for the real
+`return any(search_from(...) ...)`): a later line of a suggestion that closely
+resembles one of the next lines of the file ends the suggestion too.
 """
 
 from __future__ import annotations
+
+from difflib import SequenceMatcher
 
 from tandem_lsp.completion.request import CompletionRequest
 
 # Shorter lines (`}`, `)`, `end`) legitimately repeat; only longer ones signal a loop.
 _MIN_REPEATED_LINE = 4
+# How many of the file's next non-blank lines a suggestion line is compared with,
+# and how alike (difflib ratio) a line must be to count as a copy of one of them.
+_LOOKAHEAD_LINES = 3
+_NEAR_COPY = 0.8
 
 
 def repeats_next_line(request: CompletionRequest, text: str) -> bool:
@@ -22,13 +32,32 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
         return None
     # On a blank line the first line is a whole line too: it may be the next one again.
     first = 0 if not request.line_prefix.strip() and not request.line_suffix.strip() else 1
+    upcoming = _upcoming_lines(request)
     position = 0
     for number, line in enumerate(text.split("\n")):
         complete = "\n" in text[position:]
         if number >= first and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
             return position
+        if number >= 1 and complete and _near_copy(line.strip(), upcoming):
+            return position
         position += len(line) + 1
     return None
+
+
+def _upcoming_lines(request: CompletionRequest) -> list[str]:
+    lines = []
+    for line in request.after_line.splitlines():
+        if line.strip():
+            lines.append(line.strip())
+            if len(lines) == _LOOKAHEAD_LINES:
+                break
+    return lines
+
+
+def _near_copy(line: str, upcoming: list[str]) -> bool:
+    if len(line) < _MIN_REPEATED_LINE:
+        return False
+    return any(SequenceMatcher(None, line, other, autojunk=False).ratio() >= _NEAR_COPY for other in upcoming if len(other) >= _MIN_REPEATED_LINE)
 
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
