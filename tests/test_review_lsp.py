@@ -204,6 +204,25 @@ async def test_debug_action_on_another_servers_diagnostic_returns_an_edit(tmp_pa
         assert "-    for i in range(1, len(values)):\n+    for i in range(len(values)):" in answer["diff"]
 
 
+async def test_debug_command_changes_nothing_until_the_user_agrees(tmp_path: Path, scripted_endpoint: str) -> None:
+    async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
+        edits_sent: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def record_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            edits_sent.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        uri = open_document(client, tmp_path / "stats.py", BUGGY)
+        error = "AssertionError: average([2, 4]) returned 2.0, expected 3.0"
+        answer = await run_command(client, types.Command(title="debug", command="tandem.debug", arguments=[{"uri": uri, "errorText": error}]))
+        assert answer["edit"], "the proposed fix comes back to the editor"
+        assert edits_sent == [], "nothing is written before the user accepts"
+
+        await run_command(client, types.Command(title="debug", command="tandem.debug", arguments=[{"uri": uri, "errorText": error, "apply": True}]))
+        assert len(edits_sent) == 1
+
+
 @pytest.mark.model
 async def test_review_with_the_embedded_model_only_marks_existing_lines(tmp_path: Path, small_model: Path) -> None:
     options = {"completionModel": {"threads": 1}, "review": {"maxTokens": 160}}

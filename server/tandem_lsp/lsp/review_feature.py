@@ -8,7 +8,9 @@ runs only when the user picks an action: at codeAction/resolve (debug's edit
 is the resolved action's edit), or, for clients without resolve support,
 through the commands the actions then carry: `tandem.review` {uri, range?,
 deep?}, `tandem.explain` {uri, range?}, `tandem.debug` {uri, errorText,
-range?, apply?}. Editors may call the commands directly too.
+range?, apply?}. Editors may call the commands directly too. `tandem.debug`
+answers with the proposed edit and changes nothing unless the caller passes
+`apply: true` (after the user agreed): no edit without consent.
 
 Findings are published as diagnostics with source "tandem". A finding is
 dropped as soon as the text under it changes.
@@ -508,6 +510,7 @@ def register(server: TandemServer) -> None:
         arg = _argument(arguments)
         result, document = await feature.debug(str(arg.get("uri", "")), str(arg.get("errorText", "")), _range_argument(arg.get("range")))
         answer = feature.debug_answer(result, document)
-        if arg.get("apply", True) and answer.get("edit") and document is not None:
+        # The editor shows the edit and asks; only an explicit `apply: true` writes it.
+        if arg.get("apply") is True and answer.get("edit") and document is not None:
             await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=fix_edit(document, result), label="tandem: debug fix"))
         return answer
