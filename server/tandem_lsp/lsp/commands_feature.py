@@ -40,7 +40,7 @@ def register(server: TandemServer) -> None:
     def toggle(ls: TandemServer, *arguments: Any) -> dict:
         wanted = _first_argument(arguments).get("enabled")
         enabled = (not ls.settings.completion.enabled) if wanted is None else bool(wanted)
-        ls.apply_settings({"completion": {"enabled": enabled}})
+        ls.apply_settings({"completion": {"enabled": enabled}}, "override")
         ls.set_status("ready" if enabled else "disabled")
         return {"enabled": enabled}
 

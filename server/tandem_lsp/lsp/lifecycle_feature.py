@@ -20,7 +20,7 @@ def register(server: TandemServer) -> None:
     def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
         use_protocol_documents(ls.workspace)
-        ls.apply_settings(params.initialization_options)
+        ls.apply_settings(params.initialization_options, "initialization")
         for hook in ls.initialize_hooks:
             hook(params)
 

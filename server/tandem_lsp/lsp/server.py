@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 class DocumentListener(Protocol):
     def __call__(self, event: str, document: TextDocument, params: Any) -> None:
         """`event` is "open", "change", "save" or "close"."""
+
+
+SettingsLayer = Literal["initialization", "client", "override"]
+SETTINGS_LAYERS: tuple[SettingsLayer, ...] = ("initialization", "client", "override")
 
 
 @dataclass
@@ -48,6 +52,7 @@ class TandemServer(LanguageServer):
         # Settings from the command line; the client's initializationOptions go on top.
         self.base_settings = settings or Settings()
         self.settings = self.base_settings
+        self._settings_layers: dict[SettingsLayer, Any] = {}
         self.registry = ModelRegistry(self.settings, on_loading=self._model_loading)
         self.engine = CompletionEngine(self.registry, lambda: self.settings.completion, on_error=self.show_error)
         self.document_listeners: list[DocumentListener] = []
@@ -63,10 +68,23 @@ class TandemServer(LanguageServer):
 
     # -- settings -------------------------------------------------------------
 
-    def apply_settings(self, raw: Any) -> None:
-        settings, error = parse_settings(raw, self.settings)
+    def apply_settings(self, raw: Any, layer: SettingsLayer = "client") -> None:
+        """Replace one layer of settings and recompute the settings in force.
+
+        In force: the command line's settings with, on top and in this order,
+        initializationOptions, the client's configuration (didChangeConfiguration)
+        and runtime overrides (tandem.toggle). An update replaces its layer
+        whole, so a key the user removed goes back to what is below it, without
+        a restart. An invalid update is reported and leaves its layer as it was.
+        """
+        _, error = parse_settings(raw, self.base_settings)
         if error:
             self.show_error(error)
+            return
+        self._settings_layers[layer] = raw
+        settings = self.base_settings
+        for name in SETTINGS_LAYERS:
+            settings, _ = parse_settings(self._settings_layers.get(name), settings)
         if settings != self.settings:
             self.settings = settings
             self.registry.update_settings(settings)
