@@ -42,8 +42,9 @@ class ModelSettings(_Settings):
     gpu_layers: int = -1
     # 0 lets tandem pick (physical cores, at most 8).
     threads: int = Field(default=0, ge=0)
-    # Unload after this many idle seconds (0 keeps the model resident).
-    idle_unload_seconds: float = Field(default=0.0, ge=0)
+    # Unload after this many idle seconds, giving the memory (VRAM) back; the next
+    # request loads it again in a few seconds (0 keeps the model resident).
+    idle_unload_seconds: float = Field(default=1200.0, ge=0)
 
 
 class CompletionSettings(_Settings):
@@ -105,7 +106,8 @@ class Settings(_Settings):
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
-    log_level: Literal["error", "warning", "info", "debug"] = "info"
+    # What the server writes to stderr (editors show it in their LSP log); `--log-level` sets the default.
+    log_level: Literal["error", "warning", "info", "debug"] = "warning"
 
     def merged(self, changes: dict[str, Any] | None) -> "Settings":
         """A copy with `changes` (camelCase or snake_case, nested) laid over this one."""

@@ -13,15 +13,18 @@ import sys
 
 # One module per subcommand, in the order `--help` lists them.
 SUBCOMMANDS = ["serve", "complete", "review", "debug", "index", "models", "doctor"]
+LOG_LEVELS = ["debug", "info", "warning", "error"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem-lsp", description="An offline coding assistant served as a Language Server.")
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"tandem_lsp.cli.{name}_command")
         sub = module.add_parser(subparsers)
+        # Also accepted after the subcommand (`tandem-lsp serve --log-level debug`, as editors pass it).
+        sub.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS)
         sub.set_defaults(run=module.run)
     return parser
 

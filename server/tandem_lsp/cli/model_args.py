@@ -30,4 +30,6 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         changes["completionModel"] = general
     if getattr(args, "reasoning_model", None):
         changes["reasoningModel"] = {"path": args.reasoning_model}
+    if getattr(args, "log_level", None):
+        changes["logLevel"] = args.log_level
     return (base or Settings()).merged(changes)

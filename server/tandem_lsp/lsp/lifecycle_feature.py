@@ -28,7 +28,10 @@ def register(server: TandemServer) -> None:
     async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
         ls.set_status("ready" if ls.settings.completion.enabled else "disabled")
         # Load the completion model now, so the first keystroke does not pay for it.
-        asyncio.get_running_loop().create_task(_preload(ls))
+        loop = asyncio.get_running_loop()
+        loop.create_task(_preload(ls))
+        idle_check = loop.create_task(_unload_idle_models(ls))
+        ls.shutdown_hooks.append(idle_check.cancel)
         _run_hooks(ls.initialized_hooks)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -54,6 +57,23 @@ def _warm_up(backend: ModelBackend) -> str:
     times slower than the next (buffers allocated, weights paged in)."""
     backend.generate(GenerationRequest(prompt=["\n"], max_tokens=1))
     return backend.name
+
+
+# How often models are checked for idleness (their roles' idleUnloadSeconds).
+IDLE_CHECK_S = 30.0
+
+
+async def _unload_idle_models(server: TandemServer) -> None:
+    """Give back the memory (VRAM on a laptop GPU) of models nobody used for a while.
+
+    The next request loads the model again, with the loading status shown.
+    """
+    while True:
+        await asyncio.sleep(IDLE_CHECK_S)
+        try:
+            await server.registry.unload_idle_models()
+        except Exception:  # a failed check must not end the loop
+            log.exception("unloading idle models failed")
 
 
 async def _preload(server: TandemServer) -> None:

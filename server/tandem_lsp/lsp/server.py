@@ -86,6 +86,7 @@ class TandemServer(LanguageServer):
         for name in SETTINGS_LAYERS:
             settings, _ = parse_settings(self._settings_layers.get(name), settings)
         if settings != self.settings:
+            logging.getLogger("tandem_lsp").setLevel(settings.log_level.upper())
             self.settings = settings
             self.registry.update_settings(settings)
             self.engine.clear_cache()

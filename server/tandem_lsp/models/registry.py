@@ -122,8 +122,12 @@ class ModelRegistry:
         self._last_used[key] = time.monotonic()
         return backend
 
+    async def unload_idle_models(self) -> None:
+        """`unload_idle` on the worker (it owns the loaded models), from asyncio."""
+        await asyncio.get_running_loop().run_in_executor(self._worker, self.unload_idle)
+
     def unload_idle(self) -> None:
-        """Close models idle longer than their role's `idle_unload_seconds`."""
+        """Close models idle longer than their role's `idle_unload_seconds`. On the worker thread only."""
         now = time.monotonic()
         for role in ROLES:
             model = role_settings(self._settings, role)
