@@ -117,6 +117,14 @@ class IndexService:
 
     async def _build(self, index: WorkspaceIndex, cancel: threading.Event) -> None:
         loop = asyncio.get_running_loop()
+        self.server.set_status("indexing", "indexing the workspace")
+        try:
+            await self._build_with_progress(index, cancel, loop)
+        finally:
+            if self.server.status.state == "indexing":  # an error or a model status since then stays
+                self.server.set_status("ready" if self.server.settings.completion.enabled else "disabled")
+
+    async def _build_with_progress(self, index: WorkspaceIndex, cancel: threading.Event, loop: asyncio.AbstractEventLoop) -> None:
         async with work_done(self.server, "tandem: indexing workspace") as report:
             last = 0.0
 
