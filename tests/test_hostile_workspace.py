@@ -199,7 +199,7 @@ def test_files_deleted_while_the_build_reads_them(tmp_path: Path) -> None:
 
 async def test_hostile_workspace_through_the_server(tmp_path: Path) -> None:
     root, outside = hostile_workspace(tmp_path, big_mb=50)
-    options = {"completion": {"enabled": False}, "index": {"cacheDir": str(tmp_path / "cache")}}
+    options = {"completion": {"enabled": False}, "index": {"cacheDir": str(tmp_path / "cache"), "workspaceSymbols": True}}
     async with lsp_session(options, root=root) as (client, _):
         started = time.monotonic()
         while True:

@@ -60,7 +60,7 @@ async def eventually_symbols(client, query: str, present: bool, timeout: float =
 
 def options(tmp_path: Path) -> dict:
     """Settings that keep the index's disk cache inside the test's folder."""
-    return {"index": {"cacheDir": str(tmp_path.parent / f"{tmp_path.name}-cache")}}
+    return {"index": {"cacheDir": str(tmp_path.parent / f"{tmp_path.name}-cache"), "workspaceSymbols": True}}
 
 
 def replace_text(client, uri: str, version: int, text: str) -> None:

@@ -98,13 +98,13 @@ def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
     return text
 
 
-async def code_actions(client, uri: str, line: int, diagnostics=None, end_line: int | None = None) -> list[types.CodeAction]:
+async def code_actions(client, uri: str, line: int, diagnostics=None, end_line: int | None = None, only=None) -> list[types.CodeAction]:
     end = types.Position(line=end_line if end_line is not None else line, character=0)
     result = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             range=types.Range(start=types.Position(line=line, character=0), end=end),
-            context=types.CodeActionContext(diagnostics=diagnostics or []),
+            context=types.CodeActionContext(diagnostics=diagnostics or [], only=only),
         )
     )
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
@@ -134,7 +134,9 @@ async def test_review_action_gives_diagnostics_and_a_quick_fix_that_applies(tmp_
     async with lsp_session({"completionModel": {"endpoint": scripted_endpoint}}) as (client, _):
         uri = open_document(client, tmp_path / "stats.py", BUGGY)
         started = time.monotonic()
-        actions = await code_actions(client, uri, 13)
+        # A bare cursor lights no bulb: review and explain wait in the source-action menu.
+        assert await code_actions(client, uri, 13) == []
+        actions = await code_actions(client, uri, 13, only=[types.CodeActionKind.Source])
         assert time.monotonic() - started < 5  # listing does no model work
         titles = [a.title for a in actions]
         assert "tandem: Review function (lines 11-16)" in titles and "tandem: Deep review function (lines 11-16)" in titles
@@ -264,7 +266,7 @@ async def test_cancelling_a_review_frees_the_model_at_once(tmp_path: Path, scrip
         fast = open_document(client, tmp_path / "fast.py", BUGGY)
 
         # 1. The client cancels the codeAction/resolve request that runs the review.
-        action = _by_title(await code_actions(client, slow, 0), "tandem: Review")
+        action = _by_title(await code_actions(client, slow, 0, only=[types.CodeActionKind.Source]), "tandem: Review")
         pending = asyncio.ensure_future(client.protocol.send_request_async(types.CODE_ACTION_RESOLVE, action, msg_id="slow-1"))
         await _progress_begun(client, "tandem: review")
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="slow-1"))

@@ -83,6 +83,9 @@ class IndexSettings(_Settings):
     # Time budget for retrieving context for one completion, milliseconds.
     retrieval_budget_ms: int = Field(default=30, ge=1)
     watch: bool = True
+    # Answer workspace/symbol from the index. Off by default: the language's own
+    # server already does, and the editor would list every symbol twice.
+    workspace_symbols: bool = False
     exclude: list[str] = Field(
         default_factory=lambda: ["node_modules", "vendor", "third_party", ".git", ".venv", "venv", "dist", "build"]
     )

@@ -214,9 +214,15 @@ def register(server: TandemServer) -> None:
     server.initialized_hooks.append(service.start)
     server.shutdown_hooks.append(service.stop)
 
-    @server.feature(types.WORKSPACE_SYMBOL)
     def workspace_symbol(ls: TandemServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:
         return service.symbols(params.query)
+
+    def offer_workspace_symbols(params: types.InitializeParams) -> None:
+        # Decided at initialize (capabilities are fixed then), from initializationOptions.
+        if server.settings.index.workspace_symbols:
+            server.feature(types.WORKSPACE_SYMBOL)(workspace_symbol)
+
+    server.initialize_hooks.append(offer_workspace_symbols)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: TandemServer, params: types.DidChangeWorkspaceFoldersParams) -> None:

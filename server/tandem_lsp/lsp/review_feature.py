@@ -1,7 +1,8 @@
 """Reviews as diagnostics and quick fixes; explain; debug with the reasoning model.
 
 Listing code actions is cheap: it offers "Review", "Deep review", "Explain"
-(selection, else the enclosing function, else the file) and "Debug with
+(selection, else the enclosing function, else the file; at a bare cursor only
+as source actions, when the client asks for them) and "Debug with
 reasoning model" for each diagnostic in the context (any server's), plus a
 quick fix for each tandem finding that carries a replacement. The model work
 runs only when the user picks an action: at codeAction/resolve (debug's edit
@@ -49,6 +50,11 @@ EXPLAIN_COMMAND = "tandem.explain"
 DEBUG_COMMAND = "tandem.debug"
 REVIEW_KIND = "refactor.tandem.review"
 EXPLAIN_KIND = "refactor.tandem.explain"
+# The same actions for the whole function or file, in the editor's source-action
+# menu: offered at a bare cursor only when the client asks for source actions,
+# so that no light bulb shows on every line.
+SOURCE_REVIEW_KIND = "source.tandem.review"
+SOURCE_EXPLAIN_KIND = "source.tandem.explain"
 DEBUG_KIND = "quickfix.tandem.debug"
 # Reasoning text kept on a diagnostic (the full text goes to the log).
 MAX_REASONING_CHARS = 4000
@@ -411,11 +417,15 @@ class ReviewFeature:
         scope = review_scope(document.source, grammar_name(_language(document), document.path), lines, document.path)
         where = _describe_scope(lines, scope, len(document.lines))
         target = {"uri": uri, "range": _CONVERTER.unstructure(params.range)}
-        if wanted(REVIEW_KIND):
-            for deep, label in ((False, "Review"), (True, "Deep review")):
-                out.append(self._lazy(f"tandem: {label} {where}", REVIEW_KIND, REVIEW_COMMAND, {**target, "op": "review", "deep": deep}))
-        if wanted(EXPLAIN_KIND):
-            out.append(self._lazy(f"tandem: Explain {where}", EXPLAIN_KIND, EXPLAIN_COMMAND, {**target, "op": "explain"}))
+        # A selection or a diagnostic is something to act on; a bare cursor is not.
+        in_context = params.range.start != params.range.end or bool(params.context.diagnostics)
+        review_kind, explain_kind = (REVIEW_KIND, EXPLAIN_KIND) if in_context else (SOURCE_REVIEW_KIND, SOURCE_EXPLAIN_KIND)
+        if in_context or only:
+            if wanted(review_kind):
+                for deep, label in ((False, "Review"), (True, "Deep review")):
+                    out.append(self._lazy(f"tandem: {label} {where}", review_kind, REVIEW_COMMAND, {**target, "op": "review", "deep": deep}))
+            if wanted(explain_kind):
+                out.append(self._lazy(f"tandem: Explain {where}", explain_kind, EXPLAIN_COMMAND, {**target, "op": "explain"}))
         if wanted(DEBUG_KIND):
             for diagnostic in params.context.diagnostics:
                 if diagnostic.source == SOURCE:
