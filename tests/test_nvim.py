@@ -77,6 +77,11 @@ def run_spec(spec: str, tmp_path: Path, timeout: float, **env: str) -> dict:
     return data
 
 
+def _marker_above(path: Path, markers: list[str]) -> bool:
+    """Whether a root marker sits in `path` or above it (the tests' temp dirs must have none)."""
+    return any((parent / marker).exists() for parent in [path, *path.parents] for marker in markers)
+
+
 def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
     r = run_spec("ghost_spec.lua", tmp_path, timeout=60)
     # Drawn at the cursor: first line inline, the rest as virtual lines.
@@ -121,6 +126,9 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
 
     # 0.12+ (e.g. TANDEM_NVIM=...) uses Neovim's built-in inline completion; 0.10/0.11 the plugin's ghost text.
     assert r["native"] is (_version(NVIM) >= (0, 12))
+    # No root marker above the file: the real server runs without a root (nothing indexed).
+    assert not _marker_above(tmp_path, r["markers"])
+    assert r["root_dir"] is None
     ghost = r["ghost"]
     assert ghost.strip(), "the server's suggestion was drawn as ghost text"
     if not r["native"]:
@@ -149,3 +157,91 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     assert "tandem: inline completion off" in r["notes"]
     assert r["ghost_enabled"] is False
     assert r["statusline"] == "tandem ○ disabled"
+
+
+def test_nvim_suggestion_keys_and_no_root_without_marker(tmp_path: Path) -> None:
+    # In-process fake server (editors/nvim/tests/fake_server.lua): fixed answers, no model.
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    source = folder / "sums.py"
+    source.write_text("x = 1\n\n")
+    r = run_spec("keys_spec.lua", tmp_path, timeout=60, TANDEM_FILE=str(source))
+    assert r["native"] is (_version(NVIM) >= (0, 12))
+
+    # No root marker above the file: no root, no workspace folder (so no index), not the cwd.
+    assert not _marker_above(folder, r["markers"])
+    assert r["root_dir"] is None and r["workspace_folders"] is None
+    assert r["initialize"].get("rootUri") is None and r["initialize"].get("workspaceFolders") is None
+
+    # Next / previous candidate (0.12 adds " (i/n)" after the text), buffer untouched.
+    assert r["next"]["shown"].startswith("pass  # other")
+    assert r["prev"]["shown"].startswith("total = add(1, 2)\nprint(total)")
+    assert r["prev"]["lines"] == ["x = 1", ""]
+    # Accept word, then line: only that part goes in, the rest stays suggested.
+    assert r["word"]["lines"] == ["x = 1", "total"]
+    assert r["word"]["shown"] == " = add(1, 2)\nprint(total)"
+    assert r["line"]["lines"] == ["x = 1", "total = add(1, 2)"]
+    assert r["line"]["shown"] == "\nprint(total)"
+    # Dismiss hides it and inserts nothing; moving the cursor asks again.
+    assert r["dismiss"]["shown"] is None and r["dismiss"]["lines"] == r["line"]["lines"]
+    assert r["again"]["shown"] == "\nprint(total)"
+    # Partial accepts and dismissal did not tell the server "accepted"; the full accept did, once.
+    assert [r[k]["commands"] for k in ("next", "prev", "word", "line", "dismiss", "again")] == [0] * 6
+    assert r["all"]["lines"] == ["x = 1", "total = add(1, 2)", "print(total)"]
+    assert r["after_all_cursor"] == [3, len("print(total)")]
+    assert r["commands"] == ["tandem.accepted"]
+
+
+def test_nvim_plugin_files_highlight_and_enable(tmp_path: Path) -> None:
+    loose = tmp_path / "loose"
+    project = tmp_path / "project"
+    loose.mkdir()
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    files = {"loose": loose / "a.py", "project": project / "b.py", "loose_again": loose / "c.py"}
+    for path in files.values():
+        path.write_text("x = 1\n")
+    r = run_spec("plugin_spec.lua", tmp_path, timeout=60, TANDEM_FILES=json.dumps({k: str(v) for k, v in files.items()}))
+
+    # plugin/tandem.lua: the commands exist before setup() and load nothing until run.
+    names = ["TandemApplyFix", "TandemDebug", "TandemExplain", "TandemReview", "TandemStats", "TandemToggle"]
+    assert r["commands_before_setup"] == names
+    assert r["loaded_after_plugin"] == {"tandem": False, "commands": False, "ghost": False}
+    assert r["commands_after_second_source"] == names
+    assert r["loaded_after_command"] and r["stats_note"].startswith("tandem: the server is not running")
+
+    # TandemGhostText: defined by the plugin, again after :colorscheme, never over the user's own.
+    assert r["hl_before"]["link"] is None
+    assert r["hl_after_plugin"]["link"] == "Comment"
+    assert r["hl_after_colorscheme"]["link"] == "Comment"
+    assert r["hl_autocmds"] == 1  # re-applied on ColorScheme (a default link also survives :hi clear)
+    assert r["hl_user"] == {"link": None, "fg": 0xFF0000}
+
+    # lsp/tandem.lua returns a vim.lsp config table.
+    cfg = r["lsp_config"]
+    assert isinstance(cfg, dict), cfg
+    assert cfg["cmd"] == ["tandem-lsp", "serve"]
+    assert "python" in cfg["filetypes"] and ".git" in cfg["root_markers"] and "pyproject.toml" in cfg["root_markers"]
+    assert "tandem" in cfg["settings"] and cfg["has_capability"]
+
+    if not r["has_enable"]:
+        pytest.skip("Neovim 0.10 has no vim.lsp.enable")
+    assert r["resolved_cmd"] == ["tandem-lsp", "serve"]
+    # vim.lsp.enable('tandem'): no marker -> no root; a marker -> that folder; the
+    # keys are wired without setup(); a second loose file joins a running server.
+    assert not _marker_above(loose, cfg["root_markers"])
+    assert r["loose"]["root_dir"] is None
+    assert r["project"]["root_dir"] == str(project)
+    assert r["project"]["client"] != r["loose"]["client"] and r["project"]["clients"] == 2
+    assert r["loose_again"]["clients"] == 2
+    assert r["loose"]["keys"]["tandem: accept suggestion"] == "<Tab>"
+    assert r["loose"]["keys"]["tandem: next suggestion"] == "<M-]>"
+    assert r["setup_done_before"] is False
+    first, second = r["initialize"]
+    assert first.get("rootUri") is None and first.get("workspaceFolders") is None
+    assert second["workspaceFolders"][0]["uri"] == project.as_uri()
+    # settings.tandem goes out as initializationOptions too.
+    assert first["initializationOptions"] == {"completion": {"maxTokens": 16}}
+    # setup() afterwards defines no command twice and starts no second server.
+    assert r["commands_after_setup"] == names
+    assert r["clients_after_setup"] == 2

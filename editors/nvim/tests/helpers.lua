@@ -45,6 +45,22 @@ function H.ghost_text(bufnr, ns)
   return table.concat(out, '\n'), marks[1][2], marks[1][3]
 end
 
+--- A step's wait: true once the tandem client of `bufnr` (a number, or a
+--- function giving it) is initialized; on_ready(client) runs then.
+function H.client_ready(bufnr, on_ready)
+  return function()
+    local b = type(bufnr) == 'function' and bufnr() or bufnr
+    local client = vim.lsp.get_clients({ name = 'tandem', bufnr = b })[1]
+    if not (client and client.initialized) then
+      return false
+    end
+    if on_ready then
+      on_ready(client)
+    end
+    return true
+  end
+end
+
 --- steps: list of { name, run = fn() (optional), wait = fn() -> truthy (optional), timeout_ms }.
 function H.run(steps, total_timeout_ms)
   vim.defer_fn(function()

@@ -39,10 +39,10 @@ local last_trigger = vim.uv.now()
 
 H.run({
   { name = 'attach', timeout_ms = 30000,
-    wait = function()
-      local client = vim.lsp.get_clients({ name = 'tandem', bufnr = buf })[1]
-      return client ~= nil and client.initialized
-    end },
+    wait = H.client_ready(buf, function(client)
+      r.root_dir = client.root_dir or vim.NIL
+      r.markers = tandem.config.root_markers
+    end) },
   { name = 'type', run = function() vim.api.nvim_input('GA a +') end,
     wait = function() return vim.api.nvim_get_mode().mode == 'i' and H.lines(buf)[#H.lines(buf)] == '    return a +' end },
   -- Typing requests a suggestion; ask again by key now and then in case the

@@ -81,97 +81,96 @@ local function summarize(stats)
   return #parts > 0 and table.concat(parts, ', ') or vim.inspect(stats)
 end
 
-function M.register()
-  vim.api.nvim_create_user_command('TandemReview', function(opts)
-    local args, bufnr = target(opts, false)
-    args.deep = opts.bang or nil
-    local title = opts.bang and 'Tandem deep review' or 'Tandem review'
-    vim.notify('tandem: reviewing…')
-    M.execute('tandem.review', { args }, function(err, result)
-      if err then
-        return
-      end
-      report.show(title, result)
-      if type(result) == 'table' and type(result.findings) == 'number' then
-        vim.notify(('tandem: %d finding(s); quick fixes via vim.lsp.buf.code_action()'):format(result.findings))
-      end
-    end, bufnr)
-  end, { range = true, bang = true, desc = 'Review the file or range with tandem (! = deep review with the reasoning model)' })
+-- The user commands (defined by tandem.bootstrap) call these with their opts.
 
-  vim.api.nvim_create_user_command('TandemExplain', function(opts)
-    local args, bufnr = target(opts, true)
-    M.execute('tandem.explain', { args }, function(err, result)
-      if not err then
-        report.show('Tandem explanation', result)
-      end
-    end, bufnr)
-  end, { range = true, desc = 'Explain the current line or range with tandem' })
-
-  vim.api.nvim_create_user_command('TandemDebug', function(opts)
-    local args, bufnr = target(opts, false)
-    local function send(error_text)
-      if not error_text or error_text == '' then
-        return
-      end
-      args.errorText = error_text
-      vim.notify('tandem: debugging…')
-      M.execute('tandem.debug', { args }, function(err, result)
-        if err then
-          return
-        end
-        report.show('Tandem debugging', result)
-        M.last_fix = type(result) == 'table' and type(result.edit) == 'table' and result.edit or nil
-        if M.last_fix then
-          vim.notify('tandem: a fix is ready; :TandemApplyFix applies it')
-        end
-      end, bufnr)
-    end
-    if opts.args ~= '' then
-      send(opts.args)
-    else
-      vim.ui.input({ prompt = 'Error text: ' }, send)
-    end
-  end, { range = true, nargs = '?', desc = 'Explain an error message against the code (reasoning model)' })
-
-  vim.api.nvim_create_user_command('TandemApplyFix', function()
-    local client = server(nil)
-    if not M.last_fix or not client then
-      vim.notify('tandem: no fix to apply (run :TandemDebug first)', vim.log.levels.WARN)
+function M.review(opts)
+  local args, bufnr = target(opts, false)
+  args.deep = opts.bang or nil
+  local title = opts.bang and 'Tandem deep review' or 'Tandem review'
+  vim.notify('tandem: reviewing…')
+  M.execute('tandem.review', { args }, function(err, result)
+    if err then
       return
     end
-    vim.lsp.util.apply_workspace_edit(M.last_fix, client.offset_encoding)
-    M.last_fix = nil
-  end, { desc = "Apply the fix from the last :TandemDebug" })
+    report.show(title, result)
+    if type(result) == 'table' and type(result.findings) == 'number' then
+      vim.notify(('tandem: %d finding(s); quick fixes via vim.lsp.buf.code_action()'):format(result.findings))
+    end
+  end, bufnr)
+end
 
-  vim.api.nvim_create_user_command('TandemStats', function()
-    M.stats(function(err, stats)
+function M.explain(opts)
+  local args, bufnr = target(opts, true)
+  M.execute('tandem.explain', { args }, function(err, result)
+    if not err then
+      report.show('Tandem explanation', result)
+    end
+  end, bufnr)
+end
+
+function M.debug(opts)
+  local args, bufnr = target(opts, false)
+  local function send(error_text)
+    if not error_text or error_text == '' then
+      return
+    end
+    args.errorText = error_text
+    vim.notify('tandem: debugging…')
+    M.execute('tandem.debug', { args }, function(err, result)
       if err then
-        vim.notify('tandem: stats failed: ' .. (err.message or ''), vim.log.levels.ERROR)
         return
       end
-      vim.notify('tandem: ' .. summarize(stats))
-    end)
-  end, { desc = 'Show tandem latency and cache statistics' })
+      report.show('Tandem debugging', result)
+      M.last_fix = type(result) == 'table' and type(result.edit) == 'table' and result.edit or nil
+      if M.last_fix then
+        vim.notify('tandem: a fix is ready; :TandemApplyFix applies it')
+      end
+    end, bufnr)
+  end
+  if opts.args ~= '' then
+    send(opts.args)
+  else
+    vim.ui.input({ prompt = 'Error text: ' }, send)
+  end
+end
 
-  vim.api.nvim_create_user_command('TandemToggle', function(opts)
-    local arg = opts.args ~= '' and { enabled = opts.args == 'on' } or vim.empty_dict()
-    M.execute('tandem.toggle', { arg }, function(err, result)
-      if err or type(result) ~= 'table' then
-        return
-      end
-      require('tandem.ghost').enabled = result.enabled
-      if result.enabled == false then
-        require('tandem.ghost').clear()
-      end
-      vim.notify('tandem: inline completion ' .. (result.enabled and 'on' or 'off'))
-    end)
-  end, {
-    nargs = '?',
-    complete = function()
-      return { 'on', 'off' }
-    end,
-    desc = 'Turn tandem inline completion on/off',
-  })
+function M.apply_fix()
+  local client = server(nil)
+  if not M.last_fix or not client then
+    vim.notify('tandem: no fix to apply (run :TandemDebug first)', vim.log.levels.WARN)
+    return
+  end
+  vim.lsp.util.apply_workspace_edit(M.last_fix, client.offset_encoding)
+  M.last_fix = nil
+end
+
+function M.stats_command()
+  M.stats(function(err, stats)
+    if err then
+      vim.notify('tandem: stats failed: ' .. (err.message or ''), vim.log.levels.ERROR)
+      return
+    end
+    vim.notify('tandem: ' .. summarize(stats))
+  end)
+end
+
+function M.toggle(opts)
+  local arg = opts.args ~= '' and { enabled = opts.args == 'on' } or vim.empty_dict()
+  M.execute('tandem.toggle', { arg }, function(err, result)
+    if err or type(result) ~= 'table' then
+      return
+    end
+    require('tandem.ghost').enabled = result.enabled
+    if result.enabled == false then
+      require('tandem.ghost').clear()
+    end
+    vim.notify('tandem: inline completion ' .. (result.enabled and 'on' or 'off'))
+  end)
+end
+
+--- Define the user commands (once; plugin/tandem.lua may have done it already).
+function M.register()
+  require('tandem.bootstrap').commands()
 end
 
 M.summarize = summarize

@@ -31,6 +31,13 @@ function M.notify(client, method, params)
   return client.notify(method, params)
 end
 
+function M.is_stopped(client)
+  if M.has_011 then
+    return client:is_stopped()
+  end
+  return client.is_stopped()
+end
+
 --- The running tandem client for a buffer (or any tandem client when bufnr is nil).
 function M.client(bufnr)
   return vim.lsp.get_clients({ name = 'tandem', bufnr = bufnr })[1]

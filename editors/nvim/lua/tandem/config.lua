@@ -6,7 +6,9 @@ M.defaults = {
   cmd = { 'tandem-lsp', 'serve' },
   -- Filetypes that get the server; { '*' } attaches to every file buffer.
   filetypes = { 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java', 'c', 'cpp' },
-  -- The first parent folder holding one of these is the workspace root (else the cwd).
+  -- The first parent folder holding one of these is the workspace root, which the
+  -- server indexes. With none, the server starts without a root and indexes nothing
+  -- (never the current directory, which may be $HOME).
   root_markers = { '.git', 'pyproject.toml', 'setup.py', 'package.json', 'go.mod', 'Cargo.toml', 'pom.xml', 'build.gradle', 'CMakeLists.txt', 'Makefile' },
   -- Server settings, same shape as the server's (camelCase), e.g.
   -- { completionModel = { path = '~/models/qwen2.5-coder-1.5b-q4_k_m.gguf' }, completion = { maxTokens = 64 } }
@@ -24,8 +26,10 @@ M.defaults = {
     accept = '<Tab>',
     accept_word = '<M-Right>',
     accept_line = '<M-C-Right>',
+    next = '<M-]>',
+    prev = '<M-[>',
     dismiss = '<C-]>',
-    trigger = '<M-\\>',
+    trigger = '<M-\\>', -- plugin ghost text (0.10/0.11) only: the built-in asks by itself
   },
 }
 

@@ -1,15 +1,19 @@
 -- Ghost text for Neovim 0.10 / 0.11, which have no built-in inline completion:
 -- asks the server for textDocument/inlineCompletion while typing (debounced,
--- stale requests cancelled), draws the suggestion with an extmark and accepts
--- all of it, the next word or the next line.
+-- stale requests cancelled), draws the suggestion with an extmark, accepts
+-- all of it, the next word or the next line, and cycles through the candidates.
 local compat = require('tandem.compat')
+local text_util = require('tandem.text')
 
 local M = {}
 
 M.ns = vim.api.nvim_create_namespace('tandem_ghost')
 
 local opts = { debounce_ms = 75, hl_group = 'TandemGhostText' }
--- Per buffer: { ghost = {row, col, text, suffix_len, tick, command, client_id}, timer, cancel, seq }
+-- Per buffer: { ghost = {row, col, text, suffix_len, tick, command, client_id, index},
+--   candidates = {row, col, items = { {text, suffix_len, command, client_id} }}, timer, cancel, seq }
+-- `candidates` are the server's items as answered at (row, col); `ghost` is the one shown,
+-- less what has been typed or accepted since.
 local buffers = {}
 
 local function buf_state(bufnr)
@@ -78,6 +82,7 @@ function M.clear(bufnr)
     st.timer:stop()
   end
   st.ghost = nil
+  st.candidates = nil
   if vim.api.nvim_buf_is_valid(bufnr) then
     vim.api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
   end
@@ -94,22 +99,61 @@ function M.text(bufnr)
   return st and st.ghost and st.ghost.text or nil
 end
 
---- Show `text` as a suggestion at the cursor. `extra` may carry suffix_len
---- (bytes after the cursor that a full accept replaces), command and client_id.
-function M.show(bufnr, text, extra)
-  extra = extra or {}
+-- Show the first candidate from `index` on, stepping by `dir` (1 or -1), that
+-- still fits what was typed since the candidates arrived. False if none does.
+local function pick(bufnr, index, dir)
+  local st = buf_state(bufnr)
+  local c = st.candidates
+  local typed = c and text_util.typed_since(bufnr, c.row, c.col)
+  if not typed then
+    return false
+  end
+  local n = #c.items
+  for step = 0, n - 1 do
+    local i = (index - 1 + step * dir) % n + 1
+    local item = c.items[i]
+    if #item.text > #typed and item.text:sub(1, #typed) == typed then
+      local row, col = cursor()
+      st.ghost = {
+        row = row,
+        col = col,
+        text = item.text:sub(#typed + 1),
+        suffix_len = item.suffix_len or 0,
+        command = item.command,
+        client_id = item.client_id,
+        index = i,
+        tick = vim.api.nvim_buf_get_changedtick(bufnr),
+      }
+      render(bufnr)
+      return true
+    end
+  end
+  return false
+end
+
+--- Show candidates at the cursor, the first one visible. Each item is
+--- { text, suffix_len (bytes after the cursor that a full accept replaces), command, client_id }.
+function M.show_items(bufnr, items)
   local st = buf_state(bufnr)
   local row, col = cursor()
-  st.ghost = {
-    row = row,
-    col = col,
-    text = text,
-    suffix_len = extra.suffix_len or 0,
-    command = extra.command,
-    client_id = extra.client_id,
-    tick = vim.api.nvim_buf_get_changedtick(bufnr),
-  }
-  render(bufnr)
+  st.candidates = { row = row, col = col, items = items }
+  return pick(bufnr, 1, 1)
+end
+
+--- Show `text` as the only suggestion at the cursor; `extra` as an item of show_items.
+function M.show(bufnr, text, extra)
+  return M.show_items(bufnr, { vim.tbl_extend('force', extra or {}, { text = text }) })
+end
+
+--- Show the next (count > 0) or previous (count < 0) candidate. False if none is visible.
+function M.select(bufnr, count)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local st = buffers[bufnr]
+  if not (st and st.ghost and st.candidates) then
+    return false
+  end
+  local dir = count < 0 and -1 or 1
+  return pick(bufnr, (st.ghost.index - 1 + count) % #st.candidates.items + 1, dir)
 end
 
 -- Turns one InlineCompletionItem into the text left to insert at the cursor,
@@ -171,12 +215,15 @@ function M.request(bufnr, trigger_kind)
     if vim.api.nvim_buf_get_changedtick(bufnr) ~= tick or now_row ~= row or now_col ~= col or not in_insert_mode() then
       return
     end
+    local items = {}
     for _, item in ipairs(result.items or result) do
       local text, suffix_len = from_item(bufnr, client, item, row, col)
       if text then
-        M.show(bufnr, text, { suffix_len = suffix_len, command = item.command, client_id = client.id })
-        return
+        table.insert(items, { text = text, suffix_len = suffix_len, command = item.command, client_id = client.id })
       end
+    end
+    if #items > 0 then
+      M.show_items(bufnr, items)
     end
   end, bufnr)
 end
@@ -226,20 +273,6 @@ function M.on_change(bufnr)
   schedule_request(bufnr)
 end
 
-local function next_word(text)
-  if text:sub(1, 1) == '\n' then
-    return text:match('^\n[ \t]*')
-  end
-  return text:match('^[ \t]*[%w_]+') or text:match('^[ \t]*[^%w_%s]+') or text:match('^[ \t]+') or text:sub(1, 1)
-end
-
-local function next_line(text)
-  if text:sub(1, 1) == '\n' then
-    return text:match('^\n[^\n]*')
-  end
-  return text:match('^[^\n]*')
-end
-
 local function run_command(g, bufnr)
   local client = g.client_id and vim.lsp.get_client_by_id(g.client_id)
   if client and g.command then
@@ -258,19 +291,10 @@ function M.accept(bufnr, how)
   if not g then
     return false
   end
-  local part = g.text
-  if how == 'word' then
-    part = next_word(g.text)
-  elseif how == 'line' then
-    part = next_line(g.text)
-  end
+  local part = text_util.part(g.text, how)
   local whole = #part == #g.text
-  local lines = vim.split(part, '\n', { plain = true })
   local end_col = g.col + (whole and g.suffix_len or 0)
-  vim.api.nvim_buf_set_text(bufnr, g.row, g.col, g.row, end_col, lines)
-  local new_row = g.row + #lines - 1
-  local new_col = #lines == 1 and g.col + #part or #lines[#lines]
-  vim.api.nvim_win_set_cursor(0, { new_row + 1, new_col })
+  local new_row, new_col = text_util.insert(bufnr, g.row, g.col, end_col, part)
   if whole then
     M.clear(bufnr)
     run_command(g, bufnr)
@@ -286,7 +310,6 @@ end
 function M.attach(bufnr, config)
   opts.debounce_ms = config.debounce_ms or opts.debounce_ms
   opts.hl_group = config.hl_group or opts.hl_group
-  vim.api.nvim_set_hl(0, 'TandemGhostText', { link = 'Comment', default = true })
   local group = vim.api.nvim_create_augroup('tandem_ghost_' .. bufnr, { clear = true })
   vim.api.nvim_create_autocmd({ 'TextChangedI', 'CursorMovedI' }, {
     group = group,
@@ -319,6 +342,14 @@ function M.attach(bufnr, config)
       pcall(vim.api.nvim_del_augroup_by_id, group)
     end,
   })
+end
+
+--- Hide the suggestion (the dismiss key).
+M.dismiss = M.clear
+
+--- Ask now (the trigger key).
+function M.trigger(bufnr)
+  M.request(bufnr, 1)
 end
 
 return M

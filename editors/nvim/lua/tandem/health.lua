@@ -13,14 +13,23 @@ function M.check()
 
   local tandem = require('tandem')
   health.start('tandem: setup')
-  if not tandem.config then
-    health.warn("require('tandem').setup() has not been called", { "Call require('tandem').setup({}) in your config" })
+  local enabled = vim.lsp.is_enabled ~= nil and vim.lsp.is_enabled('tandem')
+  local opts = tandem.options()
+  local cmd = opts.cmd
+  if tandem.config then
+    health.ok('filetypes: ' .. table.concat(tandem.config.filetypes, ', '))
+  elseif enabled then
+    health.ok("started by vim.lsp.enable('tandem') (lsp/tandem.lua); keys and ghost text use the default options")
+    cmd = vim.lsp.config.tandem and vim.lsp.config.tandem.cmd or cmd
+  else
+    health.warn("neither require('tandem').setup() nor vim.lsp.enable('tandem') has been called", {
+      "Call require('tandem').setup({}) in your config",
+      "or, on Neovim 0.11+, vim.lsp.enable('tandem')",
+    })
     return
   end
-  health.ok('filetypes: ' .. table.concat(tandem.config.filetypes, ', '))
 
   health.start('tandem: server')
-  local cmd = tandem.config.cmd
   local exe = type(cmd) == 'table' and vim.fn.expand(cmd[1]) or nil
   if exe and vim.fn.executable(exe) == 1 then
     health.ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), vim.fn.exepath(exe)))
@@ -40,7 +49,7 @@ function M.check()
     local info = client.server_info or {}
     local buffers = vim.tbl_keys(client.attached_buffers or {})
     health.ok(('client %d: %s %s, root %s, %d buffer(s)'):format(
-      client.id, info.name or 'tandem-lsp', info.version or '', client.root_dir or '?', #buffers))
+      client.id, info.name or 'tandem-lsp', info.version or '', client.root_dir or 'none (no root marker: nothing indexed)', #buffers))
     local caps = client.server_capabilities or {}
     if caps.inlineCompletionProvider then
       health.ok('server offers inline completion')
@@ -53,15 +62,16 @@ function M.check()
   report(('server status: %s %s'):format(status.state, status.message or ''))
 
   health.start('tandem: inline completion')
-  if not tandem.config.inline.enabled then
+  if not opts.inline.enabled then
     health.info('inline completion is off in setup()')
   elseif tandem.is_native() then
-    health.ok('using Neovim built-in vim.lsp.inline_completion (accept word/line keys are not available there)')
+    health.ok('using Neovim built-in vim.lsp.inline_completion (it asks by itself: no trigger key)')
   else
-    health.ok('using tandem ghost text (extmarks), debounce ' .. tandem.config.inline.debounce_ms .. ' ms')
+    health.ok('using tandem ghost text (extmarks), debounce ' .. opts.inline.debounce_ms .. ' ms')
   end
-  for name, lhs in pairs(tandem.config.keymaps) do
-    if lhs then
+  for _, name in ipairs({ 'accept', 'accept_word', 'accept_line', 'next', 'prev', 'dismiss', 'trigger' }) do
+    local lhs = opts.keymaps[name]
+    if lhs and not (name == 'trigger' and tandem.is_native()) then
       health.info(('%s: %s'):format(name, lhs))
     end
   end

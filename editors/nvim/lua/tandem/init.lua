@@ -1,5 +1,7 @@
 -- tandem.nvim: starts tandem-lsp for configured filetypes and shows its inline
--- suggestions as ghost text. Usage: require('tandem').setup({ ... }) (see config.lua).
+-- suggestions as ghost text. Usage: require('tandem').setup({ ... }) (see config.lua),
+-- or on Neovim 0.11+ vim.lsp.enable('tandem') (lsp/tandem.lua) with the default options.
+local client = require('tandem.client')
 local compat = require('tandem.compat')
 local config = require('tandem.config')
 local status = require('tandem.status')
@@ -8,100 +10,49 @@ local M = {}
 
 M.config = nil
 
+--- The options in use: setup()'s, or the defaults when only vim.lsp.enable('tandem') started the server.
+function M.options()
+  return M.config or config.merge({})
+end
+
 local function is_native()
-  local choice = M.config.inline.native
-  if choice == 'auto' then
+  local choice = M.options().inline.native
+  if choice == 'auto' or choice == true then
     return require('tandem.native').available()
   end
-  return choice == true and require('tandem.native').available()
-end
-
--- Lua's empty table encodes as a JSON array; the server wants an object.
-local function as_object(tbl)
-  return (type(tbl) == 'table' and next(tbl) ~= nil) and tbl or vim.empty_dict()
-end
-
-local function capabilities()
-  local caps = vim.lsp.protocol.make_client_capabilities()
-  caps.textDocument = caps.textDocument or {}
-  caps.textDocument.inlineCompletion = caps.textDocument.inlineCompletion or { dynamicRegistration = false }
-  return caps
+  return false
 end
 
 local warned_missing = false
 
---- Start (or reuse) the tandem client for `bufnr`.
+--- Start (or reuse) the tandem client for `bufnr`. The root is the nearest
+--- folder with a root marker; with none the server gets no root (and indexes nothing).
 function M.start(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   if vim.bo[bufnr].buftype ~= '' then
     return nil
   end
-  local cmd = M.config.cmd
-  if type(cmd) == 'table' then
-    -- Allow '~/venv/bin/tandem-lsp'; the process is spawned without a shell.
-    cmd = vim.list_extend({ vim.fn.expand(cmd[1]) }, vim.list_slice(cmd, 2))
-  end
-  if type(cmd) == 'table' and vim.fn.executable(cmd[1]) ~= 1 then
+  local cfg = client.config(M.config)
+  if type(cfg.cmd) == 'table' and vim.fn.executable(cfg.cmd[1]) ~= 1 then
     if not warned_missing then
       warned_missing = true
-      vim.notify(('tandem: %q is not executable; set cmd in setup() (see :checkhealth tandem)'):format(cmd[1]), vim.log.levels.ERROR)
+      vim.notify(('tandem: %q is not executable; set cmd in setup() (see :checkhealth tandem)'):format(cfg.cmd[1]), vim.log.levels.ERROR)
     end
     return nil
   end
-  local settings = as_object(M.config.settings)
-  return vim.lsp.start({
-    name = 'tandem',
-    cmd = cmd,
-    root_dir = vim.fs.root(bufnr, M.config.root_markers) or vim.fn.getcwd(),
-    init_options = settings,
-    settings = { tandem = settings },
-    capabilities = capabilities(),
-    handlers = { ['tandem/status'] = status.handler },
-  }, { bufnr = bufnr })
+  cfg.root_dir = vim.fs.root(bufnr, M.config.root_markers)
+  cfg.filetypes, cfg.root_markers = nil, nil
+  return vim.lsp.start(cfg, { bufnr = bufnr, reuse_client = client.reuse })
 end
 
 --- Wire ghost text and keys into a buffer (done on LspAttach for tandem).
 function M.attach(bufnr)
-  local inline = M.config.inline
-  local actions
-  if is_native() then
-    local native = require('tandem.native')
-    if inline.enabled then
-      native.attach(bufnr)
-    end
-    actions = {
-      visible = function()
-        return native.visible(bufnr)
-      end,
-      accept = function()
-        native.accept(bufnr)
-      end,
-    }
-    -- The built-in path has no partial accept, dismiss or trigger key (it asks on
-    -- every cursor move and dismisses on the next one).
-    local keys = vim.tbl_extend('force', M.config.keymaps, { accept_word = false, accept_line = false, dismiss = false, trigger = false })
-    require('tandem.keymaps').attach(bufnr, keys, actions)
-    return
+  local opts = M.options()
+  local path = is_native() and require('tandem.native') or require('tandem.ghost')
+  if opts.inline.enabled then
+    path.attach(bufnr, opts.inline)
   end
-  local ghost = require('tandem.ghost')
-  if inline.enabled then
-    ghost.attach(bufnr, inline)
-  end
-  actions = {
-    visible = function()
-      return ghost.visible(bufnr)
-    end,
-    accept = function(how)
-      ghost.accept(bufnr, how)
-    end,
-    dismiss = function()
-      ghost.clear(bufnr)
-    end,
-    trigger = function()
-      ghost.request(bufnr, 1)
-    end,
-  }
-  require('tandem.keymaps').attach(bufnr, M.config.keymaps, actions)
+  require('tandem.keymaps').attach(bufnr, opts.keymaps, path)
 end
 
 local function wants(filetype)
@@ -120,16 +71,9 @@ function M.setup(opts)
       end
     end,
   })
-  vim.api.nvim_create_autocmd('LspAttach', {
-    group = group,
-    callback = function(args)
-      local client = vim.lsp.get_client_by_id(args.data.client_id)
-      if client and client.name == 'tandem' then
-        M.attach(args.buf)
-      end
-    end,
-  })
-  require('tandem.commands').register()
+  -- Commands, highlight and the LspAttach hook (plugin/tandem.lua defines them at
+  -- startup; this covers a runtimepath added later).
+  require('tandem.bootstrap').all()
   -- setup() may run after buffers were opened (lazy loading): attach to them too.
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].filetype ~= '' and wants(vim.bo[bufnr].filetype) then
@@ -140,17 +84,16 @@ end
 
 --- Change server settings at run time (same shape as setup's `settings`).
 function M.update_settings(settings)
+  M.config = M.options()
   M.config.settings = vim.tbl_deep_extend('force', M.config.settings or {}, settings or {})
-  for _, client in ipairs(vim.lsp.get_clients({ name = 'tandem' })) do
-    client.settings = { tandem = as_object(M.config.settings) }
-    compat.notify(client, 'workspace/didChangeConfiguration', { settings = client.settings })
+  for _, c in ipairs(vim.lsp.get_clients({ name = 'tandem' })) do
+    c.settings = { tandem = client.as_object(M.config.settings) }
+    compat.notify(c, 'workspace/didChangeConfiguration', { settings = c.settings })
   end
 end
 
 --- For statuslines: e.g. "tandem ✓" or "tandem ⟳ indexing".
 M.statusline = status.statusline
-M.is_native = function()
-  return M.config ~= nil and is_native()
-end
+M.is_native = is_native
 
 return M

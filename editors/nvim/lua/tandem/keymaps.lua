@@ -53,32 +53,35 @@ function M.fallback(lhs, bufnr)
   end
 end
 
---- Map the configured keys in `bufnr`. `actions` has visible(), accept(how), dismiss(), trigger().
+--- Map the configured keys in `bufnr`. `actions` (tandem.ghost or tandem.native)
+--- has visible(bufnr), accept(bufnr, how), select(bufnr, count), dismiss(bufnr)
+--- and trigger(bufnr); a key whose action is missing is not mapped.
 function M.attach(bufnr, keymaps, actions)
   local function map(lhs, desc, action, needs_visible)
-    if not lhs or lhs == '' then
+    if not lhs or lhs == '' or not action then
       return
     end
     local fallback = M.fallback(lhs, bufnr)
     vim.keymap.set('i', lhs, function()
-      if needs_visible and not actions.visible() then
+      if needs_visible and not actions.visible(bufnr) then
         fallback()
       else
         action()
       end
     end, { buffer = bufnr, desc = 'tandem: ' .. desc })
   end
-  map(keymaps.accept, 'accept suggestion', function()
-    actions.accept('all')
-  end, true)
-  map(keymaps.accept_word, 'accept next word of suggestion', function()
-    actions.accept('word')
-  end, true)
-  map(keymaps.accept_line, 'accept next line of suggestion', function()
-    actions.accept('line')
-  end, true)
-  map(keymaps.dismiss, 'dismiss suggestion', actions.dismiss, true)
-  map(keymaps.trigger, 'ask for a suggestion', actions.trigger, false)
+  local function with(fn, arg)
+    return fn and function()
+      fn(bufnr, arg)
+    end
+  end
+  map(keymaps.accept, 'accept suggestion', with(actions.accept, 'all'), true)
+  map(keymaps.accept_word, 'accept next word of suggestion', with(actions.accept, 'word'), true)
+  map(keymaps.accept_line, 'accept next line of suggestion', with(actions.accept, 'line'), true)
+  map(keymaps.next, 'next suggestion', with(actions.select, 1), true)
+  map(keymaps.prev, 'previous suggestion', with(actions.select, -1), true)
+  map(keymaps.dismiss, 'dismiss suggestion', with(actions.dismiss), true)
+  map(keymaps.trigger, 'ask for a suggestion', with(actions.trigger), false)
 end
 
 return M
