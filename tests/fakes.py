@@ -59,6 +59,10 @@ FIM_TEMPLATES = {"psm": PSM_FIM, "none": PREFIX_ONLY}
 # Bounded waits: generous, so a loaded machine is slow but never fails.
 WAIT_S = 30.0
 
+# Log-probabilities of a scripted unlikely token and of the model's own choice there.
+UNLIKELY_LOGPROB = -8.0
+EXPECTED_LOGPROB = -0.05
+
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
@@ -93,6 +97,10 @@ class Script:
     name: str = "scripted"
     # Answers to chat requests, by the same `when` rule (content only).
     chat: list[Reply] = field(default_factory=list)
+    # Likelihood: [actual, expected] pairs; every occurrence of `actual` in a scored text is a token
+    # the model finds unlikely (logprob -8) where it expects `expected`. Empty: the backend cannot
+    # score text (like an HTTP model).
+    unlikely: list[list[str]] = field(default_factory=list)
     # Server subprocess only: where to append events, and the file whose existence releases holds.
     event_log: str = ""
     release_file: str = ""
@@ -217,7 +225,16 @@ class ScriptedBackend:
         return ChatResult(content=content, generated_tokens=min(len(reply.pieces), request.max_tokens))
 
     def score_text(self, text: str, cancel: threading.Event) -> list[TokenScore] | None:
-        return None  # like an HTTP model: no likelihoods
+        """Scores of the scripted unlikely tokens only: a text is as likely as the number of them it holds."""
+        if not self.script.unlikely or cancel.is_set():
+            return None
+        scores = []
+        for actual, expected in self.script.unlikely:
+            start = text.find(actual)
+            while start >= 0:
+                scores.append(TokenScore(start, actual, UNLIKELY_LOGPROB, expected, EXPECTED_LOGPROB))
+                start = text.find(actual, start + 1)
+        return sorted(scores, key=lambda score: score.start)
 
     def close(self) -> None:
         self.closed = True

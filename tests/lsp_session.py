@@ -85,6 +85,7 @@ class ScriptedServer:
         self.path = folder / "script.json"
         self.path.write_text(script.to_json(), encoding="utf-8")
         self.events = EventLog(Path(script.event_log))
+        self.capabilities: types.ServerCapabilities | None = None  # once initialized
 
     def release(self) -> None:
         """Let every held generation go on (now and later)."""
@@ -97,7 +98,8 @@ async def scripted_session(
 ) -> AsyncIterator[tuple[LanguageClient, ScriptedServer]]:
     """An LSP session with the real server whose model is scripted; its files go to `folder`."""
     scripted = ScriptedServer(folder, script)
-    async with lsp_session(init_options, command=[*SCRIPTED_SERVER_COMMAND, str(scripted.path)], **session) as (client, _):
+    async with lsp_session(init_options, command=[*SCRIPTED_SERVER_COMMAND, str(scripted.path)], **session) as (client, result):
+        scripted.capabilities = result.capabilities
         yield client, scripted
 
 

@@ -1,6 +1,7 @@
 """Debug with the real embedded model, and the debug helpers it relies on."""
 
 import pytest
+from fakes import Reply, Script, ScriptedBackend, ScriptedRegistry
 
 from tandem_lsp.config import Settings
 from tandem_lsp.models.embedded import default_model_path
@@ -53,9 +54,32 @@ def test_unified_diff_shape():
     assert "-    return totl\n+    return total\n" in diff
 
 
+# A model that finds `totl` unlikely where it expects `total`, writes the rest of that line, and whose chat answer is unusable.
+TYPO_MODEL = Script(
+    replies=[Reply(["\n"], when="return total")],
+    chat=[Reply(['{"explanation": "I am not sure.", "line": 90, "end_line": 90, "replacement": "pass"}'])],
+    unlikely=[[" totl", " total"]],
+)
+
+
+async def test_debug_weighs_the_line_the_model_finds_unlikely():
+    registry = ScriptedRegistry(Settings().merged({"review": {"maxTokens": 160}}), general=ScriptedBackend(TYPO_MODEL))
+    try:
+        result = await debug(registry, CODE, "/home/me/shop/cart.py", "python", TRACEBACK)
+    finally:
+        registry.close()
+    assert result.models == {"reasoning": "scripted"}  # one model: a single chat pass
+    # The chat answer was unusable; the likelihood of the model's own line decided.
+    assert result.source == "likely line"
+    assert result.fix is not None and result.fix.replacement == "    return total"
+    assert error_count(result.new_text, "python") == 0
+    assert "-    return totl\n+    return total\n" in result.diff(CODE, "cart.py")
+
+
 @pytest.mark.model
 @pytest.mark.skipif(default_model_path() is None, reason="embedded model not installed")
 async def test_debug_with_the_embedded_model_returns_a_checked_edit_or_says_why():
+    # Whatever the model proposes: an explanation, and a fix only if it applies and parses.
     registry = ModelRegistry(Settings().merged({"review": {"maxTokens": 160}, "completionModel": {"threads": 1}}))
     try:
         result = await debug(registry, CODE, "/home/me/shop/cart.py", "python", TRACEBACK, context_snippets=["class Item: price: float; qty: int"])
@@ -63,9 +87,9 @@ async def test_debug_with_the_embedded_model_returns_a_checked_edit_or_says_why(
         registry.close()
     assert result.models == {"reasoning": result.models["reasoning"]}  # one model: a single chat pass
     assert result.explanation.strip()
-    # The chat answer of a 135M model is unreliable; its likelihood is not: `totl`
-    # is the line it finds unlikely, and `total` makes the file clearly more likely.
-    assert result.source == "likely line"
-    assert result.fix is not None and result.fix.replacement == "    return total"
-    assert error_count(result.new_text, "python") == 0
-    assert "-    return totl\n+    return total\n" in result.diff(CODE, "cart.py")
+    if result.fix is not None:
+        assert error_count(result.new_text, "python") == 0
+        assert result.new_text != CODE
+        assert result.diff(CODE, "cart.py").startswith("--- a/cart.py")
+    else:
+        assert result.source == "none" and result.new_text is None

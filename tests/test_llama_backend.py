@@ -29,13 +29,41 @@ def test_kv_cache_prefix_is_reused(backend):
     assert fresh.prompt_tokens_evaluated == fresh.prompt_tokens
 
 
-def test_a_review_grammar_does_not_leak_into_completions(backend):
+def test_a_review_grammar_does_not_leak_into_completions(backend, monkeypatch):
     schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
     chat = backend.chat(ChatRequest(messages=[ChatMessage("user", "Reply with JSON: answer = 4")], json_schema=schema, max_tokens=16))
     assert chat.content.lstrip().startswith("{")
-    completion = backend.generate(GenerationRequest(prompt=["numbers = [1, 2, 3, 4"], max_tokens=8))
-    assert completion.generated_tokens > 0
+    monkeypatch.setattr(backend, "_is_end", lambda token: False)  # a completion of 8 tokens, whatever the model
+    completion = backend.generate(GenerationRequest(prompt=["numbers = [1, 2, 3, 4"], max_tokens=8, max_time_s=600))
+    assert completion.generated_tokens == 8
     assert not completion.text.lstrip().startswith("{")
+
+
+def test_generation_stops_at_the_token_bound(backend, monkeypatch):
+    # Ignore end-of-generation tokens (like llama.cpp's ignore_eos): only the bound may stop it.
+    monkeypatch.setattr(backend, "_is_end", lambda token: False)
+    result = backend.generate(GenerationRequest(prompt=["def main():\n"], max_tokens=12, max_time_s=600))
+    assert result.stop_reason == "max_tokens"
+    assert result.generated_tokens == 12
+
+
+def test_cancelling_stops_decoding_at_the_next_token(backend, monkeypatch):
+    monkeypatch.setattr(backend, "_is_end", lambda token: False)
+    cancel = threading.Event()
+    pieces: list[str] = []
+
+    def cancel_after_the_first_piece(piece: str) -> None:
+        pieces.append(piece)
+        cancel.set()
+
+    request = GenerationRequest(
+        prompt=["numbers = [1, 2, 3, 4"], max_tokens=500, max_time_s=600,
+        stop_check=lambda text: False, on_text=cancel_after_the_first_piece, cancel=cancel,
+    )
+    result = backend.generate(request)
+    assert result.stop_reason == "cancelled"
+    assert len(pieces) == 1 and result.text == pieces[0]
+    assert 1 <= result.generated_tokens < 500
 
 
 def test_cancel_before_start_evaluates_nothing(backend):

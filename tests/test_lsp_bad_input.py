@@ -1,4 +1,7 @@
-"""Bad input gets an answer (a clear error or an empty result) and the server keeps serving."""
+"""Bad input gets an answer (a clear error or an empty result) and the server keeps serving.
+
+Protocol-level cases run on the scripted model; bad model files on the real loader.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,15 @@ import asyncio
 
 import pytest
 from lsprotocol import types
-from lsp_session import inline, lsp_session, open_document, raw_request
+from fakes import Script
+from lsp_session import inline, lsp_session, open_document, raw_request, scripted_session
 from pygls.exceptions import JsonRpcInvalidParams
 
 SOURCE = "x = 1\ny = "
 
 
-async def test_position_past_the_end_gives_empty_result(tmp_path, small_model):
-    async with lsp_session() as (client, _):
+async def test_position_past_the_end_gives_empty_result(tmp_path):
+    async with scripted_session(tmp_path / "server", Script()) as (client, _):
         uri = open_document(client, tmp_path / "a.py", SOURCE)
         assert await inline(client, uri, 40, 0) == []
         # A column past the end of its line is clamped to the line end (the protocol's rule).
@@ -23,13 +27,13 @@ async def test_position_past_the_end_gives_empty_result(tmp_path, small_model):
         assert await inline(client, uri, 1, 4) is not None
 
 
-async def test_unknown_uri_gives_empty_result(tmp_path, small_model):
-    async with lsp_session() as (client, _):
+async def test_unknown_uri_gives_empty_result(tmp_path):
+    async with scripted_session(tmp_path / "server", Script()) as (client, _):
         assert await inline(client, (tmp_path / "never-opened.py").as_uri(), 0, 0) == []
 
 
-async def test_negative_position_is_answered_with_an_error(tmp_path, small_model):
-    async with lsp_session() as (client, _):
+async def test_negative_position_is_answered_with_an_error(tmp_path):
+    async with scripted_session(tmp_path / "server", Script()) as (client, _):
         uri = open_document(client, tmp_path / "a.py", SOURCE)
         params = {"textDocument": {"uri": uri}, "position": {"line": -1, "character": 0}, "context": {"triggerKind": 1}}
         with pytest.raises(JsonRpcInvalidParams):
@@ -42,8 +46,8 @@ async def test_negative_position_is_answered_with_an_error(tmp_path, small_model
         assert isinstance(items, list)
 
 
-async def test_unknown_method_gets_method_not_found(tmp_path, small_model):
-    async with lsp_session() as (client, _):
+async def test_unknown_method_gets_method_not_found(tmp_path):
+    async with scripted_session(tmp_path / "server", Script()) as (client, _):
         with pytest.raises(Exception) as caught:
             await raw_request(client, "tandem/doesNotExist", {}, msg_id="unknown-1")
         assert "doesNotExist" in str(caught.value) or "not found" in str(caught.value).lower()

@@ -1,13 +1,13 @@
-"""`tandem-lsp serve --tcp` serves the same protocol on a loopback socket."""
+"""`tandem-lsp serve --tcp` serves the same protocol on a loopback socket (on the scripted model)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 
+from fakes import Reply, Script
 from lsprotocol import types
-from lsp_session import client_capabilities, inline, open_document
+from lsp_session import SCRIPTED_SERVER_COMMAND, ScriptedServer, client_capabilities, inline, open_document
 from pytest_lsp import make_test_lsp_client
 
 
@@ -28,9 +28,10 @@ async def _connect(port: int, attempts: int = 200):
     raise AssertionError("server did not start listening")
 
 
-async def test_tcp_transport_on_loopback(tmp_path, small_model):
+async def test_tcp_transport_on_loopback(tmp_path):
     port = _free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "tandem_lsp", "serve", "--tcp", f"127.0.0.1:{port}")
+    script = ScriptedServer(tmp_path / "server", Script(replies=[Reply(["x * x"])]))
+    process = await asyncio.create_subprocess_exec(*SCRIPTED_SERVER_COMMAND, str(script.path), "--tcp", f"127.0.0.1:{port}")
     try:
         client = await _connect(port)
         result = await asyncio.wait_for(
@@ -39,7 +40,7 @@ async def test_tcp_transport_on_loopback(tmp_path, small_model):
         assert result.capabilities.inline_completion_provider is not None
         uri = open_document(client, tmp_path / "t.py", "def square(x):\n    return ")
         items = await inline(client, uri, 1, 11)
-        assert items and items[0].insert_text.strip()
+        assert [item.insert_text for item in items] == ["x * x"]
         await asyncio.wait_for(client.shutdown_session(), timeout=20)
         await client.stop()
     finally:

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes import Reply, Script
+from lsp_session import SCRIPTED_SERVER_COMMAND, ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "editors" / "nvim"
@@ -121,7 +123,10 @@ def test_nvim_ghost_text_partial_and_full_accept(tmp_path: Path) -> None:
 def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     source = tmp_path / "calc.py"
     source.write_text('def add(a, b):\n    """Return the sum of a and b."""\n    return\n')
-    cmd = json.dumps([sys.executable, "-m", "tandem_lsp", "serve"])
+    # The real server on the scripted model: the suggestion is known, whatever the machine.
+    model = Script(replies=[Reply([" b"])], chat=[Reply(["It adds a and b."], when="Explain"), Reply(['{"findings": []}'])])
+    server = ScriptedServer(tmp_path / "server", model)
+    cmd = json.dumps([*SCRIPTED_SERVER_COMMAND, str(server.path)])
     r = run_spec("server_spec.lua", tmp_path, timeout=120, TANDEM_CMD=cmd, TANDEM_FILE=str(source))
 
     # 0.12+ (e.g. TANDEM_NVIM=...) uses Neovim's built-in inline completion; 0.10/0.11 the plugin's ghost text.
@@ -130,7 +135,7 @@ def test_nvim_accepts_server_suggestion(tmp_path: Path) -> None:
     assert not _marker_above(tmp_path, r["markers"])
     assert r["root_dir"] is None
     ghost = r["ghost"]
-    assert ghost.strip(), "the server's suggestion was drawn as ghost text"
+    assert ghost == " b", "the server's suggestion was drawn as ghost text"
     if not r["native"]:
         assert r.get("state_text") == ghost
     row, col = r["before_cursor"][0] - 1, r["before_cursor"][1]
