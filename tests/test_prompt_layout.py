@@ -117,16 +117,27 @@ def test_embedded_model_is_prefix_only_and_counts_tokens_exactly(small_model):
         backend.close()
 
 
-def test_with_token_healing_the_prompt_stops_at_the_last_token_boundary():
-    document = "def f(x):\n    \n"
+def test_on_a_fresh_line_the_indentation_ends_the_prefix():
+    # As in a plain FIM prompt: the model then writes the missing line, not the next one again.
+    document = "def f(x):\n    \n    return y\n"
     request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
-    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text: text[-2:])
-    assert built.render().endswith("<|fim_middle|>")
-    # All trailing whitespace is held back (an indentation may be several tokens),
-    # and the backend is told that the output must begin with it.
-    assert built.held_back == "    " and built.healed
-    assert built.align_output("    return x") == "return x"
-    assert built.align_output("  ") == ""  # still re-typing the indentation
+    for heal in (None, lambda text: text[-2:]):
+        built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=heal)
+        assert built.render() == "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>"
+        assert built.held_back == "" and not built.healed
+        assert built.align_output("y = x") == "y = x"
+
+
+def test_with_token_healing_the_prompt_stops_at_the_last_token_boundary():
+    document = "def f(x):\n    return x  \n"
+    request = CompletionRequest(text=document, offset=len("def f(x):\n    return x  "), language="python")
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text: text[-1:])
+    assert built.render().endswith("<|fim_middle|>    return x")
+    # All trailing whitespace is held back (it may span several tokens), and the
+    # backend is told that the output must begin with it.
+    assert built.held_back == "  " and built.healed
+    assert built.align_output("  + 1") == "+ 1"
+    assert built.align_output(" ") == ""  # still re-typing the held-back text
 
 
 def test_healing_backs_up_over_a_partial_word():
@@ -141,12 +152,12 @@ def test_healing_backs_up_over_a_partial_word():
 def test_without_healing_the_typed_text_stays_in_the_prompt():
     # A backend that cannot constrain its output (HTTP) gets a plain FIM prompt:
     # text it is not forced to re-type would be lost or doubled.
-    document = "def f(x):\n    \n"
-    request = CompletionRequest(text=document, offset=len("def f(x):\n    "), language="python")
+    document = "def f(x):\n    return x \n"
+    request = CompletionRequest(text=document, offset=len("def f(x):\n    return x "), language="python")
     built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT)
-    assert built.render().endswith("<|fim_middle|>    ")
+    assert built.render().endswith("<|fim_middle|>    return x ")
     assert built.held_back == "" and not built.healed
-    assert built.align_output("return x") == "return x"
+    assert built.align_output("+ 1") == "+ 1"
 
 
 @dataclass

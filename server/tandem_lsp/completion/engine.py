@@ -47,6 +47,16 @@ CONTEXT_MARGIN = 16
 CONTEXT_REGION_LINES = PREFIX_LINE_STRIDE
 
 
+def without_unfinished_line(text: str) -> str:
+    """Output cut off by a limit, without the line it was in the middle of.
+
+    Half a second line is most often wrong; a lone unfinished first line stays
+    (it is the start of the line the user is writing, and typing through it works).
+    """
+    newline = text.rfind("\n")
+    return text[:newline] if newline >= 0 else text
+
+
 def first_line_confidence(result: GenerationResult, skipped: int, shown: str) -> float | None:
     """Mean token probability (geometric) of the suggestion's first line, or None when unknown.
 
@@ -274,7 +284,10 @@ class CompletionEngine:
         self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
         if result.stop_reason == "cancelled":
             return None
-        raw = postprocess(job.request, built.align_output(result.text))
+        output = built.align_output(result.text)
+        if result.stop_reason in ("time", "max_tokens"):
+            output = without_unfinished_line(output)
+        raw = postprocess(job.request, output)
         confidence = first_line_confidence(result, len(built.held_back), raw)
         if not job.speculative:  # what the user asked for, not a prefetch
             self.last_prompt = built.render()

@@ -178,7 +178,16 @@ def build_prompt(
 ) -> BuiltPrompt:
     """The prompt for a request; `last_token` (the backend's tokenizer) turns on token healing."""
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
-    if last_token is not None:
+    # On a fresh line (nothing but the indentation typed) the indentation ends the
+    # prefix, exactly as in the plain layout the model was trained on: measured
+    # through the server (benchmarks/infill.py), a middle that starts by writing
+    # the indentation led the model to re-type the next line instead of the
+    # missing one. Typing the line's first character moves the line after the
+    # middle token; that re-reads the suffix once per line, not per keystroke.
+    indent_in_prefix = fim.order == "psm" and not typed.strip()
+    if indent_in_prefix:
+        line_prefix = ""
+    elif last_token is not None:
         # Back up over the last token, and over all trailing whitespace (an
         # indentation may span several tokens).
         whitespace = len(typed) - len(typed.rstrip(" \t"))
@@ -190,7 +199,7 @@ def build_prompt(
         # newline as "the code is over" and close the fence; given the indent
         # less its last space they go on with a " word" token instead.
         line_prefix = typed[:-1] if typed.endswith(" ") else typed
-    held_back = typed[len(line_prefix) :]
+    held_back = "" if indent_in_prefix else typed[len(line_prefix) :]
     line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
     above = request.before_line.splitlines(keepends=True)
     below = request.after_line.splitlines(keepends=True)
@@ -217,7 +226,7 @@ def build_prompt(
         remaining -= suffix_used
 
     start = _take_lines_backward(above, remaining, count)
-    prefix_text = "".join(above[start:])
+    prefix_text = "".join(above[start:]) + (typed if indent_in_prefix else "")
 
     if fim.order == "psm":
         pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, line_prefix]
@@ -229,4 +238,5 @@ def build_prompt(
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, healed=last_token is not None)
+    healed = last_token is not None and bool(held_back)
+    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, healed=healed)
