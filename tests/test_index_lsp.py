@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
-from lsp_session import inline, lsp_session, open_document
+from fakes import Reply, Script
+from lsp_session import inline, lsp_session, open_document, scripted_session
 
 GEOMETRY = '''def area_of_circle(radius: float) -> float:
     """Area of a circle."""
@@ -50,12 +51,27 @@ async def symbols(client, query: str) -> list[types.WorkspaceSymbol]:
     return list(result or [])
 
 
-async def eventually_symbols(client, query: str, present: bool, timeout: float = 10) -> None:
+async def eventually_symbols(client, query: str, present: bool, timeout: float = 30) -> None:
     started = time.monotonic()
     while bool(await symbols(client, query)) != present:
         if time.monotonic() - started > timeout:
             pytest.fail(f"workspace/symbol {query!r} never became {'present' if present else 'absent'}")
         await asyncio.sleep(0.05)
+
+
+async def watching(client, root: Path, timeout: float = 30) -> None:
+    """Rewrite a probe file until the server's index reports it: the watcher is live, however loaded the machine."""
+    probe = root / "watch_probe.py"
+    started = time.monotonic()
+    attempt = 0
+    while not await symbols(client, "watch_probe"):
+        if time.monotonic() - started > timeout:
+            pytest.fail("the server's watcher never reported a change")
+        attempt += 1
+        probe.write_text(f"def watch_probe():\n    return {attempt}\n")
+        await asyncio.sleep(0.05)
+    probe.unlink()
+    await eventually_symbols(client, "watch_probe", False)
 
 
 def options(tmp_path: Path) -> dict:
@@ -108,7 +124,7 @@ async def test_disk_changes_and_open_buffers_reach_the_index(tmp_path: Path) -> 
     make_workspace(tmp_path)
     async with lsp_session(options(tmp_path), root=tmp_path) as (client, _):
         await indexed(client, 2)
-        await asyncio.sleep(0.3)  # the watcher starts after the build
+        await watching(client, tmp_path)  # the watcher starts after the build
         (tmp_path / "shapes.py").write_text("def square_area(side):\n    return side * side\n")
         await eventually_symbols(client, "square_area", True)
         (tmp_path / "shapes.py").unlink()
@@ -120,12 +136,13 @@ async def test_disk_changes_and_open_buffers_reach_the_index(tmp_path: Path) -> 
         await eventually_symbols(client, "drafted_function", False)
 
 
-@pytest.mark.model
-async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, small_model: Path) -> None:
+async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path) -> None:
     make_workspace(tmp_path)
-    # No completion cache or prefetch: every request builds a fresh prompt.
-    settings = options(tmp_path) | {"completionModel": {"path": str(small_model)}, "completion": {"cache": False, "prefetch": False}}
-    async with lsp_session(settings, root=tmp_path) as (client, _):
+    # No completion cache or prefetch: every request builds a fresh prompt. A prefix-only
+    # model (like the embedded SmolLM2) gets context as commented snippets.
+    settings = options(tmp_path) | {"completion": {"cache": False, "prefetch": False}}
+    model = Script(replies=[Reply(["radius"])], fim="none")
+    async with scripted_session(tmp_path.parent / f"{tmp_path.name}-server", model, settings, root=tmp_path) as (client, _):
         await indexed(client, 2)
         uri = open_document(client, tmp_path / "main.py", MAIN)
         await inline(client, uri, 4, len("    total = area_of_circle("))
@@ -135,7 +152,7 @@ async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path, sm
         assert last.prompt.index("3.14159") < last.prompt.index("def report(r):")  # context comes before the file
 
         # The callee changes on disk: the next prompt has the new body, not the old one.
-        await asyncio.sleep(0.3)
+        await watching(client, tmp_path)
         changed = GEOMETRY.replace("3.14159 * radius * radius", "math.pi * radius ** 2")
         (tmp_path / "geometry.py").write_text(changed + "\n\ndef circumference(radius):\n    return 2 * math.pi * radius\n")
         await eventually_symbols(client, "circumference", True)  # the file was re-indexed
