@@ -27,7 +27,7 @@ from tandem_lsp.models.backend import GenerationRequest, ModelError
 from tandem_lsp.models.embedded import INSTALL_HINT
 from tandem_lsp.models.gguf_file import check_model_file
 from tandem_lsp.models.gguf_info import GGUFInfo, read_gguf_info
-from tandem_lsp.models.registry import ROLES, ModelKey, Role, resolve_key, role_settings
+from tandem_lsp.models.registry import LOCAL_INSTALL_HINT, ROLES, ModelKey, Role, resolve_key, role_settings
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -90,13 +90,17 @@ _REBUILD = {
 }
 
 
-def check_runtime() -> list[Check]:
+def check_runtime(needs_local: bool = True) -> list[Check]:
+    """The llama.cpp build; without one, a failure only when a role needs a GGUF run in-process."""
     section = "llama.cpp"
     try:
         import llama_cpp
     except ImportError as exc:
+        if not needs_local:
+            return [Check(section, "import", "info", "llama-cpp-python is not installed: HTTP endpoints only",
+                          f"for GGUF models in-process: {LOCAL_INSTALL_HINT}")]
         return [Check(section, "import", "fail", f"llama-cpp-python is not importable ({exc})",
-                      "pip install llama-cpp-python (builds llama.cpp from source, a few minutes)")]
+                      f"{LOCAL_INSTALL_HINT}; llama.cpp builds from source, a few minutes")]
     checks = [Check(section, "version", "ok", f"llama-cpp-python {llama_cpp.__version__}")]
     offload = bool(llama_cpp.llama_supports_gpu_offload())
     hardware = _gpu_hardware()
@@ -279,7 +283,14 @@ def check_endpoint(section: str, role: Role, model: ModelSettings, probe: bool) 
         backend.close()
 
 
-def check_roles(settings: Settings, probe: bool) -> list[Check]:
+def needs_local_runtime(settings: Settings) -> bool:
+    """Whether some role runs a GGUF in-process (the embedded default counts), not over HTTP."""
+    return any(not role_settings(settings, role).endpoint for role in ROLES)
+
+
+def check_roles(settings: Settings, probe: bool, probe_local: bool | None = None) -> list[Check]:
+    """Each role's model; `probe_local` (default: `probe`) says whether GGUFs are loaded for the probe."""
+    probe_local = probe if probe_local is None else probe_local
     checks: list[Check] = []
     seen: dict[ModelKey, Role] = {}
     for role in ROLES:
@@ -297,7 +308,7 @@ def check_roles(settings: Settings, probe: bool) -> list[Check]:
         if key.endpoint:
             checks += check_endpoint(section, role, model, probe)
         else:
-            checks += check_local_model(section, role, key.path, model, probe)
+            checks += check_local_model(section, role, key.path, model, probe_local)
     return checks
 
 
@@ -354,10 +365,9 @@ def render(checks: list[Check]) -> str:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     probe = not args.no_probe
-    checks = check_runtime()
-    if checks[-1].status == "fail":
-        probe = False  # nothing to load the models with
-    checks += check_roles(settings, probe)
+    checks = check_runtime(needs_local_runtime(settings))
+    runtime = checks[0].name != "import"  # else nothing to load GGUF models with
+    checks += check_roles(settings, probe, probe and runtime)
     if args.dir:
         checks += check_workspace(args.dir, settings.index)
     ok = not any(c.status == "fail" for c in checks)

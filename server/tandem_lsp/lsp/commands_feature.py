@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import asdict
 from typing import Any
 
-
+from tandem_lsp.cli import doctor_command, models_command
+from tandem_lsp.config import Settings
 from tandem_lsp.lsp.completion_feature import ACCEPTED_COMMAND
 from tandem_lsp.lsp.server import TandemServer
+from tandem_lsp.models.discovery import discover
 
 
 def _first_argument(arguments: tuple[Any, ...]) -> dict:
@@ -20,6 +24,35 @@ def stats(server: TandemServer) -> dict:
         "completion": server.engine.stats.snapshot(),
         "models": server.registry.loaded_roles(),
         "status": {"state": server.status.state, "message": server.status.message},
+    }
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def list_models(params: Any) -> dict:
+    """`tandem/models`: the GGUF files `tandem-lsp models` lists, one row each, camelCase keys.
+
+    Params (all optional): `dirs`, more folders to search; `includeSystem: false`
+    searches only those folders (and TANDEM_MODELS_DIR).
+    """
+    # pygls hands a custom request's params over as named tuples (a dict when called directly).
+    field = params.get if isinstance(params, dict) else lambda name, default: getattr(params, name, default)
+    dirs = [d for d in field("dirs", None) or () if isinstance(d, str) and d]
+    found = discover(dirs, include_system=field("includeSystem", True) is not False)
+    return {"models": [{_camel(k): v for k, v in models_command.describe(m).items()} for m in found]}
+
+
+def doctor_report(settings: Settings) -> dict:
+    """`tandem/doctor`: `tandem-lsp doctor --no-probe` on the settings in force (no model is loaded)."""
+    checks = doctor_command.check_runtime(doctor_command.needs_local_runtime(settings))
+    checks += doctor_command.check_roles(settings, probe=False)
+    return {
+        "ok": not any(c.status == "fail" for c in checks),
+        "checks": [asdict(c) for c in checks],
+        "report": doctor_command.render(checks),
     }
 
 
@@ -58,3 +91,12 @@ def register(server: TandemServer) -> None:
             "stopReason": generation.stop_reason if generation else "",
             "confidence": ls.engine.last_confidence,
         }
+
+    # Both read files (and the doctor may ask an endpoint): off the event loop.
+    @server.feature("tandem/models")
+    async def models_request(ls: TandemServer, params: Any = None) -> dict:
+        return await asyncio.to_thread(list_models, params)
+
+    @server.feature("tandem/doctor")
+    async def doctor_request(ls: TandemServer, params: Any = None) -> dict:
+        return await asyncio.to_thread(doctor_report, ls.settings)

@@ -13,6 +13,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.util import find_spec
 from typing import Callable, Literal, TypeVar
 
 from tandem_lsp.config import ModelSettings, Settings
@@ -24,6 +25,16 @@ log = logging.getLogger(__name__)
 Role = Literal["completion", "review", "reasoning"]
 ROLES: tuple[Role, ...] = ("completion", "review", "reasoning")
 T = TypeVar("T")
+
+# GGUF files run in-process through llama-cpp-python, an optional dependency: an
+# install that only talks to HTTP endpoints skips compiling it.
+LOCAL_INSTALL_HINT = ("reinstall tandem-lsp with its `local` extra (in a clone: pipx install --force './[local]', "
+                      "uv tool install --force './[local]' or pip install '.[local]')")
+
+
+def local_models_available() -> bool:
+    """Whether llama-cpp-python is installed (found without importing it: that loads llama.cpp)."""
+    return find_spec("llama_cpp") is not None
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,9 @@ def load_backend(model: ModelSettings, key: ModelKey) -> ModelBackend:
         from tandem_lsp.models.http_backend import HttpBackend
 
         return HttpBackend(model)
+    if not local_models_available():
+        raise ModelError(f"cannot run {key.path}: llama-cpp-python is not installed; {LOCAL_INSTALL_HINT}, "
+                         "or point this role at an HTTP endpoint")
     from tandem_lsp.models.llama_backend import LlamaBackend
 
     return LlamaBackend(key.path, model)
