@@ -1,17 +1,32 @@
-// User commands. Each one forwards to a server command (workspace/executeCommand)
-// and shows the answer; the server does the work.
+// User commands. Most forward to a server command (workspace/executeCommand) or a custom
+// request (tandem/models, tandem/doctor) and show the answer; the server does the work.
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient, WorkspaceEdit as LspWorkspaceEdit } from 'vscode-languageclient/node';
+import { installServer, offerInstall } from './install';
+import { ModelPick, ModelRow, modelPicks } from './models';
 import { renderResult, summarizeStats } from './render';
+import { doctorArgs, resolveLaunch, ServerLaunchSettings } from './serverCommand';
 import { StatusBar } from './statusBar';
 
 type Args = Record<string, unknown>;
 
-export function registerCommands(
-  client: LanguageClient,
-  statusBar: StatusBar,
-  output: vscode.LogOutputChannel,
-): vscode.Disposable[] {
+/** What the commands need to know besides the client. */
+export interface CommandContext {
+  statusBar: StatusBar;
+  output: vscode.LogOutputChannel;
+  launchSettings: ServerLaunchSettings;
+  /** The settings object sent to the server. */
+  serverSettings: () => Record<string, unknown>;
+}
+
+const MODEL_SETTING = 'completionModel.path';
+// The command-line doctor loads each model for a timed probe: give it time.
+const DOCTOR_TIMEOUT_MS = 300_000;
+
+export function registerCommands(client: LanguageClient, context: CommandContext): vscode.Disposable[] {
+  const { statusBar, output } = context;
+  const doctorOutput = vscode.window.createOutputChannel('Tandem Doctor');
   const run = async (command: string, args: unknown[], title: string, progress = true): Promise<unknown> => {
     if (!client.isRunning()) {
       void vscode.window.showWarningMessage('Tandem: the server is not running.');
@@ -62,7 +77,100 @@ export function registerCommands(
     }
   };
 
+  const selectModel = async () => {
+    if (!client.isRunning()) {
+      void vscode.window.showWarningMessage('Tandem: the server is not running, so it cannot list models.');
+      return;
+    }
+    let rows: ModelRow[];
+    try {
+      const answer = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Tandem: looking for GGUF models' },
+        () => client.sendRequest<{ models?: ModelRow[] }>('tandem/models', {}),
+      );
+      rows = answer?.models ?? [];
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Tandem: listing models failed: ${errorMessage(error)}`);
+      return;
+    }
+    for (const row of rows.filter((r) => r.error)) {
+      output.warn(`model ${row.path} left out: ${row.error}`);
+    }
+    const config = vscode.workspace.getConfiguration('tandem');
+    type Item = vscode.QuickPickItem & { pick?: ModelPick; browse?: true };
+    const items: Item[] = modelPicks(rows, config.get<string>(MODEL_SETTING, '')).map((pick) => ({ ...pick, pick }));
+    items.push(
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(folder-opened) Choose a GGUF file…', browse: true },
+    );
+    const choice = await vscode.window.showQuickPick(items, {
+      title: 'Tandem: completion model',
+      placeHolder: items.length > 2 ? 'GGUF models found on this machine (FIM models first)' : 'No GGUF models found; choose a file',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    let path = choice?.pick?.path;
+    if (choice?.browse) {
+      const files = await vscode.window.showOpenDialog({
+        title: 'Tandem: completion model',
+        filters: { 'GGUF models': ['gguf'] },
+        canSelectMany: false,
+      });
+      path = files?.[0]?.fsPath;
+    }
+    if (path === undefined) {
+      return;
+    }
+    // Write where the setting is in force now, so the choice is not shadowed.
+    const inspected = config.inspect<string>(MODEL_SETTING);
+    const target = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update(MODEL_SETTING, path || undefined, target);
+    void vscode.window.showInformationMessage(`Tandem: completion model ${path ? `set to ${path}` : 'back to the embedded default'}.`);
+  };
+
+  const doctorFromCli = (): Promise<string | undefined> => {
+    const launch = resolveLaunch(context.launchSettings, undefined, undefined, doctorArgs(context.serverSettings()));
+    return new Promise((resolve) => {
+      execFile(launch.command, launch.args, { timeout: DOCTOR_TIMEOUT_MS }, (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          void offerInstall(`"${launch.command}" was not found, so the doctor cannot run.`);
+          resolve(undefined);
+          return;
+        }
+        // The doctor exits with 1 when a check failed: its report is still the answer.
+        resolve(stdout || `${launch.command} ${launch.args.join(' ')} failed: ${stderr || String(error)}`);
+      });
+    });
+  };
+
+  const runDoctor = async () => {
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Tandem: running the doctor…' },
+      async () => {
+        if (!client.isRunning()) {
+          return doctorFromCli(); // the full check, model probes included, when the server is down
+        }
+        try {
+          const answer = await client.sendRequest<{ report?: string }>('tandem/doctor', {});
+          return answer?.report ?? '';
+        } catch (error) {
+          return `tandem/doctor failed: ${errorMessage(error)}`;
+        }
+      },
+    );
+    if (report === undefined) {
+      return;
+    }
+    doctorOutput.clear();
+    doctorOutput.appendLine(report);
+    doctorOutput.show(true);
+  };
+
   return [
+    doctorOutput,
+    vscode.commands.registerCommand('tandem.selectModel', selectModel),
+    vscode.commands.registerCommand('tandem.runDoctor', runDoctor),
+    vscode.commands.registerCommand('tandem.installServer', installServer),
     vscode.commands.registerCommand('tandem.reviewFile', () => review('Review', false, false)),
     vscode.commands.registerCommand('tandem.reviewSelection', () => review('Review of selection', true, false)),
     vscode.commands.registerCommand('tandem.deepReview', () => review('Deep review', true, true)),

@@ -8,7 +8,8 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { registerCommands } from './commands';
-import { resolveLaunch, ServerLaunchSettings } from './serverCommand';
+import { offerInstall } from './install';
+import { resolveLaunch, serverMissing, ServerLaunchSettings } from './serverCommand';
 import { buildServerSettings, completionWanted, serverSettingKeys } from './settings';
 import { StatusBar, TandemStatus } from './statusBar';
 
@@ -86,8 +87,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         });
       }
     }),
-    ...registerCommands(lsp, statusBar, output),
+    ...registerCommands(lsp, { statusBar, output, launchSettings, serverSettings: currentSettings }),
   );
+
+  if (serverMissing(launchSettings, launch)) {
+    const problem = launchSettings.path || launchSettings.pythonPath
+      ? `"${launch.command}" does not exist.`
+      : 'the language server tandem-lsp is not installed (not on PATH, nor in ~/.local/bin).';
+    output.error(problem);
+    statusBar.update({ state: 'error', message: `Tandem: ${problem} Run "Tandem: Install Server".` });
+    void offerInstall(problem);
+    return;
+  }
 
   try {
     await lsp.start();

@@ -58,7 +58,8 @@ install_deps() {
 
 package_extension() {
   say "packaging the extension"
-  (cd "$EXT" && npm ci --no-audit --no-fund >/dev/null && npm run compile >/dev/null && npx vsce package -o "$WORK/tandem.vsix" >/dev/null)
+  # `npm run package`: type check, esbuild bundle (vscode:prepublish), then vsce.
+  (cd "$EXT" && npm ci --no-audit --no-fund >/dev/null && npm run package -- -o "$WORK/tandem.vsix" >/dev/null)
 }
 
 CODE_SERVER_PID=""

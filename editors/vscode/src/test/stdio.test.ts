@@ -13,6 +13,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
+import { ModelRow, modelPicks } from '../models';
 import { findOnPath, resolveLaunch } from '../serverCommand';
 
 // TANDEM_LSP points at a specific executable; otherwise PATH decides.
@@ -90,6 +91,18 @@ test('inline completion over stdio from tandem-lsp serve', { skip, timeout: 120_
     });
     assert.equal((Array.isArray(none) ? none : none?.items ?? []).length, 0, 'no suggestion while switched off');
     assert.equal(statuses[statuses.length - 1], 'disabled');
+
+    // What *Select Model* and *Run Doctor* ask, and the picker's entries made from the answer.
+    const listed = await connection.sendRequest<{ models: ModelRow[] }>('tandem/models', {});
+    assert.ok(Array.isArray(listed.models), 'tandem/models answers a list');
+    const picks = modelPicks(listed.models, '');
+    assert.equal(picks.length, listed.models.filter((row) => !row.error).length);
+    if (listed.models.some((row) => row.source === 'embedded')) {
+      assert.ok(picks.some((pick) => pick.path === '' && pick.label.startsWith('$(check)')), 'the embedded default is the one in use');
+    }
+    const doctor = await connection.sendRequest<{ ok: boolean; report: string }>('tandem/doctor', {});
+    assert.equal(typeof doctor.ok, 'boolean');
+    assert.match(doctor.report, /\d+ failed, \d+ warnings\s*$/);
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
   } finally {
