@@ -49,6 +49,8 @@ class Answer:
     # The range the text replaces (an insertion at the cursor unless the server says otherwise).
     start: int = -1
     end: int = -1
+    # The server's per-line confidences of a multi-line suggestion (for choosing where to cut).
+    line_confidences: list = field(default_factory=list)
 
     def program(self, hole: Hole) -> str:
         if self.start < 0:
@@ -202,7 +204,7 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
             started = time.perf_counter()
             items = await session.inline(uri, hole.cursor_line, hole.cursor_col)
             latency = (time.perf_counter() - started) * 1000
-            inserted, confidence, start, end = "", None, hole.offset, hole.offset
+            inserted, confidence, lines, start, end = "", None, None, hole.offset, hole.offset
             if items:
                 item = items[0]
                 inserted = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
@@ -211,7 +213,8 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
                     end = _offset(hole.text, item.range.end.line, item.range.end.character)
                 last = await session.last_prompt()
                 confidence = last.get("confidence") if isinstance(last, dict) else getattr(last, "confidence", None)
-            answers.append(Answer(inserted, latency, confidence, start=start, end=end))
+                lines = last.get("lineConfidences") if isinstance(last, dict) else getattr(last, "lineConfidences", None)
+            answers.append(Answer(inserted, latency, confidence, start=start, end=end, line_confidences=list(lines or [])))
             session.close(uri)
             if number % 50 == 0:
                 print(f"  server {number}/{len(holes)}", flush=True)

@@ -210,3 +210,12 @@ def test_no_context_budget_means_no_context():
     fim = template_for_family("qwen")
     built = build_prompt(fim, REQUEST, PromptBudget(window=500, context=0), COUNT, [snippet], "geo.py")
     assert built.render() == build_prompt(fim, REQUEST, PromptBudget(window=500), COUNT).render()
+
+
+def test_a_file_that_fits_the_window_is_shown_whole():
+    # The suffix's share only limits it when the prefix needs the room.
+    below = "".join(f"    total += values[{i}]\n" for i in range(60))
+    document = "def f(values):\n    total = 0\n" + "    █\n" + below + "    return total\n"
+    request = CompletionRequest(text=document.replace("█", ""), offset=document.index("█"), language="python")
+    built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=2000, suffix_share=0.01), COUNT)
+    assert built.render().endswith("    return total\n<|fim_middle|>")

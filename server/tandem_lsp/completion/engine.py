@@ -57,27 +57,49 @@ def without_unfinished_line(text: str) -> str:
     return text[:newline] if newline >= 0 else text
 
 
-def first_line_confidence(result: GenerationResult, skipped: int, shown: str) -> float | None:
-    """Mean token probability (geometric) of the suggestion's first line, or None when unknown.
+def line_confidences(result: GenerationResult, skipped: int, shown: str) -> list[float | None]:
+    """Per line of the suggestion, the mean token probability (geometric) the model wrote it with.
 
     `skipped` characters at the start of the output are the healed text the user
-    already typed; the first line is what the suggestion shows before its first newline.
+    already typed. None for a line no token covers (a blank line) or when the
+    backend reports no probabilities.
     """
-    if not result.token_logprobs or not shown.strip():
-        return None
-    first_line = shown.split("\n", 1)[0] or shown.strip("\n").split("\n", 1)[0]
-    end = skipped + len(first_line)
-    logprobs = []
+    if not result.token_logprobs:
+        return []
+    tokens = []
     start = 0
-    for token_end, logprob in result.token_logprobs:
-        if token_end > skipped and start < end:
-            logprobs.append(logprob)
-        start = token_end
-        if start >= end:
-            break
-    if not logprobs:
-        return None
-    return math.exp(sum(logprobs) / len(logprobs))
+    for end, logprob in result.token_logprobs:
+        tokens.append((start, end, logprob))
+        start = end
+    confidences: list[float | None] = []
+    position = skipped
+    for line in shown.split("\n"):
+        span_end = position + len(line)
+        logprobs = [lp for first, last, lp in tokens if last > position and first < span_end] if line.strip() else []
+        confidences.append(math.exp(sum(logprobs) / len(logprobs)) if logprobs else None)
+        position = span_end + 1
+    return confidences
+
+
+def until_unsure_line(text: str, confidences: list[float | None], threshold: float) -> str:
+    """A multi-line suggestion up to the first later line the model wrote with less than `threshold` confidence.
+
+    After the line the user asked for, a small model often goes on guessing;
+    those lines are shown only while it is sure of them.
+    """
+    if threshold <= 0 or len(confidences) < 2:
+        return text
+    lines = text.split("\n")
+    for number in range(1, min(len(lines), len(confidences))):
+        confidence = confidences[number]
+        if confidence is not None and confidence < threshold:
+            return "\n".join(lines[:number])
+    return text
+
+
+def suggestion_confidence(confidences: list[float | None]) -> float | None:
+    """How sure the model was of a suggestion: the confidence of its first written line."""
+    return next((c for c in confidences if c is not None), None)
 
 
 class ContextProvider(Protocol):
@@ -143,6 +165,7 @@ class CompletionEngine:
         self.last_generation: GenerationResult | None = None
         # How sure the model was of the last suggestion it generated for a user's request (None: unknown).
         self.last_confidence: float | None = None
+        self.last_line_confidences: list[float | None] = []
 
     # -- public ---------------------------------------------------------------
 
@@ -288,13 +311,16 @@ class CompletionEngine:
         if result.stop_reason in ("time", "max_tokens"):
             output = without_unfinished_line(output)
         raw = postprocess(job.request, output)
-        confidence = first_line_confidence(result, len(built.held_back), raw)
+        lines = line_confidences(result, len(built.held_back), raw)
+        confidence = suggestion_confidence(lines)
         if not job.speculative:  # what the user asked for, not a prefetch
             self.last_prompt = built.render()
             self.last_generation = result
             self.last_confidence = confidence
+            self.last_line_confidences = lines
         if confidence is not None and confidence < settings.min_confidence:
             raw = ""  # unsure: say nothing (and remember that for this position)
+        raw = until_unsure_line(raw, lines, settings.min_line_confidence)
         if settings.cache:
             self._cache.put(job.key, raw)
         return raw

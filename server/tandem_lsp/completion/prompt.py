@@ -218,7 +218,15 @@ def build_prompt(
     suffix_text = ""
     suffix_used = 0
     if fim.has_fim:
-        suffix_budget = int(remaining * budget.suffix_share)
+        # The suffix gets its share, and whatever the prefix does not need: a
+        # file that fits the window is shown whole (a cut suffix made the model
+        # guess what the code below already says).
+        prefix_need = 0
+        for line in reversed(above):
+            prefix_need += count(line)
+            if prefix_need >= remaining:
+                break
+        suffix_budget = max(int(remaining * budget.suffix_share), remaining - prefix_need)
         suffix_lines = [line_suffix + "\n"] + below if request.line_end < len(request.text) else [line_suffix]
         end = _take_lines_forward(suffix_lines, suffix_budget, count)
         suffix_text = "".join(suffix_lines[:end])

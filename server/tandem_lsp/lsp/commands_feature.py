@@ -90,6 +90,7 @@ def register(server: TandemServer) -> None:
             "generateMs": round(generation.generate_ms, 1) if generation else 0.0,
             "stopReason": generation.stop_reason if generation else "",
             "confidence": ls.engine.last_confidence,
+            "lineConfidences": ls.engine.last_line_confidences,
         }
 
     # Both read files (and the doctor may ask an endpoint): off the event loop.
