@@ -105,8 +105,8 @@ class Session:
     def cancel(self, msg_id: str) -> None:
         self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
 
-    async def last_prompt(self) -> Any:
-        return await self.client.protocol.send_request_async("tandem/lastPrompt", None)
+    async def last_prompt(self) -> dict:
+        return as_plain(await self.client.protocol.send_request_async("tandem/lastPrompt", None))
 
     def close(self, uri: str) -> None:
         self.client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))

@@ -64,7 +64,7 @@ async def side_by_side(options: dict, direct, path: Path, text: str, spots):
     async with lsp_session(options) as session:
         uri = session.open(path, text)
         await session.inline(uri, *spots[0])  # load the model
-        previous = (await session.last_prompt()).prompt
+        previous = (await session.last_prompt())["prompt"]
         for line, column in spots:
             await direct.prime(previous)
             await asyncio.sleep(PAUSE_S)
@@ -72,13 +72,13 @@ async def side_by_side(options: dict, direct, path: Path, text: str, spots):
             await session.inline(uri, line, column)
             elapsed = (time.perf_counter() - started) * 1000
             last = await session.last_prompt()
-            runs.append((elapsed, last.prompt, last.generatedTokens, last.promptTokens))
+            runs.append((elapsed, last["prompt"], last["generatedTokens"], last["promptTokens"]))
             await asyncio.sleep(PAUSE_S)
             await direct.prime(previous)
-            direct_ms.append(await direct.timed(last.prompt, last.generatedTokens))
-            previous = last.prompt
-            print(f"spot {len(runs)}/{len(spots)}: server {elapsed:.0f} ms (model: {last.evaluatedTokens} tokens evaluated in "
-                  f"{last.promptMs:.0f} ms, {last.generatedTokens} generated in {last.generateMs:.0f} ms), direct {direct_ms[-1]:.0f} ms",
+            direct_ms.append(await direct.timed(last["prompt"], last["generatedTokens"]))
+            previous = last["prompt"]
+            print(f"spot {len(runs)}/{len(spots)}: server {elapsed:.0f} ms (model: {last['evaluatedTokens']} tokens evaluated in "
+                  f"{last['promptMs']:.0f} ms, {last['generatedTokens']} generated in {last['generateMs']:.0f} ms), direct {direct_ms[-1]:.0f} ms",
                   flush=True)
     return runs, direct_ms
 
