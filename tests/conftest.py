@@ -9,7 +9,11 @@ import pytest
 # keep that out of the real ~/.cache.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tandem-test-cache-")
 
-sys.path.insert(0, str(Path(__file__).parent))
+# tests/ mirrors the package (tests/completion, tests/lsp, ...); the shared helpers live at its
+# top (fakes, lsp_session, scripted_server, review_samples). Both are importable from any
+# test, and a test may import another folder's test module for its helpers.
+TESTS = Path(__file__).parent
+sys.path[:0] = [str(TESTS), *sorted(str(folder) for folder in TESTS.iterdir() if folder.is_dir() and not folder.name.startswith((".", "_")))]
 
 from tandem_lsp.models.embedded import default_model_path  # noqa: E402
 

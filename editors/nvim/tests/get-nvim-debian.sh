@@ -4,7 +4,7 @@
 # through that suite's own dynamic loader, so a glibc newer than the host's works.
 #   sid    -> Neovim 0.12 (built-in vim.lsp.inline_completion path)
 #   trixie -> Neovim 0.10 (oldest supported)
-# Usage: get-nvim-debian.sh SUITE DIR; then TANDEM_NVIM=DIR/nvim pytest tests/test_nvim.py
+# Usage: get-nvim-debian.sh SUITE DIR; then TANDEM_NVIM=DIR/nvim pytest tests/system/test_nvim.py
 set -euo pipefail
 SUITE="${1:-sid}"
 DIR="${2:-$HOME/.cache/tandem-nvim-$SUITE}"

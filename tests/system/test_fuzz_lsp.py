@@ -51,7 +51,7 @@ INIT_OPTIONS = {
     "index": {"enabled": False},
 }
 ANSWER_TIMEOUT = 30
-# More for a long hunt: TANDEM_FUZZ_EXAMPLES=500 pytest tests/test_fuzz_lsp.py
+# More for a long hunt: TANDEM_FUZZ_EXAMPLES=500 pytest tests/system/test_fuzz_lsp.py
 EXAMPLES = int(os.environ.get("TANDEM_FUZZ_EXAMPLES", "40"))
 
 # Characters of every UTF-8 length (1-4 bytes; the last is a UTF-16 surrogate pair) and line breaks.

@@ -20,7 +20,7 @@ import pytest
 from fakes import Reply, Script
 from lsp_session import SCRIPTED_SERVER_COMMAND, ScriptedServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "nvim"
 SPECS = PLUGIN / "tests"
 
