@@ -151,7 +151,7 @@ async def test_every_feature_works_with_outbound_sockets_blocked(tmp_path: Path,
         "completion": {"maxTokens": 8, "prefetch": False},
         "review": {"maxTokens": 48},
         "completionModel": {"threads": 2},
-        "index": {"cacheDir": str(tmp_path / "index-cache")},
+        "index": {"cacheDir": str(tmp_path / "index-cache"), "workspaceSymbols": True},
     }
     async with lsp_session(options, root=workspace) as (client, _):
         # Indexing: the workspace's definitions become workspace symbols.
