@@ -148,6 +148,10 @@ def render(prompt: Prompt) -> str:
 class ScriptedBackend:
     """A ModelBackend whose output is scripted (see the module docstring)."""
 
+    # Its replies are what they are: it cannot be made to begin with a given text
+    # (`GenerationRequest.required_start`), so prompts are built without token healing.
+    constrains_start = False
+
     def __init__(self, script: Script | None = None) -> None:
         self.script = script or Script()
         self.name = self.script.name
@@ -168,6 +172,10 @@ class ScriptedBackend:
 
     def count_tokens(self, text: str) -> int:
         return len(_TOKEN.findall(text))
+
+    def last_token_text(self, text: str) -> str:
+        tokens = _TOKEN.findall(text)
+        return tokens[-1] if tokens else ""
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         prompt = render(request.prompt)

@@ -8,11 +8,13 @@ wrongly typed params. Invariants, checked after every step:
 - the process stays up;
 - the server's text of each document equals the client's model of it.
 
-The server's text is read through an observable, not a debug request: with
-the embedded SmolLM2 (no FIM tokens, so prompts are prefix-only), no workspace
-index and the cache off, an inline completion at the very end of a document
-makes `tandem/lastPrompt` exactly the document's text after a code-fence line,
-less one space at the very end (the prompt leaves that to the model).
+The server's text is read through an observable, not a debug request: with a
+scripted model that has no FIM tokens (prompts are prefix-only, as for the
+embedded SmolLM2) and cannot be made to re-type text (no token healing), no
+workspace index and the cache off, an inline completion at the very end of a
+document makes `tandem/lastPrompt` exactly the document's text after a
+code-fence line, less one space at the very end (the prompt leaves that to the
+model). The real server runs; only its model is scripted.
 
 The client model of an edit (`apply_edit` below) is the protocol's rule for
 invalid positions, as VS Code applies it:
@@ -41,7 +43,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
-from lsp_session import lsp_session, raw_request, send_raw
+from fakes import Reply, Script
+from lsp_session import raw_request, scripted_session, send_raw
 from pygls.exceptions import JsonRpcException
 
 # Cheap model calls: a few tokens, no speculative next suggestion, no cache (every
@@ -51,6 +54,8 @@ INIT_OPTIONS = {
     "index": {"enabled": False},
 }
 ANSWER_TIMEOUT = 30
+# Prefix-only, and two "tokens" of answer.
+MODEL = Script(replies=[Reply(["x", "y"])], fim="none")
 # More for a long hunt: TANDEM_FUZZ_EXAMPLES=500 pytest tests/system/test_fuzz_lsp.py
 EXAMPLES = int(os.environ.get("TANDEM_FUZZ_EXAMPLES", "40"))
 
@@ -305,12 +310,12 @@ async def run_example(session: FuzzSession, data, doc_id: int) -> None:
 
 def _fuzz(encoding: str, tmp_path: Path) -> None:
     loop = asyncio.new_event_loop()
-    context = lsp_session(INIT_OPTIONS, encodings=[encoding])
+    context = scripted_session(tmp_path / "server", MODEL, INIT_OPTIONS, encodings=[encoding])
     try:
-        client, result = loop.run_until_complete(context.__aenter__())
-        assert result.capabilities.position_encoding == encoding
+        client, server = loop.run_until_complete(context.__aenter__())
+        assert server.capabilities.position_encoding == encoding
         session = FuzzSession(client, encoding, tmp_path)
-        session.classic_completion = result.capabilities.completion_provider is not None
+        session.classic_completion = server.capabilities.completion_provider is not None
         doc_ids = itertools.count()
         # An empty document: still an answer, no error.
         empty = (tmp_path / "empty.py").as_uri()
@@ -332,9 +337,8 @@ def _fuzz(encoding: str, tmp_path: Path) -> None:
         loop.close()
 
 
-@pytest.mark.model
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
-def test_fuzzed_lsp_traffic_keeps_answers_and_text_in_sync(encoding: str, tmp_path: Path, small_model: Path) -> None:
+def test_fuzzed_lsp_traffic_keeps_answers_and_text_in_sync(encoding: str, tmp_path: Path) -> None:
     _fuzz(encoding, tmp_path)
 
 
@@ -352,9 +356,8 @@ EDGE_CASES = [
 ]
 
 
-@pytest.mark.model
-async def test_edits_outside_lines_follow_the_protocol(tmp_path: Path, small_model: Path) -> None:
-    async with lsp_session(INIT_OPTIONS, encodings=["utf-16"]) as (client, _):
+async def test_edits_outside_lines_follow_the_protocol(tmp_path: Path) -> None:
+    async with scripted_session(tmp_path / "server", MODEL, INIT_OPTIONS, encodings=["utf-16"]) as (client, _):
         session = FuzzSession(client, "utf-16", tmp_path)
         wrong = []
         for number, (text, start, end, new) in enumerate(EDGE_CASES):
