@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dataclasses import dataclass
 
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, PromptBudget, TokenCounter, build_prompt
@@ -124,7 +126,7 @@ def test_on_a_fresh_line_the_indentation_ends_the_prefix():
     for heal in (None, lambda text: text[-2:]):
         built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=heal)
         assert built.render() == "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>"
-        assert built.held_back == "" and not built.healed
+        assert built.held_back == "" and built.required_start == ""
         assert built.align_output("y = x") == "y = x"
 
 
@@ -135,7 +137,7 @@ def test_with_token_healing_the_prompt_stops_at_the_last_token_boundary():
     assert built.render().endswith("<|fim_middle|>    return x")
     # All trailing whitespace is held back (it may span several tokens), and the
     # backend is told that the output must begin with it.
-    assert built.held_back == "  " and built.healed
+    assert built.held_back == "  " and built.required_start == "  "
     assert built.align_output("  + 1") == "+ 1"
     assert built.align_output(" ") == ""  # still re-typing the held-back text
 
@@ -156,7 +158,7 @@ def test_without_healing_the_typed_text_stays_in_the_prompt():
     request = CompletionRequest(text=document, offset=len("def f(x):\n    return x "), language="python")
     built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT)
     assert built.render().endswith("<|fim_middle|>    return x ")
-    assert built.held_back == "" and not built.healed
+    assert built.held_back == "" and built.required_start == ""
     assert built.align_output("+ 1") == "+ 1"
 
 
@@ -219,3 +221,4 @@ def test_a_file_that_fits_the_window_is_shown_whole():
     request = CompletionRequest(text=document.replace("█", ""), offset=document.index("█"), language="python")
     built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=2000, suffix_share=0.01), COUNT)
     assert built.render().endswith("    return total\n<|fim_middle|>")
+

@@ -349,7 +349,7 @@ class CompletionEngine:
             on_text=job.partial.append,
             cancel=job.cancel,
             reuse_cache=settings.reuse_kv_cache,
-            required_start=built.held_back if built.healed else "",
+            required_start=built.required_start,
         )
         return built, backend.generate(generation)
 

@@ -67,8 +67,10 @@ class BuiltPrompt:
     # Text typed before the cursor that the prompt leaves out; the model writes
     # it again (see token healing above) and align_output takes it off.
     held_back: str = ""
-    # True when the backend is told to begin with `held_back` (token healing).
-    healed: bool = False
+    # What the output must begin with, when the backend can be told (token
+    # healing's held-back text). Measured and dropped: also requiring a least
+    # indentation at column 0 made the model pad with spaces (infill.py b/c).
+    required_start: str = ""
 
     def align_output(self, text: str) -> str:
         """Model output as seen from the cursor."""
@@ -176,7 +178,11 @@ def build_prompt(
     relative_path: str = "",
     last_token: Callable[[str], str] | None = None,
 ) -> BuiltPrompt:
-    """The prompt for a request; `last_token` (the backend's tokenizer) turns on token healing."""
+    """The prompt for a request.
+
+    `last_token` (the backend's tokenizer), given when the backend can constrain
+    how its output begins, turns on token healing.
+    """
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
     # On a fresh line (nothing but the indentation typed) the indentation ends the
     # prefix, exactly as in the plain layout the model was trained on: measured
@@ -246,5 +252,5 @@ def build_prompt(
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    healed = last_token is not None and bool(held_back)
-    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, healed=healed)
+    required = held_back if last_token is not None else ""
+    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required)
