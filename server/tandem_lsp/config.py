@@ -73,7 +73,7 @@ class CompletionSettings(_Settings):
     # Say nothing when unsure: a suggestion whose first line the model wrote with a
     # mean token probability below this is not shown (0 shows everything; needs a
     # backend that reports token probabilities, i.e. a local GGUF).
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     # The same for each later line of a multi-line suggestion: it ends before the
     # first line written with less confidence than this (0 keeps every line).
     min_line_confidence: float = Field(default=0.0, ge=0.0, le=1.0)

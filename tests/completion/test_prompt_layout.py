@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dataclasses import dataclass
 
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, PromptBudget, TokenCounter, build_prompt
