@@ -11,6 +11,8 @@ import importlib
 import logging
 import sys
 
+from tandem_lsp import __version__
+
 # One module per subcommand, in the order `--help` lists them.
 SUBCOMMANDS = ["serve", "complete", "review", "debug", "index", "models", "doctor"]
 LOG_LEVELS = ["debug", "info", "warning", "error"]
@@ -18,6 +20,7 @@ LOG_LEVELS = ["debug", "info", "warning", "error"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem-lsp", description="An offline coding assistant served as a Language Server.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:

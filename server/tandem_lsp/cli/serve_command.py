@@ -15,6 +15,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("serve", help="run the language server (stdio by default)")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, e.g. 127.0.0.1:2087 (loopback by default)")
+    parser.add_argument("--log-file", metavar="PATH", help="also write the log to this file (appended; stderr still gets it)")
     add_model_arguments(parser)
     return parser
 
@@ -36,9 +37,23 @@ def protocol_stdout() -> BinaryIO:
     return channel
 
 
+def log_to_file(path: str) -> logging.Handler:
+    """`--log-file`: every record the process logs (at the log level) also goes to `path`."""
+    path = os.path.expanduser(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
 def run(args: argparse.Namespace) -> int:
+    from tandem_lsp import __version__
     from tandem_lsp.lsp.server import create_server
 
+    if args.log_file:
+        log_to_file(args.log_file)
+    logging.getLogger(__name__).info("tandem-lsp %s serving (pid %d)", __version__, os.getpid())
     server = create_server(settings_from_args(args))
     if args.tcp:
         host, port = parse_address(args.tcp)

@@ -42,16 +42,22 @@ class StatusReport:
 
 
 class TandemServer(LanguageServer):
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, flags: dict[str, Any] | None = None, read_config_files: bool = False) -> None:
         super().__init__(
             "tandem-lsp",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=TandemProtocol,
         )
-        # Settings from the command line; the client's initializationOptions go on top.
-        self.base_settings = settings or Settings()
-        self.settings = self.base_settings
+        # Below the client's settings: the defaults, then (read at initialize, when
+        # the workspace root is known) the user and project config files.
+        self.defaults = settings or Settings()
+        self.base_settings = self.defaults
+        # The command line's settings (camelCase changes): on top of every other layer.
+        self.flags: dict[str, Any] = flags or {}
+        self.read_config_files = read_config_files
+        self.config_files: list[str] = []
+        self.settings = self.base_settings.merged(self.flags)
         self._settings_layers: dict[SettingsLayer, Any] = {}
         self.registry = ModelRegistry(self.settings, on_loading=self._model_loading)
         self.engine = CompletionEngine(self.registry, lambda: self.settings.completion, on_error=self.show_error)
@@ -71,20 +77,40 @@ class TandemServer(LanguageServer):
     def apply_settings(self, raw: Any, layer: SettingsLayer = "client") -> None:
         """Replace one layer of settings and recompute the settings in force.
 
-        In force: the command line's settings with, on top and in this order,
-        initializationOptions, the client's configuration (didChangeConfiguration)
-        and runtime overrides (tandem.toggle). An update replaces its layer
-        whole, so a key the user removed goes back to what is below it, without
-        a restart. An invalid update is reported and leaves its layer as it was.
+        In force (see config_files for the whole precedence): the base (defaults <
+        user file < project file) with, on top and in this order,
+        initializationOptions, the client's configuration (didChangeConfiguration),
+        runtime overrides (tandem.toggle) and, last, the command-line flags. An
+        update replaces its layer whole, so a key the user removed goes back to
+        what is below it, without a restart. An invalid update is reported and
+        leaves its layer as it was.
         """
         _, error = parse_settings(raw, self.base_settings)
         if error:
             self.show_error(error)
             return
         self._settings_layers[layer] = raw
+        self._recompute_settings()
+
+    def load_config_files(self, root: str | None) -> None:
+        """Read the user file and the project file for the workspace `root` as the new base.
+
+        A file that cannot be used is reported once and left out; the server goes on.
+        """
+        from tandem_lsp.config_files import load_settings
+
+        loaded = load_settings(root, self.defaults)
+        self.config_files = [str(path) for path in loaded.files]
+        for error in loaded.errors:
+            self.show_error(error)
+        self.base_settings = loaded.settings
+        self._recompute_settings()
+
+    def _recompute_settings(self) -> None:
         settings = self.base_settings
         for name in SETTINGS_LAYERS:
             settings, _ = parse_settings(self._settings_layers.get(name), settings)
+        settings = settings.merged(self.flags)
         if settings != self.settings:
             logging.getLogger("tandem_lsp").setLevel(settings.log_level.upper())
             self.settings = settings
@@ -155,12 +181,13 @@ def _register_document_events(server: TandemServer) -> None:
         server.feature(method)(forward)
 
 
-def create_server(settings: Settings | None = None) -> TandemServer:
+def create_server(settings: Settings | None = None, flags: dict[str, Any] | None = None, read_config_files: bool = False) -> TandemServer:
     # Imported here: each feature module imports TandemServer from this one.
-    from tandem_lsp.lsp import commands_feature, completion_feature, index_feature, lifecycle_feature, review_feature
+    from tandem_lsp.lsp import commands_feature, completion_feature, index_feature, lifecycle_feature, log_handler, review_feature
 
-    server = TandemServer(settings)
+    server = TandemServer(settings, flags, read_config_files)
     _register_document_events(server)
     for feature in (lifecycle_feature, completion_feature, commands_feature, index_feature, review_feature):
         feature.register(server)
+    log_handler.attach(server)  # logs also go to the client (window/logMessage) once initialized
     return server
