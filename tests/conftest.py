@@ -8,6 +8,8 @@ import pytest
 # Servers started by the tests persist their index under the user cache dir:
 # keep that out of the real ~/.cache.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tandem-test-cache-")
+# Nor may the user's own ~/.config/tandem/config.toml change what the tests see.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tandem-test-config-")
 
 # tests/ mirrors the package (tests/completion, tests/lsp, ...); the shared helpers live at its
 # top (fakes, lsp_session, scripted_server, review_samples). Both are importable from any

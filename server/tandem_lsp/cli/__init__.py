@@ -21,7 +21,8 @@ LOG_LEVELS = ["debug", "info", "warning", "error"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem-lsp", description="An offline coding assistant served as a Language Server.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+    # No default here: a level given on the command line overrides the config files' logLevel.
+    parser.add_argument("--log-level", default=None, choices=LOG_LEVELS)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"tandem_lsp.cli.{name}_command")
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=(args.log_level or "warning").upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:

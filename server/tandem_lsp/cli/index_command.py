@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from tandem_lsp.config import IndexSettings
+from tandem_lsp.cli.model_args import file_settings
 from tandem_lsp.context.index import WorkspaceIndex
 
 # Errors listed in the table form; --json carries them all.
@@ -35,11 +35,12 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"tandem-lsp index: not a folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    defaults = IndexSettings()
-    settings = defaults.model_copy(
+    # The config files' index settings (project file found from the first folder), then the flags.
+    configured = file_settings(args.dirs[0]).index
+    settings = configured.model_copy(
         update={
-            "exclude": defaults.exclude + list(args.exclude),
-            "max_file_bytes": args.max_file_bytes or defaults.max_file_bytes,
+            "exclude": configured.exclude + list(args.exclude),
+            "max_file_bytes": args.max_file_bytes or configured.max_file_bytes,
         }
     )
     index = WorkspaceIndex(args.dirs, settings, persist=not args.no_cache)

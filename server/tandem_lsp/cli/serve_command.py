@@ -8,7 +8,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+from tandem_lsp.cli.model_args import add_model_arguments, flag_changes
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.log_file:
         log_to_file(args.log_file)
     logging.getLogger(__name__).info("tandem-lsp %s serving (pid %d)", __version__, os.getpid())
-    server = create_server(settings_from_args(args))
+    # Defaults, then the config files (read at initialize, from the workspace root),
+    # the client's settings and, on top of all, the command line's flags.
+    server = create_server(flags=flag_changes(args), read_config_files=True)
     if args.tcp:
         host, port = parse_address(args.tcp)
         logging.getLogger(__name__).info("listening on %s:%d", host, port)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from tandem_lsp.lsp.progress import work_done
 from tandem_lsp.lsp.server import TandemServer
@@ -20,6 +21,9 @@ def register(server: TandemServer) -> None:
     def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
         use_protocol_documents(ls.workspace)
+        if ls.read_config_files:
+            # The project file is found from the workspace root, known only now.
+            ls.load_config_files(workspace_root(params))
         ls.apply_settings(params.initialization_options, "initialization")
         for hook in ls.initialize_hooks:
             hook(params)
@@ -42,6 +46,15 @@ def register(server: TandemServer) -> None:
     def shutdown(ls: TandemServer, params: None) -> None:
         ls.engine.cancel_all()
         _run_hooks(ls.shutdown_hooks)
+
+
+def workspace_root(params: types.InitializeParams) -> str | None:
+    """The folder the project config file is looked up from: the first workspace folder, else the root."""
+    uris = [folder.uri for folder in params.workspace_folders or ()] + [params.root_uri or ""]
+    for uri in uris:
+        if uri.startswith("file:"):
+            return to_fs_path(uri)
+    return params.root_path or None
 
 
 def _run_hooks(hooks) -> None:
