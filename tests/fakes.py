@@ -104,8 +104,6 @@ class Script:
     # Server subprocess only: where to append events, and the file whose existence releases holds.
     event_log: str = ""
     release_file: str = ""
-    # Server subprocess only: override the engine's orphan grace period (seconds).
-    orphan_grace_s: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fakes import Script, ScriptedBackend  # noqa: E402
 
 from tandem_lsp.cli import main  # noqa: E402
-from tandem_lsp.completion import engine  # noqa: E402
 from tandem_lsp.models import registry  # noqa: E402
 
 
@@ -28,8 +27,6 @@ def run(argv: list[str]) -> int:
     # With no model configured the registry falls back to the embedded model's path:
     # any path will do, nothing is read from it.
     registry.default_model_path = lambda: Path("scripted.gguf")
-    if script.orphan_grace_s is not None:
-        engine.ORPHAN_GRACE_S = script.orphan_grace_s
     return main(["serve", *argv[1:]])
 
 
