@@ -10,6 +10,9 @@ test('server keys come from package.json and leave out client-only keys', () => 
   assert.ok(keys.includes('completionModel.path'));
   assert.ok(keys.includes('reasoningModel.gpuLayers'));
   assert.ok(keys.includes('completion.disabledLanguages'));
+  // Generated from the server's settings model (scripts/gen-settings.py): every server setting is here.
+  assert.ok(keys.includes('completionModel.fimFamily'));
+  assert.ok(keys.includes('index.workspaceSymbols'));
   assert.ok(!keys.some((key) => key.startsWith('server.') || key.startsWith('trace.')));
 });
 
