@@ -209,7 +209,7 @@ def test_nvim_plugin_files_highlight_and_enable(tmp_path: Path) -> None:
     r = run_spec("plugin_spec.lua", tmp_path, timeout=60, TANDEM_FILES=json.dumps({k: str(v) for k, v in files.items()}))
 
     # plugin/tandem.lua: the commands exist before setup() and load nothing until run.
-    names = ["TandemApplyFix", "TandemDebug", "TandemExplain", "TandemReview", "TandemStats", "TandemToggle"]
+    names = ["TandemApplyFix", "TandemDebug", "TandemExplain", "TandemReview", "TandemSelectModel", "TandemStats", "TandemToggle"]
     assert r["commands_before_setup"] == names
     assert r["loaded_after_plugin"] == {"tandem": False, "commands": False, "ghost": False}
     assert r["commands_after_second_source"] == names
@@ -250,3 +250,52 @@ def test_nvim_plugin_files_highlight_and_enable(tmp_path: Path) -> None:
     # setup() afterwards defines no command twice and starts no second server.
     assert r["commands_after_setup"] == names
     assert r["clients_after_setup"] == 2
+
+
+def test_nvim_select_model_and_health_doctor(tmp_path: Path) -> None:
+    # In-process fake server: it answers tandem/models and tandem/doctor and records didChangeConfiguration.
+    source = tmp_path / "pick.py"
+    source.write_text("x = 1\n")
+    r = run_spec("models_spec.lua", tmp_path, timeout=60, TANDEM_FILE=str(source))
+
+    # No server running: :checkhealth runs `tandem-lsp doctor` (the server command up to `serve`)
+    # with the plugin's model settings, and shows its failures and warnings.
+    assert r["cli_args"] == "doctor --json --no-probe --model /models/old.gguf"
+    health_cli = r["health_cli"]
+    assert "tandem: doctor" in health_cli and "ran " in health_cli and "fake-tandem-lsp doctor --json" in health_cli
+    assert "ERROR completion model: file: cli says: /models/old.gguf is unreadable" in health_cli
+    assert "check the file" in health_cli
+    assert "WARNING memory: estimate: cli says: tight on memory" in health_cli
+
+    # :TandemSelectModel asked the server (default search places) and offered the readable GGUFs.
+    assert r["models_request"]["method"] == "tandem/models"
+    assert r["models_request"]["params"] in ({}, [])  # an empty JSON object
+    assert r["select"]["kind"] == "tandem.model" and "1 unreadable" in r["select"]["prompt"]
+    assert r["select"]["items"] == [
+        "old.gguf  (0.5B Q8_0, FIM, 531MB, folder, current)",
+        "coder/qwen-fim.gguf  (Q4_K_M, FIM, 1.1GB, tandem)",
+    ]
+    # The choice went to the server with the rest of the settings (an update replaces the client layer).
+    assert r["after_select"] == {
+        "tandem": {
+            "completion": {"maxTokens": 16},
+            "completionModel": {"path": "/models/coder/qwen-fim.gguf", "threads": 2},
+        }
+    }
+    assert r["plugin_settings"]["completionModel"]["path"] == "/models/coder/qwen-fim.gguf"
+    assert "tandem: completion model coder/qwen-fim.gguf" in r["notes"]
+    # A later update keeps the chosen model.
+    assert r["after_update"] == {
+        "tandem": {
+            "completion": {"maxTokens": 32},
+            "completionModel": {"path": "/models/coder/qwen-fim.gguf", "threads": 2},
+        }
+    }
+
+    # With a server running, :checkhealth asks it (tandem/doctor: the settings in force).
+    assert r["requests"] == ["tandem/models", "tandem/doctor"]
+    health_server = r["health_server"]
+    assert "asked the server (tandem/doctor, client" in health_server
+    assert "ERROR completion model: file: server says: /models/gone.gguf does not exist" in health_server
+    assert "OK llama.cpp: version: llama-cpp-python 0.3" in health_server
+    assert "cli says" not in health_server

@@ -3,8 +3,11 @@
 -- RPC object. It syncs full documents and answers textDocument/inlineCompletion
 -- with two items when the text before the cursor is `anchor` followed by a
 -- start of `suggestion`: the rest of the suggestion, then `alternative`. It
--- records initialize params, answered requests and executed commands.
-local F = { initialize = {}, answered = {}, commands = {} }
+-- answers `tandem/models` with `opts.models` and `tandem/doctor` with
+-- `opts.doctor`. It records initialize params, answered requests, executed
+-- commands, custom requests ({ method, params }) and the settings of each
+-- workspace/didChangeConfiguration.
+local F = { initialize = {}, answered = {}, commands = {}, requests = {}, configurations = {} }
 
 local ACCEPTED = { title = 'accepted', command = 'tandem.accepted', arguments = {} }
 
@@ -54,6 +57,14 @@ function F.cmd(opts)
       ['workspace/executeCommand'] = function(params)
         table.insert(F.commands, params.command)
       end,
+      ['tandem/models'] = function(params)
+        table.insert(F.requests, { method = 'tandem/models', params = params })
+        return { models = opts.models or {} }
+      end,
+      ['tandem/doctor'] = function(params)
+        table.insert(F.requests, { method = 'tandem/doctor', params = params })
+        return opts.doctor or { ok = true, checks = {}, report = '' }
+      end,
     }
 
     local rpc = {}
@@ -74,6 +85,8 @@ function F.cmd(opts)
         docs[params.textDocument.uri] = params.textDocument.text
       elseif method == 'textDocument/didChange' then
         docs[params.textDocument.uri] = params.contentChanges[#params.contentChanges].text
+      elseif method == 'workspace/didChangeConfiguration' then
+        table.insert(F.configurations, params.settings)
       elseif method == 'exit' then
         closing = true
         vim.schedule(function()

@@ -12,6 +12,10 @@ local COMMANDS = {
   TandemDebug = { 'debug', { range = true, nargs = '?', desc = 'Explain an error message against the code (reasoning model)' } },
   TandemApplyFix = { 'apply_fix', { desc = 'Apply the fix from the last :TandemDebug' } },
   TandemStats = { 'stats_command', { desc = 'Show tandem latency and cache statistics' } },
+  TandemSelectModel = {
+    'select_model',
+    { nargs = '?', complete = 'dir', desc = 'Pick the completion model from the GGUF files tandem finds (optionally also in DIR)' },
+  },
   TandemToggle = {
     'toggle',
     {

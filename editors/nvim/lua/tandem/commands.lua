@@ -1,5 +1,5 @@
--- :TandemReview, :TandemExplain, :TandemDebug, :TandemStats, :TandemToggle.
--- Each forwards to a server command and shows the answer.
+-- :TandemReview, :TandemExplain, :TandemDebug, :TandemStats, :TandemToggle,
+-- :TandemSelectModel. Each forwards to the server and shows the answer.
 local compat = require('tandem.compat')
 local report = require('tandem.report')
 
@@ -166,6 +166,10 @@ function M.toggle(opts)
     end
     vim.notify('tandem: inline completion ' .. (result.enabled and 'on' or 'off'))
   end)
+end
+
+function M.select_model(opts)
+  require('tandem.models').select(opts)
 end
 
 --- Define the user commands (once; plugin/tandem.lua may have done it already).

@@ -4,38 +4,44 @@ local M = {}
 M.has_011 = vim.fn.has('nvim-0.11') == 1
 M.uv = vim.uv or vim.loop
 
+-- client:name(...) on 0.11+ (methods), client.name(...) before (functions bound to the client).
+local function call(client, name, ...)
+  if M.has_011 then
+    return client[name](client, ...)
+  end
+  return client[name](...)
+end
+
 --- Send a request; returns a function that cancels it (a no-op once answered).
 function M.request(client, method, params, handler, bufnr)
-  local ok, id
-  if M.has_011 then
-    ok, id = client:request(method, params, handler, bufnr)
-  else
-    ok, id = client.request(method, params, handler, bufnr)
-  end
+  local ok, id = call(client, 'request', method, params, handler, bufnr)
   if not ok then
     return nil
   end
   return function()
-    if M.has_011 then
-      client:cancel_request(id)
-    else
-      client.cancel_request(id)
-    end
+    call(client, 'cancel_request', id)
   end
+end
+
+--- A request that waits for its answer (for :checkhealth, which cannot wait otherwise):
+--- the result, or nil and an error message.
+function M.request_sync(client, method, params, timeout_ms, bufnr)
+  local answer, err = call(client, 'request_sync', method, params, timeout_ms, bufnr)
+  if not answer then
+    return nil, tostring(err or 'no answer')
+  end
+  if answer.err then
+    return nil, answer.err.message or vim.inspect(answer.err)
+  end
+  return answer.result
 end
 
 function M.notify(client, method, params)
-  if M.has_011 then
-    return client:notify(method, params)
-  end
-  return client.notify(method, params)
+  return call(client, 'notify', method, params)
 end
 
 function M.is_stopped(client)
-  if M.has_011 then
-    return client:is_stopped()
-  end
-  return client.is_stopped()
+  return call(client, 'is_stopped')
 end
 
 --- The running tandem client for a buffer (or any tandem client when bufnr is nil).

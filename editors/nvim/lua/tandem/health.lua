@@ -1,7 +1,100 @@
 -- :checkhealth tandem
+local compat = require('tandem.compat')
+
 local M = {}
 
 local health = vim.health
+
+-- How long :checkhealth waits for the doctor (it reads model files; it loads none).
+local DOCTOR_TIMEOUT_MS = 30000
+
+--- `tandem-lsp doctor --json --no-probe` from the server command: the words up to
+--- `serve`, then the doctor's, with the model settings as its flags.
+function M.doctor_argv(cmd, settings)
+  if type(cmd) ~= 'table' or type(cmd[1]) ~= 'string' then
+    return nil
+  end
+  local argv = {}
+  for _, word in ipairs(cmd) do
+    if word == 'serve' then
+      break
+    end
+    table.insert(argv, word)
+  end
+  argv[1] = vim.fn.expand(argv[1])
+  vim.list_extend(argv, { 'doctor', '--json', '--no-probe' })
+  local flags = {
+    { '--model', 'completionModel', 'path' },
+    { '--endpoint', 'completionModel', 'endpoint' },
+    { '--reasoning-model', 'reasoningModel', 'path' },
+  }
+  for _, flag in ipairs(flags) do
+    local value = vim.tbl_get(type(settings) == 'table' and settings or {}, flag[2], flag[3])
+    if type(value) == 'string' and value ~= '' then
+      vim.list_extend(argv, { flag[1], vim.fn.expand(value) })
+    end
+  end
+  return argv
+end
+
+local function run_doctor_command(argv)
+  local ok, proc = pcall(vim.system, argv, { text = true })
+  if not ok then
+    return nil, tostring(proc)
+  end
+  local done = proc:wait(DOCTOR_TIMEOUT_MS)
+  local decoded, answer = pcall(vim.json.decode, done.stdout or '')
+  if decoded and type(answer) == 'table' then
+    return answer
+  end
+  return nil, ('exit %s: %s'):format(tostring(done.code), vim.trim(done.stderr or ''):sub(-400))
+end
+
+--- The doctor's checks as health lines: fail -> error, warn -> warn, with the fix as advice.
+function M.report_doctor(answer)
+  for _, check in ipairs(type(answer.checks) == 'table' and answer.checks or {}) do
+    local text = ('%s: %s: %s'):format(check.section or '', check.name or '', check.detail or '')
+    local advice = (type(check.fix) == 'string' and check.fix ~= '') and { check.fix } or nil
+    if check.status == 'fail' then
+      health.error(text, advice)
+    elseif check.status == 'warn' then
+      health.warn(text, advice)
+    elseif check.status == 'ok' then
+      health.ok(text)
+    else
+      health.info(advice and (text .. ' (' .. check.fix .. ')') or text)
+    end
+  end
+end
+
+--- The doctor: the running server's `tandem/doctor` (the settings in force), else
+--- `tandem-lsp doctor` as a command.
+local function doctor(clients, cmd, settings)
+  health.start('tandem: doctor')
+  local answer, err, where
+  if clients[1] then
+    where = ('asked the server (tandem/doctor, client %d)'):format(clients[1].id)
+    answer, err = compat.request_sync(clients[1], 'tandem/doctor', vim.empty_dict(), DOCTOR_TIMEOUT_MS)
+  end
+  if not answer then
+    local argv = M.doctor_argv(cmd, settings)
+    if err then
+      health.warn(('%s failed: %s'):format(where, err))
+    end
+    if not argv or vim.fn.executable(argv[1]) ~= 1 then
+      health.info('doctor not run: no running server, and the server command cannot be run from here')
+      return
+    end
+    where = 'ran ' .. table.concat(argv, ' ')
+    answer, err = run_doctor_command(argv)
+    if not answer then
+      health.error(('%s: no report (%s)'):format(where, err), { 'run it in a terminal to see why' })
+      return
+    end
+  end
+  health.info(where)
+  M.report_doctor(answer)
+end
 
 function M.check()
   health.start('tandem: Neovim')
@@ -33,7 +126,6 @@ function M.check()
   local exe = type(cmd) == 'table' and vim.fn.expand(cmd[1]) or nil
   if exe and vim.fn.executable(exe) == 1 then
     health.ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), vim.fn.exepath(exe)))
-    health.info('`tandem-lsp doctor` checks model files, FIM support, memory and GPU offload')
   elseif exe then
     health.error(('%q is not executable'):format(exe), {
       'pip install tandem-lsp (or point cmd at it)',
@@ -60,6 +152,9 @@ function M.check()
   local status = require('tandem.status')
   local report = status.state == 'error' and health.error or health.info
   report(('server status: %s %s'):format(status.state, status.message or ''))
+
+  local settings = tandem.config and opts.settings or vim.tbl_get(enabled and vim.lsp.config.tandem or {}, 'settings', 'tandem')
+  doctor(clients, cmd, settings)
 
   health.start('tandem: inline completion')
   if not opts.inline.enabled then

@@ -82,12 +82,24 @@ function M.setup(opts)
   end
 end
 
---- Change server settings at run time (same shape as setup's `settings`).
+--- Change server settings at run time (same shape as setup's `settings`). The
+--- change is kept in the plugin's settings (servers started later get it too) and
+--- each running server gets its whole settings table with the change on top: the
+--- server replaces its client settings with each update, so a partial table
+--- would drop the rest.
 function M.update_settings(settings)
+  settings = settings or {}
   M.config = M.options()
-  M.config.settings = vim.tbl_deep_extend('force', M.config.settings or {}, settings or {})
+  M.config.settings = vim.tbl_deep_extend('force', M.config.settings or {}, settings)
+  if vim.lsp.config then
+    -- vim.lsp.enable('tandem') starts later servers from this config.
+    pcall(vim.lsp.config, 'tandem', { settings = { tandem = settings } })
+  end
   for _, c in ipairs(vim.lsp.get_clients({ name = 'tandem' })) do
-    c.settings = { tandem = client.as_object(M.config.settings) }
+    -- The client's own table: it also holds settings given through vim.lsp.config.
+    local current = vim.tbl_get(c.settings or {}, 'tandem')
+    local merged = vim.tbl_deep_extend('force', type(current) == 'table' and current or {}, settings)
+    c.settings = vim.tbl_extend('force', c.settings or {}, { tandem = client.as_object(merged) })
     compat.notify(c, 'workspace/didChangeConfiguration', { settings = c.settings })
   end
 end
