@@ -13,8 +13,9 @@ Precedence, lowest first (each level overrides the keys it sets):
 
 Files use the client settings' names: camelCase as on the wire or snake_case,
 e.g. `[completion]` `enabled = false` or `[completionModel]` `fim_family = "qwen"`.
-An unreadable or invalid file is ignored as a whole and reported in one line;
-loading never raises.
+An unreadable or invalid file is ignored as a whole and reported in one line; a
+name that is no setting (a typo) is reported too, the rest of its file applies.
+Loading never raises.
 
 Why a small tomllib loader and not pydantic-settings: the layers are merged by
 `Settings.merged` (config.py), the same merge the server uses for the client's
@@ -35,6 +36,7 @@ from typing import Any
 
 from platformdirs import user_config_dir
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from tandem_lsp.config import Settings
 
@@ -44,7 +46,10 @@ PYPROJECT_FILE = "pyproject.toml"
 
 @dataclass
 class LoadedSettings:
-    """Settings from defaults and files, which files gave them, and what went wrong."""
+    """Settings from defaults and files, which files gave them, and what went wrong.
+
+    `errors`: one line each, for a file left out or a name in a file that is no setting.
+    """
 
     settings: Settings
     files: list[Path] = field(default_factory=list)
@@ -103,15 +108,34 @@ def find_project_file(start: Path | str | None) -> Path | None:
     return None
 
 
-def apply_file(settings: Settings, path: Path) -> Settings:
-    """`settings` with the file's values on top; ConfigFileError if the file cannot be used."""
+def unknown_keys(table: dict[str, Any], known: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names in `table` that are no setting (a typo the model would silently ignore)."""
+    unknown = []
+    for key, value in table.items():
+        name = to_camel(str(key))
+        if name not in known:
+            unknown.append(f"{prefix}{key}")
+        elif isinstance(value, dict) and isinstance(known[name], dict):
+            unknown += unknown_keys(value, known[name], f"{prefix}{key}.")
+    return unknown
+
+
+def apply_file(settings: Settings, path: Path, warnings: list[str] | None = None) -> Settings:
+    """`settings` with the file's values on top; ConfigFileError if the file cannot be used.
+
+    Names that are no setting are left out and, given a `warnings` list, named there.
+    """
     table = _tandem_table(path, _read_toml(path)) or {}
     try:
-        return settings.merged(table)
+        merged = settings.merged(table)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
         raise ConfigFileError(f"invalid setting in {path}: {where}: {first.get('msg')}") from None
+    if warnings is not None:
+        known = settings.model_dump(by_alias=True)
+        warnings += [f"unknown setting {name} in {path} (ignored)" for name in unknown_keys(table, known)]
+    return merged
 
 
 def load_settings(start: Path | str | None = None, base: Settings | None = None) -> LoadedSettings:
@@ -124,7 +148,7 @@ def load_settings(start: Path | str | None = None, base: Settings | None = None)
         if path is None or not path.is_file():
             continue
         try:
-            loaded.settings = apply_file(loaded.settings, path)
+            loaded.settings = apply_file(loaded.settings, path, loaded.errors)
         except ConfigFileError as exc:
             loaded.errors.append(str(exc))
         else:

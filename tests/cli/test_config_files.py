@@ -119,6 +119,15 @@ def test_an_invalid_file_is_reported_in_one_line_and_ignored(config_home: Path, 
     assert loaded.settings.completion.enabled is True
 
 
+def test_a_misspelt_setting_is_named_and_the_rest_of_the_file_applies(config_home: Path, tmp_path: Path) -> None:
+    write(tmp_path / ".tandem.toml", "[completion]\nmaxTokens = 12\nmax_tokenz = 5\n\n[completon]\nenabled = false\n")
+    loaded = load_settings(tmp_path)
+    assert loaded.settings.completion.max_tokens == 12
+    assert loaded.settings.completion.enabled is True
+    assert loaded.files == [tmp_path / ".tandem.toml"]
+    assert [e.split(" in ")[0] for e in loaded.errors] == ["unknown setting completion.max_tokenz", "unknown setting completon"]
+
+
 def test_no_files_means_defaults(config_home: Path, tmp_path: Path) -> None:
     loaded = load_settings(tmp_path)
     assert (loaded.files, loaded.errors) == ([], [])
