@@ -83,6 +83,14 @@ def _tandem_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False also for a folder we may not look into."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def find_project_file(start: Path | str | None) -> Path | None:
     """The nearest `.tandem.toml`, or `pyproject.toml` with `[tool.tandem]`, from `start` upwards.
 
@@ -92,14 +100,17 @@ def find_project_file(start: Path | str | None) -> Path | None:
     if start is None:
         return None
     folder = Path(start).expanduser().resolve()
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            folder = folder.parent
+    except OSError:
         folder = folder.parent
     for candidate in (folder, *folder.parents):
         project = candidate / PROJECT_FILE
-        if project.is_file():
+        if _is_file(project):
             return project
         pyproject = candidate / PYPROJECT_FILE
-        if pyproject.is_file():
+        if _is_file(pyproject):
             try:
                 if _tandem_table(pyproject, _read_toml(pyproject)) is not None:
                     return pyproject
@@ -145,7 +156,7 @@ def load_settings(start: Path | str | None = None, base: Settings | None = None)
     """
     loaded = LoadedSettings(base or Settings())
     for path in (user_config_file(), find_project_file(start)):
-        if path is None or not path.is_file():
+        if path is None or not _is_file(path):
             continue
         try:
             loaded.settings = apply_file(loaded.settings, path, loaded.errors)
