@@ -11,10 +11,10 @@ One `Llama` per model, only ever touched from the model worker thread
 
 from __future__ import annotations
 
-import logging
-import os
 import bisect
+import logging
 import math
+import os
 import threading
 import time
 from functools import cached_property
@@ -415,9 +415,10 @@ def _char_offsets(text: str) -> list[int]:
 
 
 def _logprob(logits, token: int) -> float:
-    peak = float(logits.max())
+    """log softmax(logits)[token], computed stably."""
     import numpy as np
 
+    peak = float(logits.max())
     return float(logits[token]) - peak - math.log(float(np.exp(logits - peak).sum()))
 
 
