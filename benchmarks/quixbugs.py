@@ -41,6 +41,7 @@ from tandem_lsp.config import Settings
 from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelBackend
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.debug import debug
+from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.review import review
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
@@ -233,7 +234,7 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
                 )
             if "debug" in args.tasks:
                 started = time.perf_counter()
-                fixed = await debug(registry, program.buggy, path.format(program.name), "python", program.error)
+                fixed = await debug(registry, SourceFile(program.buggy, path.format(program.name), "python"), program.error)
                 row["tasks"].append("debug")
                 row.update(
                     fix=fixed.source,

@@ -28,8 +28,9 @@ from lsp_session import lsp_session, open_document, scripted_session
 REVIEW_ANSWER = {"findings": [{"line": 14, "end_line": 14, "severity": "error", "message": "Keeps the smallest item, not the largest",
                                "replacement": "        if item > best:"},
                               {"line": 300, "end_line": 301, "severity": "error", "message": "made-up lines", "replacement": "x = 1"}]}
-FIX_ANSWER = {"explanation": "The loop starts at 1 and skips the first value.", "line": 6, "end_line": 6,
-              "replacement": "    for i in range(len(values)):"}
+# A debug answer as models write it: a sentence, then the corrected function in a block.
+FIX_ANSWER = ("The loop starts at 1 and skips the first value.\n\n```python\ndef average(values):\n    total = 0\n"
+              "    for i in range(len(values)):\n        total += values[i]\n    return total / len(values)\n```\n")
 
 
 class _Scripted(BaseHTTPRequestHandler):
@@ -60,8 +61,8 @@ class _Scripted(BaseHTTPRequestHandler):
             return
         prompt = body["messages"][-1]["content"]
         _Scripted.chats.append(prompt)
-        if "This error happens" in prompt:
-            content = json.dumps(FIX_ANSWER)
+        if "fails with this error" in prompt:
+            content = FIX_ANSWER
         elif "Explain" in prompt:
             content = "It averages the values."
         else:

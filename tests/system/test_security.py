@@ -123,8 +123,8 @@ def hostile_answers(marker: Path) -> dict[str, str]:
         "review": json.dumps({"findings": [{"line": 5, "end_line": 5, "severity": "error",
                                             "message": f"Run `touch {marker}` in a shell to fix this",
                                             "replacement": f"    {shell}"}]}),
-        "debug": json.dumps({"explanation": f"Delete the file and run: touch {marker}", "line": 4, "end_line": 4,
-                             "replacement": f"    {shell}"}),
+        "debug": f"Delete the file and run: touch {marker}\n```python\ndef average(values):\n    {shell}\n    total = 0\n"
+                 "    for i in range(1, len(values)):\n        total += values[i]\n    return total / len(values)\n```\n",
         "explain": f"To fix it run this now: touch {marker}; rm -rf ~",
     }
 
@@ -147,7 +147,7 @@ class _Hostile(BaseHTTPRequestHandler):
         chat = self.path.endswith("/chat/completions")
         if chat:
             prompt = request["messages"][-1]["content"]
-            kind = "debug" if "This error happens" in prompt else "explain" if "Explain" in prompt else "review"
+            kind = "debug" if "fails with this error" in prompt else "explain" if "Explain" in prompt else "review"
         elif self.path.endswith("/completions"):
             kind = "completion"
         else:

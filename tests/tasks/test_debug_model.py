@@ -6,10 +6,9 @@ from fakes import Reply, Script, ScriptedBackend, ScriptedRegistry
 from tandem_lsp.config import Settings
 from tandem_lsp.models.embedded import default_model_path
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.chat import ChatOutcome
 from tandem_lsp.tasks.code_ranges import error_count
-from tandem_lsp.tasks.debug import apply_fix, code_window, debug, error_lines, parse_fix, unified_diff
-from tandem_lsp.tasks.prompts import FixProposal
+from tandem_lsp.tasks.debug import debug, error_lines, fault_view, fix_from_texts, unified_diff
+from tandem_lsp.tasks.source import SourceFile
 
 CODE = """def total_price(items):
     total = 0
@@ -31,21 +30,29 @@ def test_error_lines_pick_the_innermost_frame_of_this_file():
     assert error_lines(TRACEBACK, "other.py", 5) is None
 
 
-def test_code_window_shows_small_files_whole_and_long_ones_around_the_fault():
-    assert code_window(["x"] * 30, (4, 4)) == (0, 29)
-    assert code_window(["x"] * 1000, (500, 500)) == (440, 560)
-    assert code_window(["x"] * 1000, None) == (0, 199)
+def test_the_fault_view_shows_short_files_whole_and_names_the_line_the_error_is_raised_at():
+    view = fault_view(SourceFile(CODE, "cart.py", "python"), (4, 4))
+    assert view.code == CODE and view.raised_at == "line 5: `return totl`" and not view.part_of
 
 
-def test_parse_fix_checks_range_and_syntax():
-    good = ChatOutcome('{"explanation": "typo", "line": 5, "end_line": 5, "replacement": "    return total"}', "", "m", "eos")
-    fix, _ = parse_fix(good, CODE, "python", (0, 4))
-    assert fix == FixProposal(4, 4, "    return total", "typo")
-    assert apply_fix(CODE, fix).endswith("    return total\n")
-    broken = ChatOutcome('{"explanation": "x", "line": 5, "end_line": 5, "replacement": "    return (total"}', "", "m", "eos")
-    assert parse_fix(broken, CODE, "python", (0, 4))[0] is None
-    nowhere = ChatOutcome('{"explanation": "x", "line": 90, "end_line": 90, "replacement": "    return total"}', "", "m", "eos")
-    assert parse_fix(nowhere, CODE, "python", (0, 4))[0] is None
+def test_the_fault_view_of_a_long_file_is_the_function_around_the_fault():
+    filler = "".join(f"def f{i}():\n    return {i}\n\n" for i in range(100))
+    source = SourceFile(filler + CODE, "cart.py", "python")
+    view = fault_view(source, (304, 304))
+    assert view.code == CODE.rstrip("\n") and view.part_of == "cart.py, lines 301-305"
+
+
+def test_a_fix_is_the_span_of_changed_lines_and_an_insertion_keeps_a_line_to_replace():
+    fixed = CODE.replace("totl", "total")
+    fix = fix_from_texts(CODE, fixed, "typo")
+    assert (fix.start_line, fix.end_line, fix.replacement) == (4, 4, "    return total")
+    inserted = CODE.replace("    total = 0\n", "    total = 0\n    items = list(items)\n")
+    fix = fix_from_texts(CODE, inserted, "copy")
+    assert (fix.start_line, fix.end_line, fix.replacement) == (1, 1, "    total = 0\n    items = list(items)")
+    deleted = CODE.replace("    total = 0\n", "")
+    fix = fix_from_texts(CODE, deleted, "drop")
+    assert (fix.start_line, fix.end_line, fix.replacement) == (0, 1, "def total_price(items):")
+    assert fix_from_texts(CODE, CODE, "same") is None
 
 
 def test_unified_diff_shape():
@@ -54,25 +61,22 @@ def test_unified_diff_shape():
     assert "-    return totl\n+    return total\n" in diff
 
 
-# A model that finds `totl` unlikely where it expects `total`, writes the rest of that line, and whose chat answer is unusable.
+# One model whose chat answer rewrites the function with the typo fixed.
 TYPO_MODEL = Script(
-    replies=[Reply(["\n"], when="return total")],
-    chat=[Reply(['{"explanation": "I am not sure.", "line": 90, "end_line": 90, "replacement": "pass"}'])],
-    unlikely=[[" totl", " total"]],
+    replies=[],
+    chat=[Reply(["`totl` is a typo for `total`.\n\n```python\n", CODE.replace("totl", "total"), "```"])],
 )
 
 
-async def test_debug_weighs_the_line_the_model_finds_unlikely():
-    registry = ScriptedRegistry(Settings().merged({"review": {"maxTokens": 160}}), general=ScriptedBackend(TYPO_MODEL))
+async def test_debug_places_a_rewritten_function_as_a_one_line_edit():
+    registry = ScriptedRegistry(Settings(), general=ScriptedBackend(TYPO_MODEL))
     try:
-        result = await debug(registry, CODE, "/home/me/shop/cart.py", "python", TRACEBACK)
+        result = await debug(registry, SourceFile(CODE, "/home/me/shop/cart.py", "python"), TRACEBACK)
     finally:
         registry.close()
     assert result.models == {"reasoning": "scripted"}  # one model: a single chat pass
-    # The chat answer was unusable; the likelihood of the model's own line decided.
-    assert result.source == "likely line"
-    assert result.fix is not None and result.fix.replacement == "    return total"
-    assert error_count(result.new_text, "python") == 0
+    assert result.source == "single pass" and result.explanation == "`totl` is a typo for `total`."
+    assert (result.fix.start_line, result.fix.end_line, result.fix.replacement) == (4, 4, "    return total")
     assert "-    return totl\n+    return total\n" in result.diff(CODE, "cart.py")
 
 
@@ -82,11 +86,12 @@ async def test_debug_with_the_embedded_model_returns_a_checked_edit_or_says_why(
     # Whatever the model proposes: an explanation, and a fix only if it applies and parses.
     registry = ModelRegistry(Settings().merged({"review": {"maxTokens": 160}, "completionModel": {"threads": 1}}))
     try:
-        result = await debug(registry, CODE, "/home/me/shop/cart.py", "python", TRACEBACK, context_snippets=["class Item: price: float; qty: int"])
+        source = SourceFile(CODE, "/home/me/shop/cart.py", "python")
+        result = await debug(registry, source, TRACEBACK, context_snippets=["class Item: price: float; qty: int"])
     finally:
         registry.close()
     assert result.models == {"reasoning": result.models["reasoning"]}  # one model: a single chat pass
-    assert result.explanation.strip()
+    assert result.explanation.strip() and result.why
     if result.fix is not None:
         assert error_count(result.new_text, "python") == 0
         assert result.new_text != CODE

@@ -1,8 +1,9 @@
-"""The draft/verify combination of debug and deep review, with scripted model answers.
+"""The draft/fix combination of debug, and deep review, with scripted model answers.
 
 The models are scripted so that each branch of the policy is pinned: both
-agree, the judge picks the draft, the reasoning fix is unusable and the draft
-is used, one model only (single pass); a deep review's verdicts.
+agree, the reasoning model's fix wins a disagreement, an unusable reasoning
+answer falls back to the draft, one more try when nothing is usable, one
+model only (single pass), changes to tests undone; a deep review's verdicts.
 """
 
 import json
@@ -13,13 +14,21 @@ from fakes import ScriptedRegistry
 from review_samples import BUGGY
 
 from tandem_lsp.config import Settings
-from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError, TokenScore
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.review import review
+from tandem_lsp.tasks.source import SourceFile
 
-GOOD = {"explanation": "skips the first value", "line": 6, "end_line": 6, "replacement": "    for i in range(len(values)):"}
-WRONG = {"explanation": "divide by one less", "line": 8, "end_line": 8, "replacement": "    return total / (len(values) - 1)"}
-BROKEN = {"explanation": "?", "line": 6, "end_line": 6, "replacement": "    for i in range(len(values):"}
+
+def answer(explanation: str, code: str) -> str:
+    return f"{explanation}\n\n```python\n{code}```\n"
+
+
+GOOD = answer("The loop skips the first value.", BUGGY.replace("range(1, len(values))", "range(len(values))"))
+# Only the function it fixes, the way models often answer.
+WRONG = answer("Divide by one less.", "def average(values):\n    total = 0\n    for i in range(1, len(values)):\n        total += values[i]\n    return total / (len(values) - 1)\n")
+BROKEN = answer("?", "def average(values):\n    for i in range(len(values):\n        pass\n")
+NO_CODE = "I am not sure what is wrong here."
 
 
 class Scripted:
@@ -37,26 +46,13 @@ class Scripted:
 
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
-        kind = "repair" if "Answer again with the corrected code" in prompt else "judge" if "Two candidate fixes" in prompt else "verify" if "reported these" in prompt else "debug" if "This error happens" in prompt else "review"
+        kind = "retry" if "Reply again" in prompt else "verify" if "reported these" in prompt else "fix" if "fails with this error" in prompt else "review"
         self._log.append((self.name, kind))
-        answer = self._answers[kind]
-        return ChatResult(content=answer if isinstance(answer, str) else json.dumps(answer))
+        reply = self._answers[kind]
+        return ChatResult(content=reply if isinstance(reply, str) else json.dumps(reply))
 
     def score_text(self, text: str, cancel) -> None:
-        return None  # like an HTTP model: no likelihoods, the chat policy decides
-
-
-class Scoring(Scripted):
-    """A scripted model that can also score text: it finds a file likely when it holds `likes`."""
-
-    def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]], likes: str) -> None:
-        super().__init__(name, answers, log)
-        self._likes = likes
-
-    def score_text(self, text: str, cancel) -> list[TokenScore]:
-        self._log.append((self.name, "score"))
-        # One token that agrees with the model's own choice: no suspects, only a total.
-        return [TokenScore(0, text, 0.0 if self._likes in text else -20.0, text, 0.0)]
+        return None  # like an HTTP model: no likelihoods, so review's likelihood pass adds nothing
 
 
 def scripted_models(settings: Settings, general: dict, reasoning: dict) -> ScriptedRegistry:
@@ -71,80 +67,86 @@ def two_models(tmp_path: Path) -> Settings:
     return Settings().merged({"completionModel": {"path": str(tmp_path / "small.gguf")}, "reasoningModel": {"path": str(tmp_path / "big.gguf")}})
 
 
-async def _debug(registry):
+def one_model(tmp_path: Path) -> Settings:
+    return Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
+
+
+async def _debug(registry, text: str = BUGGY, error: str = "AssertionError: average([2, 4]) == 2.0, expected 3.0"):
     try:
-        return await debug(registry, BUGGY, "stats.py", "python", "AssertionError: average([2, 4]) == 2.0, expected 3.0")
+        return await debug(registry, SourceFile(text, "stats.py", "python"), error)
     finally:
         registry.close()
 
 
-async def test_agreeing_fixes_need_no_judge(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": GOOD})
+async def test_agreeing_fixes_are_reported_as_agreed(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": GOOD})
     result = await _debug(registry)
-    assert result.source == "agreed" and result.fix.start_line == 5
-    assert registry.log == [("general", "debug"), ("reasoning", "debug")]
+    assert result.source == "agreed" and result.fix.start_line == 5 and result.fix.end_line == 5
+    assert result.fix.replacement == "    for i in range(len(values)):"
+    assert registry.log == [("general", "fix"), ("reasoning", "fix")]
+    assert result.explanation == "The loop skips the first value."
 
 
-async def test_the_judge_can_pick_the_draft_over_the_reasoning_fix(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG, "judge": {"explanation": "B fixes the loop", "choice": "B"}})
+async def test_the_reasoning_models_fix_wins_a_disagreement(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": WRONG})
     result = await _debug(registry)
-    assert result.source == "draft chosen"
-    assert "for i in range(len(values)):" in result.new_text and "(len(values) - 1)" not in result.new_text
-    assert registry.log[-1] == ("reasoning", "judge")
+    assert result.source == "reasoning fix" and "draft differs" in result.why
+    assert "(len(values) - 1)" in result.new_text
+    assert registry.log == [("general", "fix"), ("reasoning", "fix")]
 
 
-async def test_a_scoring_reasoning_model_weighs_the_fixes_instead_of_judging(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": WRONG})
-    registry.backends["reasoning"] = Scoring("reasoning", {"debug": WRONG}, registry.log, likes="range(len(values))")
+async def test_an_unusable_reasoning_answer_falls_back_to_the_draft(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": BROKEN, "retry": GOOD})
     result = await _debug(registry)
-    assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
-    assert ("reasoning", "judge") not in registry.log and ("reasoning", "score") in registry.log
+    assert result.source == "draft" and "does not parse" in result.why
+    assert result.fix.replacement == "    for i in range(len(values)):"
+    assert ("reasoning", "retry") not in registry.log  # the draft was good enough
 
 
-async def test_a_rewrite_that_drops_lines_is_not_weighed_by_likelihood(tmp_path):
-    # Deleting text always makes a file "more likely"; such a fix goes to the judge instead.
-    rewrite = {"explanation": "simpler", "line": 4, "end_line": 9, "replacement": "def average(values):\n    return sum(values) / len(values)"}
-    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}})
-    registry.backends["reasoning"] = Scoring("reasoning", {"debug": rewrite, "judge": {"explanation": "B", "choice": "B"}}, registry.log, likes="return sum(values)")
+async def test_when_nothing_is_usable_the_reasoning_model_tries_once_more(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": NO_CODE}, {"fix": BROKEN, "retry": GOOD})
     result = await _debug(registry)
-    assert registry.log[-1] == ("reasoning", "judge")
-    assert result.source == "draft chosen" and result.fix.replacement == GOOD["replacement"]
-
-
-async def test_a_chat_fix_that_rewrites_the_function_is_weighed_as_its_one_changed_line(tmp_path):
-    # The whole function comes back with one line changed: too wide to weigh, but its one change is not.
-    rewrite = {
-        "explanation": "the loop skips the first value",
-        "line": 4,
-        "end_line": 8,
-        "replacement": "def average(values):\n    total = 0\n    for i in range(len(values)):\n        total += values[i]\n    return total / len(values)",
-    }
-    registry = scripted_models(two_models(tmp_path), {"debug": WRONG}, {})
-    registry.backends["reasoning"] = Scoring("reasoning", {"debug": rewrite}, registry.log, likes="range(len(values))")
-    result = await _debug(registry)
-    assert result.source == "reasoning fix" and ("reasoning", "judge") not in registry.log
-    assert (result.fix.start_line, result.fix.end_line, result.fix.replacement) == (5, 5, "    for i in range(len(values)):")
-
-
-async def test_an_unusable_reasoning_fix_falls_back_to_the_draft(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"debug": GOOD}, {"debug": BROKEN, "repair": BROKEN})
-    result = await _debug(registry)
-    assert result.source == "draft" and result.fix.replacement == GOOD["replacement"]
-    assert registry.log[-1] == ("reasoning", "repair")
+    assert registry.log == [("general", "fix"), ("reasoning", "fix"), ("reasoning", "retry")]
+    assert result.source == "second try" and "range(len(values))" in result.new_text
 
 
 async def test_nothing_usable_says_so(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"debug": BROKEN}, {"debug": "not json at all"})
+    registry = scripted_models(two_models(tmp_path), {"fix": BROKEN}, {"fix": NO_CODE, "retry": NO_CODE})
     result = await _debug(registry)
     assert result.fix is None and result.new_text is None and result.diff(BUGGY) == ""
-    assert result.explanation == "?"
+    assert result.source == "none" and "no code block" in result.why
+    assert result.explanation == "I am not sure what is wrong here."
 
 
 async def test_one_model_runs_a_single_pass(tmp_path):
-    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = scripted_models(settings, {"debug": GOOD}, {"debug": GOOD})
+    registry = scripted_models(one_model(tmp_path), {"fix": GOOD}, {"fix": GOOD})
     result = await _debug(registry)
     assert result.source == "single pass" and len(registry.log) == 1
+
+
+async def test_a_fix_that_changes_nothing_gets_one_more_try(tmp_path):
+    registry = scripted_models(one_model(tmp_path), {}, {"fix": answer("It looks fine.", BUGGY), "retry": GOOD})
+    result = await _debug(registry)
+    assert [kind for _, kind in registry.log] == ["fix", "retry"]
+    assert result.source == "second try" and result.fix.replacement == "    for i in range(len(values)):"
+
+
+TESTED = BUGGY + "\n\nassert average([2, 4]) == 3.0\n"
+
+
+async def test_a_fix_keeps_the_tests_as_they_are(tmp_path):
+    # The model "fixes" the check as well as the code: only the code change stays.
+    both = TESTED.replace("range(1, len(values))", "range(len(values))").replace("== 3.0", "== 2.0")
+    registry = scripted_models(one_model(tmp_path), {}, {"fix": answer("Fixed.", both)})
+    result = await _debug(registry, TESTED)
+    assert "assert average([2, 4]) == 3.0" in result.new_text and "range(len(values))" in result.new_text
+
+
+async def test_a_fix_of_the_test_alone_is_no_fix(tmp_path):
+    only_test = TESTED.replace("== 3.0", "== 2.0")
+    registry = scripted_models(one_model(tmp_path), {}, {"fix": answer("Fixed.", only_test), "retry": answer("Fixed.", only_test)})
+    result = await _debug(registry, TESTED)
+    assert result.fix is None and "same as the original" in result.why
 
 
 async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
@@ -181,18 +183,3 @@ async def test_code_too_long_for_the_context_is_a_clear_error(tmp_path):
         registry.close()
 
 
-async def test_a_fix_that_does_not_parse_gets_one_repair_round(tmp_path):
-    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = scripted_models(settings, {}, {"debug": BROKEN, "repair": GOOD})
-    result = await _debug(registry)
-    assert registry.log == [("reasoning", "debug"), ("reasoning", "repair")]
-    assert result.fix.replacement == GOOD["replacement"] and result.source == "single pass"
-
-
-async def test_a_fix_that_changes_nothing_gets_one_repair_round(tmp_path):
-    unchanged = {"explanation": "e", "line": 6, "end_line": 6, "replacement": "    for i in range(1, len(values)):"}
-    settings = Settings().merged({"completionModel": {"path": str(tmp_path / "only.gguf")}})
-    registry = scripted_models(settings, {}, {"debug": unchanged, "repair": GOOD})
-    result = await _debug(registry)
-    assert [kind for _, kind in registry.log] == ["debug", "repair"]
-    assert result.fix.replacement == GOOD["replacement"]

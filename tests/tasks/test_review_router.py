@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tandem_lsp.config import Settings
-from tandem_lsp.tasks.prompts import CodeView, debug_messages, number_lines, review_messages
+from tandem_lsp.tasks.prompts import CodeView, FaultView, fix_messages, number_lines, review_messages
 from tandem_lsp.tasks.router import model_kind, plan_verification, role_for, same_model
 
 QWEN3_TEMPLATE = "{% if enable_thinking %}<think>\n{% endif %}{{ messages }}"
@@ -68,5 +68,7 @@ def test_prompts_number_lines_and_differ_by_kind():
     assert "2 |     return x + 1" in general and "2 |     return x + 1" in reasoning
     assert "1." in general and "4." in general  # explicit steps for a general model
     assert "1." not in reasoning and len(reasoning) < len(general)  # the goal only, for a reasoning model
-    debug = debug_messages("general", view, "TypeError: boom", ["def g(): ..."], None)[-1].content
-    assert "TypeError: boom" in debug and "def g(): ..." in debug
+    fault = FaultView("python", "def f(x):\n    return x + 1\n", "line 2: `return x + 1`")
+    debug = fix_messages(fault, "TypeError: boom", ["def g(): ..."])[-1].content
+    assert "TypeError: boom" in debug and "def g(): ..." in debug and "line 2: `return x + 1`" in debug
+    assert "```python\ndef f(x):\n    return x + 1\n```" in debug  # plain code, no line numbers: the answer is placed by name

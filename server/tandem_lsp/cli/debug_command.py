@@ -11,6 +11,7 @@ from pathlib import Path
 from tandem_lsp.cli.model_args import add_model_arguments
 from tandem_lsp.cli.review_command import language_of, parse_lines, read_source, run_task
 from tandem_lsp.tasks.debug import debug
+from tandem_lsp.tasks.source import SourceFile
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if not error.strip():
         print("tandem-lsp debug: --error is empty", file=sys.stderr)
         return 2
-    result = run_task(args, "debug", lambda registry: debug(registry, text, args.file, language_of(args), error, line_range))
+    result = run_task(args, "debug", lambda registry: debug(registry, SourceFile(text, args.file, language_of(args)), error, line_range=line_range))
     if isinstance(result, int):
         return result
     diff = result.diff(text, args.file)
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(result.explanation)
         print(diff if diff else "(no usable fix)")
         models = ", ".join(f"{role}={name}" for role, name in result.models.items())
-        print(f"({models}; {result.source})", file=sys.stderr)
+        print(f"({models}; {result.source}: {result.why})", file=sys.stderr)
         if args.reasoning and result.reasoning:
             print("\nreasoning:\n" + result.reasoning)
     if args.apply and result.new_text is not None:

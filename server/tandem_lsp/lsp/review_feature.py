@@ -38,6 +38,7 @@ from tandem_lsp.models.backend import ModelError
 from tandem_lsp.tasks.chat import TaskCancelled
 from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, review_scope
 from tandem_lsp.tasks.debug import DebugResult, debug
+from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.explain import explain
 from tandem_lsp.tasks.findings import Finding
 from tandem_lsp.tasks.review import review
@@ -369,10 +370,8 @@ class ReviewFeature:
         text = document.source
 
         async def job(cancel: threading.Event, progress: Callable[[str, int], None]):
-            return await debug(
-                self.server.registry, text, document_path(document), _language(document), error_text, lines,
-                cancel, context, progress=progress,
-            )
+            source = SourceFile(text, document_path(document), _language(document))
+            return await debug(self.server.registry, source, error_text, line_range=lines, cancel=cancel, context_snippets=context, progress=progress)
 
         result = await run_task(self.server, "tandem: debugging with the reasoning model", job)
         if result is not None and result.reasoning:
@@ -391,6 +390,7 @@ class ReviewFeature:
             "edit": _CONVERTER.unstructure(edit) if edit else None,
             "diff": result.diff(document.source, document.uri.rsplit("/", 1)[-1] or "file") if result.fix else "",
             "source": result.source,
+            "why": result.why,
             "models": result.models,
             "reasoning": result.reasoning,
         }

@@ -17,6 +17,7 @@ from tandem_lsp.tasks.router import ModelKind
 
 SYSTEM_GENERAL = "You are a meticulous senior software engineer. You answer precisely and only with what is asked."
 SYSTEM_REASONING = "You are an expert software engineer."
+SYSTEM_FIX = "You are a helpful coding assistant."
 
 # Field descriptions in prose: small models copy placeholder text from a JSON template verbatim.
 _FINDINGS_FORMAT = (
@@ -162,7 +163,7 @@ Plain text, concise, no code rewrite."""
 
 @dataclass(frozen=True)
 class FixProposal:
-    """A fix as a model states it: 0-based inclusive lines and their new text."""
+    """A fix as lines of the document: 0-based inclusive lines and their new text."""
 
     start_line: int
     end_line: int
@@ -173,84 +174,40 @@ class FixProposal:
 def _context_block(snippets: Sequence[str]) -> str:
     if not snippets:
         return ""
-    return "\nDefinitions from the workspace that the code uses:\n```\n" + "\n\n".join(snippets) + "\n```\n"
+    return "Definitions from the workspace that the code uses:\n```\n" + "\n\n".join(snippets) + "\n```\n\n"
 
 
-def _problem(code: CodeView, snippets: Sequence[str], error: str) -> str:
-    """The code, the workspace definitions it uses and the error, as every debug prompt opens."""
-    return f"{code.block()}\n{_context_block(snippets)}\nThis error happens:\n```\n{error.strip()}\n```\n"
+@dataclass(frozen=True)
+class FaultView:
+    """What a fix prompt shows: the code (whole, or the part around the fault) and where the error is raised."""
+
+    language: str
+    code: str
+    # "line 12: `return text[len(text) - i]`" when a traceback names a line of this file.
+    raised_at: str = ""
+    # Set when the code is a part of a longer file (its name and lines).
+    part_of: str = ""
 
 
-def debug_messages(kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], focus: LineRange | None) -> list[ChatMessage]:
-    where = f" The error points at lines {focus[0] + 1}-{focus[1] + 1}." if focus else ""
-    if kind == "reasoning":
-        user = (
-            f"{_problem(code, snippets, error)}{where}\n"
-            "Find the cause of this error and fix it with the smallest change to the code shown.\n" + _FIX_FORMAT
-        )
-        return _messages(kind, user)
-    user = f"""{_problem(code, snippets, error)}{where}
-Work through these steps:
-1. Read the error and find where in the code it comes from.
-2. Work out the cause: which line is wrong and why (compare with what the code is meant to do).
-3. Write the smallest fix: the corrected text of the faulty lines, with their indentation.
-{_FIX_FORMAT}"""
-    return _messages(kind, user)
+def fix_messages(view: FaultView, error: str, snippets: Sequence[str]) -> list[ChatMessage]:
+    """Ask for the corrected code as a whole block: how small code models are trained to fix code.
 
-
-def repair_request(language: str, start: int, end: int, problem: str) -> str:
-    """Follow-up when a proposed replacement does not parse or changes nothing."""
-    if problem == "changes nothing":
-        why = "That replacement is the code as it stands: it changes nothing, so it cannot fix the error."
-    else:
-        why = f"That replacement is not valid {language or 'code'}: the file does not parse with it."
-    return (
-        f"{why} Answer again with the corrected code for lines {start + 1}-{end + 1} (or the lines that are really "
-        "wrong), one statement per line, indented like the original, without line numbers."
+    The same plain request serves general and reasoning models (a reasoning
+    model thinks first; its answer is read the same way). No line numbers:
+    the answer is placed by what it defines (tasks/code_answer.py).
+    """
+    fence = view.language or ""
+    where = f" (part of {view.part_of})" if view.part_of else ""
+    raised = f"The error is raised at {view.raised_at}.\n\n" if view.raised_at else ""
+    user = (
+        f"{_context_block(snippets)}This code{where} fails with this error.\n\n```{fence}\n{view.code.rstrip()}\n```\n\n"
+        f"Error:\n```\n{error.strip()}\n```\n\n{raised}"
+        "Find the bug in the code (not in the tests or examples) and fix it. "
+        f"Say in one or two sentences what was wrong, then reply with the whole corrected code in one ```{fence} block."
     )
+    return [ChatMessage("system", SYSTEM_FIX), ChatMessage("user", user)]
 
 
-def judge_messages(
-    kind: ModelKind, code: CodeView, error: str, snippets: Sequence[str], candidates: tuple[FixProposal, FixProposal]
-) -> list[ChatMessage]:
-    """Ask which of two fixes (A, B) removes the cause of the error."""
-
-    def show(label: str, fix: FixProposal) -> str:
-        span = f"line {fix.start_line + 1}" if fix.start_line == fix.end_line else f"lines {fix.start_line + 1}-{fix.end_line + 1}"
-        return f"Fix {label} replaces {span} with:\n```\n{fix.replacement}\n```"
-
-    options = f"{show('A', candidates[0])}\n\n{show('B', candidates[1])}"
-    fmt = 'Answer in JSON: an object with "explanation" (why) and "choice" ("A" or "B").'
-    if kind == "reasoning":
-        user = f"{_problem(code, snippets, error)}\nTwo candidate fixes:\n{options}\n\nWhich one removes the cause of the error?\n{fmt}"
-        return _messages(kind, user)
-    user = f"""{_problem(code, snippets, error)}
-Two candidate fixes:
-{options}
-
-Decide which fix is right:
-1. Find the cause of the error in the code.
-2. For each fix, check whether the changed lines remove that cause and keep the rest of the code working.
-3. Choose the fix that does.
-{fmt}"""
-    return _messages(kind, user)
-
-
-def judge_schema() -> dict:
-    return {
-        "type": "object",
-        "properties": {"explanation": {"type": "string", "maxLength": 2 * MAX_MESSAGE_CHARS}, "choice": {"type": "string", "enum": ["A", "B"]}},
-        "required": ["explanation", "choice"],
-    }
-
-
-def fix_schema() -> dict:
-    properties: dict = {"explanation": {"type": "string", "maxLength": 2 * MAX_MESSAGE_CHARS}}
-    required = ["explanation"]
-    properties.update(
-        line={"type": "integer", "minimum": 1},
-        end_line={"type": "integer", "minimum": 1},
-        replacement={"type": "string", "maxLength": MAX_REPLACEMENT_CHARS},
-    )
-    required += ["line", "end_line", "replacement"]
-    return {"type": "object", "properties": properties, "required": required}
+def retry_request(problem: str) -> str:
+    """Follow-up when an answer could not be used as a fix."""
+    return f"{problem} Reply again with the whole corrected code in one code block."
