@@ -121,11 +121,11 @@ def test_open_buffer_wins_over_disk_events(watched) -> None:
 def test_stop_is_prompt_and_idempotent(tmp_path: Path) -> None:
     index = WorkspaceIndex([tmp_path], IndexSettings())
     index.start_watching()
-    watcher = index._watcher
+    thread = index._watcher._thread
     index.stop()
     index.stop()
-    assert watcher is not None and not watcher.is_alive(), "stop() ends the watcher thread (it waits at most 5 s for it)"
+    assert thread is not None and not thread.is_alive(), "stop() ends the watcher thread (it waits at most 5 s for it)"
     # Watching off in the settings: start_watching does nothing.
     quiet = WorkspaceIndex([tmp_path], IndexSettings(watch=False))
     quiet.start_watching()
-    assert quiet._watcher is None
+    assert not quiet._watcher.alive
