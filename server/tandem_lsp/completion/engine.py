@@ -27,6 +27,7 @@ from tandem_lsp.completion.filters import postprocess, reached_end
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
+from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -307,10 +308,12 @@ class CompletionEngine:
         self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
         if result.stop_reason == "cancelled":
             return None
-        output = built.align_output(result.text)
-        if result.stop_reason in ("time", "max_tokens"):
-            output = without_unfinished_line(output)
-        raw = postprocess(job.request, output)
+        raw = self._shown_text(job.request, built, result)
+        if settings.syntax_alternatives and breaks_code(job.request, raw) and self._registry.backend("completion").constrains_start:
+            alternative = await self._alternative(job, snippets, relative, settings, raw)
+            if alternative is None:
+                return None  # cancelled
+            built, result, raw = alternative
         lines = line_confidences(result, len(built.held_back), raw)
         confidence = suggestion_confidence(lines)
         if not job.speculative:  # what the user asked for, not a prefetch
@@ -325,8 +328,45 @@ class CompletionEngine:
             self._cache.put(job.key, raw)
         return raw
 
+    @staticmethod
+    def _shown_text(request: CompletionRequest, built: BuiltPrompt, result: GenerationResult) -> str:
+        output = built.align_output(result.text)
+        if result.stop_reason in ("time", "max_tokens"):
+            output = without_unfinished_line(output)
+        return postprocess(request, output)
+
+    async def _alternative(
+        self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, broken: str
+    ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
+        """The model's next choices of first token, in order, until one does not break the code (syntax_guard.py).
+
+        None when cancelled; when every choice breaks the code too, an empty suggestion (say nothing).
+        """
+        tried = {broken}
+        built = result = None
+        for rank in range(1, settings.syntax_alternatives + 1):
+            built, result = await self._registry.run(
+                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank), job.cancel
+            )
+            self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
+            if result.stop_reason == "cancelled":
+                return None
+            raw = self._shown_text(job.request, built, result)
+            if raw in tried:
+                continue
+            tried.add(raw)
+            if raw.strip() and not breaks_code(job.request, raw):
+                return built, result, raw
+        return built, result, ""
+
     def _generate(
-        self, backend: ModelBackend, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings
+        self,
+        backend: ModelBackend,
+        job: _Job,
+        snippets: Sequence[Snippet],
+        relative: str,
+        settings: CompletionSettings,
+        first_choice: int = 0,
     ) -> tuple[BuiltPrompt, GenerationResult]:
         """On the model worker: assemble the prompt with the model's tokenizer and generate."""
         counter = self._counters.get(id(backend))
@@ -350,7 +390,9 @@ class CompletionEngine:
             cancel=job.cancel,
             reuse_cache=settings.reuse_kv_cache,
             required_start=built.required_start,
+            first_choice=first_choice,
         )
+        job.partial.clear()  # an alternative starts its output afresh
         return built, backend.generate(generation)
 
     def _prefetch(self, request: CompletionRequest, suggestion: str, settings: CompletionSettings) -> None:

@@ -75,6 +75,10 @@ class GenerationRequest:
     # a token boundary and the model writes that text again in its own split).
     # Only backends with `constrains_start` accept it.
     required_start: str = ""
+    # Which choice the first token is: 0 the model's best, 1 its runner-up, and so on
+    # (an alternative when the best suggestion breaks the code). Only backends with
+    # `constrains_start` accept it.
+    first_choice: int = 0
 
 
 @dataclass

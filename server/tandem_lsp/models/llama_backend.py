@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import logging
 import math
-import os
 import threading
 import time
 from functools import cached_property
@@ -32,6 +31,7 @@ from tandem_lsp.models.backend import (
     SpecialToken,
     TokenScore,
 )
+from tandem_lsp.models.cpu_threads import default_threads
 from tandem_lsp.models.fim import detect_fim_template
 from tandem_lsp.models.gguf_file import check_model_file
 from tandem_lsp.models.reasoning import split_reasoning
@@ -43,14 +43,6 @@ log = logging.getLogger(__name__)
 PROMPT_BATCH = 128
 # Choices kept per scored position: the model's first choice and its runners-up.
 SCORED_CHOICES = 4
-
-
-def default_threads() -> int:
-    try:
-        count = len(os.sched_getaffinity(0))
-    except AttributeError:
-        count = os.cpu_count() or 2
-    return max(1, min(8, count))
 
 
 class LlamaBackend:
@@ -187,8 +179,10 @@ class LlamaBackend:
                 result.stop_reason = "time"
                 break
             logits = self._last_logits()
-            if required:
-                token = self._healing.best_start(logits, required)
+            first = result.generated_tokens == 0
+            if required or (first and request.first_choice):
+                rank = request.first_choice if first else 0
+                token = self._healing.ranked_start(logits, required, rank) if required else self._ranked(logits, rank)
                 if token is None:  # no token can spell the required text: give up quietly
                     result.stop_reason = "eos"
                     break
@@ -215,6 +209,13 @@ class LlamaBackend:
         result.text = text + stream.flush()
         result.generate_ms = (time.perf_counter() - decode_started) * 1000
         return result
+
+    def _ranked(self, logits, rank: int) -> int:
+        """The token in place `rank` of the model's preference (0 is its best)."""
+        import numpy as np
+
+        top = np.argpartition(-logits, rank + 1)[: rank + 1]
+        return int(top[np.argsort(-logits[top])][rank])
 
     def _last_logits(self):
         """Logits after the last evaluated token (llama.cpp keeps only that row)."""
@@ -467,10 +468,13 @@ class _HealingIndex:
             self._cache[required] = found
         return found
 
-    def best_start(self, logits, required: bytes) -> int | None:
-        """The most likely token that fits the required text (greedy), or None."""
+    def ranked_start(self, logits, required: bytes, rank: int = 0) -> int | None:
+        """The token in place `rank` (0: the most likely) among those that fit the required text, or None."""
         candidates = self.candidates(required)
         if not candidates:
             return None
         scores = logits[candidates]
-        return candidates[int(scores.argmax())]
+        if rank == 0:
+            return candidates[int(scores.argmax())]
+        order = scores.argsort()[::-1]
+        return candidates[int(order[min(rank, len(order) - 1)])]
