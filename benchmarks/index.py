@@ -28,8 +28,9 @@ from pathlib import Path
 
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.files import RootFilter, walk
+from tandem_lsp.context.grammars import parser_for
 from tandem_lsp.context.index import IndexStats, WorkspaceIndex
-from tandem_lsp.context.languages import language_for_path, parser_for
+from tandem_lsp.languages import grammar_for_path
 
 SKIP_DIRS = ["site-packages", "__pycache__"]
 
@@ -45,7 +46,7 @@ def parse_only(paths: list[str]) -> tuple[float, float]:
     for path in paths:
         with open(path, "rb") as fh:
             data = fh.read()
-        parser_for(language_for_path(path)).parse(data)  # type: ignore[arg-type]
+        parser_for(grammar_for_path(path)).parse(data)  # type: ignore[arg-type]
     return time.perf_counter() - wall, time.process_time() - cpu
 
 

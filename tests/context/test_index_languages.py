@@ -1,11 +1,12 @@
-"""Definitions and imports extracted by tree-sitter, one case per language."""
+"""Definitions and imports extracted by tree-sitter, one case per grammar."""
 
 from __future__ import annotations
 
 import pytest
 
-from tandem_lsp.context.languages import EXTENSIONS, SPECS, language_for_path
+from tandem_lsp.context.grammars import SPECS
 from tandem_lsp.context.symbols import doc_of, make_chunks, parse_source
+from tandem_lsp.languages import grammar_for_path
 
 CASES = {
     "python": (
@@ -165,22 +166,21 @@ using Alias = int;
 }
 
 
-def test_every_language_has_a_case_and_an_extension() -> None:
+def test_every_grammar_has_a_case() -> None:
     assert set(CASES) == set(SPECS)
-    assert set(EXTENSIONS.values()) == set(SPECS)
 
 
-@pytest.mark.parametrize("language", sorted(CASES))
-def test_definitions_and_imports(language: str) -> None:
-    name, source, expected, imports = CASES[language]
-    assert language_for_path(f"/w/{name}") == language
-    symbols = parse_source(f"/w/{name}", source.encode(), language)
+@pytest.mark.parametrize("grammar", sorted(CASES))
+def test_definitions_and_imports(grammar: str) -> None:
+    name, source, expected, imports = CASES[grammar]
+    assert grammar_for_path(f"/w/{name}") == grammar
+    symbols = parse_source(f"/w/{name}", source.encode(), grammar)
     found = {(d.name, d.kind) for d in symbols.definitions}
     assert expected <= found, f"missing {expected - found}"
     assert [(i.module, i.names) for i in symbols.imports] == imports
     for d in symbols.definitions:
         assert 0 <= d.start_line <= d.end_line < source.count("\n") + 1
-        assert d.name in d.signature or d.kind == "macro" or language in ("c", "cpp")
+        assert d.name in d.signature or d.kind == "macro" or grammar in ("c", "cpp")
         assert d.path == f"/w/{name}"
 
 

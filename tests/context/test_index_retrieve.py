@@ -10,7 +10,7 @@ import pytest
 
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex
-from tandem_lsp.context.languages import parser_for
+from tandem_lsp.context.grammars import parser_for
 from tandem_lsp.context.tree_edit import edit_for_change
 
 GEOMETRY = '''"""Shapes."""

@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tandem_lsp.context.languages import language_for_path
 from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.resolve import path_key
 from tandem_lsp.context.retrieve import ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
 from tandem_lsp.context.symbols import Definition, Import, parse_source
+from tandem_lsp.languages import grammar_for_path, language_for_path
 
 ROOT = "/w"
 
@@ -20,6 +20,7 @@ class SourceFile:
     path: str
     rel: str
     language: str
+    grammar: str
     key: str
     text: str
     definitions: Sequence[Definition]
@@ -36,10 +37,12 @@ def view_of(sources: dict[str, str], recent: Sequence[tuple[str, int, int]] = ()
     term_counts: list[int] = []
     for rel, text in sources.items():
         path = f"{ROOT}/{rel}"
-        language = language_for_path(path)
-        assert language is not None
-        symbols = parse_source(path, text.encode(), language)
-        files[path] = SourceFile(path, rel, language, path_key(path), text, symbols.definitions, symbols.imports, symbols.chunks)
+        grammar = grammar_for_path(path)
+        assert grammar is not None
+        symbols = parse_source(path, text.encode(), grammar)
+        files[path] = SourceFile(
+            path, rel, language_for_path(path), grammar, path_key(path), text, symbols.definitions, symbols.imports, symbols.chunks
+        )
         for definition in symbols.definitions:
             by_name.setdefault(definition.name, []).append(definition)
         postings.add(len(owners), symbols.terms)

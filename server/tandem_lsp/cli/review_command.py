@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
 from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+from tandem_lsp.languages import language_for_path
 from tandem_lsp.models.backend import ModelError
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name
+from tandem_lsp.tasks.code_ranges import LineRange
 from tandem_lsp.tasks.review import ReviewResult, review
 
 T = TypeVar("T")
@@ -48,7 +49,7 @@ def read_source(path: str) -> str:
 
 
 def language_of(args: argparse.Namespace) -> str:
-    return args.language or grammar_name("", args.file) or Path(args.file).suffix.lstrip(".")
+    return args.language or language_for_path(args.file) or Path(args.file).suffix.lstrip(".")
 
 
 def run(args: argparse.Namespace) -> int:

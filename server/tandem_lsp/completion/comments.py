@@ -1,24 +1,8 @@
-"""Line comments per language, for rendering context snippets as comments."""
+"""Context snippets rendered as comments of the current file's language."""
 
 from __future__ import annotations
 
-_HASH = {"python", "ruby", "shellscript", "sh", "bash", "perl", "r", "yaml", "toml", "dockerfile", "makefile", "elixir", "julia", "nim"}
-_DASH = {"lua", "sql", "haskell", "ada", "elm"}
-_PERCENT = {"matlab", "erlang", "latex", "tex"}
-_SEMICOLON = {"clojure", "lisp", "scheme", "commonlisp"}
-
-
-def line_comment(language: str) -> str:
-    language = language.lower()
-    if language in _HASH:
-        return "#"
-    if language in _DASH:
-        return "--"
-    if language in _PERCENT:
-        return "%"
-    if language in _SEMICOLON:
-        return ";"
-    return "//"
+from tandem_lsp.languages import line_comment
 
 
 def comment_block(language: str, text: str) -> str:

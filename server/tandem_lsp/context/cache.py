@@ -97,7 +97,7 @@ class IndexCache:
                 path,
                 mtime_ns,
                 size,
-                symbols.language,
+                symbols.grammar,  # in the column named `language`: renaming it would empty every cache
                 pickle.dumps(
                     (
                         [tuple(d)[1:] for d in symbols.definitions],

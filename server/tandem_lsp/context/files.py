@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pathspec
 
 from tandem_lsp.config import IndexSettings
-from tandem_lsp.context.languages import language_for_path
+from tandem_lsp.languages import grammar_for_path
 
 # A NUL byte in the first 8 KB is how git decides a file is binary.
 _BINARY_PROBE = 8192
@@ -130,7 +130,7 @@ def walk(flt: RootFilter, start: str | None = None, on_error: Callable[[str], No
             if is_dir:
                 if not flt.gitignored(entry.path, True, chain):
                     subdirs.append(chain + [entry.path])
-            elif is_file and language_for_path(entry.name) and not flt.gitignored(entry.path, False, chain):
+            elif is_file and grammar_for_path(entry.name) and not flt.gitignored(entry.path, False, chain):
                 yield entry.path
         stack.extend(reversed(subdirs))
 

@@ -29,13 +29,13 @@ from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.cache import IndexCache, cache_path
 from tandem_lsp.context.files import RootFilter, SkipFile, file_signature, read_source, walk
 from tandem_lsp.context.gc_pause import gc_paused
-from tandem_lsp.context.languages import language_for_path
 from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.resolve import path_key
 from tandem_lsp.context.retrieve import RECENT_CONTEXT_LINES, ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
 from tandem_lsp.context.symbols import Definition, FileSymbols, Import, parse_source
 from tandem_lsp.context.tree_edit import edit_for_change
 from tandem_lsp.context.watch import DiskWatcher
+from tandem_lsp.languages import grammar_for_path, language_for_path
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ class IndexStats:
 class _File:
     path: str
     rel: str
-    language: str
+    language: str  # LSP language id
+    grammar: str
     key: str  # resolve.path_key of the path
     text: str
     definitions: list[Definition]
@@ -185,14 +186,14 @@ class WorkspaceIndex:
         others' (searchable once sealed) and its parse results go to the disk
         cache in one transaction at the end.
         """
-        language = language_for_path(path)
+        grammar = grammar_for_path(path)
         with self._lock:
             entry = self._files.get(path)
             if entry is not None and entry.is_open:
                 return
             if entry is not None and entry.disk is not None and entry.disk == file_signature(path):
                 return
-        if language is None:
+        if grammar is None:
             return
         try:
             source = read_source(path, self.settings.max_file_bytes)
@@ -211,7 +212,7 @@ class WorkspaceIndex:
             self._cached += symbols is not None
         if symbols is None:
             try:
-                symbols = parse_source(path, source.data, language)
+                symbols = parse_source(path, source.data, grammar)
             except Exception as exc:  # a grammar bug must not stop the build
                 self.record_error(f"{path}: parse failed: {exc}")
                 return
@@ -235,7 +236,8 @@ class WorkspaceIndex:
             entry = _File(
                 path,
                 rel,
-                symbols.language,
+                language_for_path(path),
+                symbols.grammar,
                 path_key(path),
                 symbols.text,
                 symbols.definitions,
@@ -293,8 +295,8 @@ class WorkspaceIndex:
         """An open buffer's contents, which override the file on disk."""
         path = _norm(path)
         flt = self.root_of(path)
-        language = language_for_path(path)
-        if flt is None or language is None or flt.ignored(path):
+        grammar = grammar_for_path(path)
+        if flt is None or grammar is None or flt.ignored(path):
             return
         data = text.encode("utf-8", errors="replace")
         if len(data) > self.settings.max_file_bytes:
@@ -308,7 +310,7 @@ class WorkspaceIndex:
                 return
             old_tree.edit(**edit_for_change(old_text, text))
         try:
-            symbols = parse_source(path, data, language, old_tree)
+            symbols = parse_source(path, data, grammar, old_tree)
         except Exception as exc:
             self.record_error(f"{path}: parse failed: {exc}")
             return

@@ -38,30 +38,30 @@ def _relative(base_dir: str, module: str) -> PathHint:
     return PathHint(path_key(joined), True)
 
 
-def module_hints(language: str, module: str, current_path: str) -> list[PathHint]:
+def module_hints(grammar: str, module: str, current_path: str) -> list[PathHint]:
     """Path hints for one imported module of the file at `current_path`."""
     module = module.strip()
     if not module:
         return []
     here = os.path.dirname(current_path)
-    if language == "python":
+    if grammar == "python":
         if module.startswith("."):
             dots = len(module) - len(module.lstrip("."))
             return [_relative(here, "../" * (dots - 1) + module[dots:].replace(".", "/"))]
         return [PathHint(module.replace(".", "/"), False)]
-    if language in ("javascript", "typescript", "tsx"):
+    if grammar in ("javascript", "typescript", "tsx"):
         if module.startswith("."):
             return [_relative(here, module)]
         return [PathHint(path_key(module), False)]
-    if language == "go":
+    if grammar == "go":
         return [PathHint("/".join(module.split("/")[-2:]), False)]
-    if language == "rust":
+    if grammar == "rust":
         parts = [p for p in module.split("{", 1)[0].split("::") if p.strip() and p.strip() not in _RUST_ROOTS]
         return [PathHint("/".join(parts[:n]), False) for n in range(len(parts), 0, -1)]
-    if language == "java":
+    if grammar == "java":
         parts = module.rstrip(".*").split(".")
         return [PathHint("/".join(parts[:n]), False) for n in (len(parts), len(parts) - 1) if n > 0]
-    if language in ("c", "cpp"):
+    if grammar in ("c", "cpp"):
         parts = [p for p in module.split("/") if p not in ("", ".", "..")]
         return [PathHint(path_key("/".join(parts)), False)] if parts else []
     return []

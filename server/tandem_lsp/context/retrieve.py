@@ -18,10 +18,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from tandem_lsp.context.languages import language_for_path, line_comment
 from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.resolve import PathHint, matches, module_hints
 from tandem_lsp.context.symbols import IDENTIFIER, STOPWORDS, Definition, Import, doc_of, parse_source, terms_of
+from tandem_lsp.languages import grammar_for_path, line_comment
 
 # Retrieval shape: how far around the cursor identifiers count as "used
 # there", how many snippets of each kind, and how long a snippet may be.
@@ -73,7 +73,9 @@ class IndexedFile(Protocol):
     @property
     def rel(self) -> str: ...  # workspace-relative, forward slashes
     @property
-    def language(self) -> str: ...
+    def language(self) -> str: ...  # LSP language id
+    @property
+    def grammar(self) -> str: ...
     @property
     def key(self) -> str: ...  # resolve.path_key of the path
     @property
@@ -122,19 +124,19 @@ def cursor_at(path: str, text: str, offset: int) -> Cursor:
     return Cursor(path, text, offset, window, _near_code(before, after), query)
 
 
-LocalSymbols = tuple[str, Sequence[Definition], Sequence[Import]]  # language, definitions, imports
+LocalSymbols = tuple[str, Sequence[Definition], Sequence[Import]]  # grammar, definitions, imports
 
 
 def parse_unindexed(path: str, text: str) -> LocalSymbols | None:
     """Definitions and imports of a file the index does not hold (parsed on the spot, small files only)."""
-    language = language_for_path(path)
-    if language is None or len(text) > LOCAL_PARSE_CHARS:
+    grammar = grammar_for_path(path)
+    if grammar is None or len(text) > LOCAL_PARSE_CHARS:
         return None
     try:
-        symbols = parse_source(path, text.encode("utf-8", errors="replace"), language)
+        symbols = parse_source(path, text.encode("utf-8", errors="replace"), grammar)
     except Exception:
         return None
-    return language, symbols.definitions, symbols.imports
+    return grammar, symbols.definitions, symbols.imports
 
 
 def retrieve(view: IndexView, cursor: Cursor, deadline: float, local: LocalSymbols | None = None) -> list[ContextSnippet]:
@@ -148,7 +150,7 @@ def retrieve(view: IndexView, cursor: Cursor, deadline: float, local: LocalSymbo
     the view does not hold it.
     """
     if local is None and (entry := view.files.get(cursor.path)) is not None:
-        local = (entry.language, entry.definitions, entry.imports)
+        local = (entry.grammar, entry.definitions, entry.imports)
     retrieval = _Retrieval(view, cursor.path, cursor.window, deadline)
     if local is not None:
         retrieval.definitions(cursor.near, cursor.text, cursor.offset, *local)
@@ -268,7 +270,7 @@ class _Retrieval:
     # Definitions ------------------------------------------------------------------
 
     def definitions(
-        self, near: NearCode, text: str, offset: int, language: str, local_defs: Sequence[Definition], imports: Sequence[Import]
+        self, near: NearCode, text: str, offset: int, grammar: str, local_defs: Sequence[Definition], imports: Sequence[Import]
     ) -> None:
         """Definitions of names used near the cursor, then signatures of the other imported names.
 
@@ -280,19 +282,19 @@ class _Retrieval:
         module_hints_of: dict[str, list[PathHint]] = {}  # module alias (`os`, `fmt`) -> its files
         related: list[PathHint] = []
         for imp in imports:
-            hints = module_hints(language, imp.module, self.path)
+            hints = module_hints(grammar, imp.module, self.path)
             related += hints
             # Go imports packages: its "names" are the package aliases used as qualifiers.
-            if imp.names and language != "go":
+            if imp.names and grammar != "go":
                 for name in imp.names:
                     name_hints.setdefault(name, []).extend(hints)
-                    if language == "python":  # `from pkg import module`, then `module.name`
+                    if grammar == "python":  # `from pkg import module`, then `module.name`
                         submodule = imp.module + ("" if imp.module.endswith(".") else ".") + name
-                        module_hints_of.setdefault(name, []).extend(module_hints(language, submodule, self.path))
-            for alias in imp.names if language == "go" else [re.split(r"[./:]+", imp.module)[-1]]:
+                        module_hints_of.setdefault(name, []).extend(module_hints(grammar, submodule, self.path))
+            for alias in imp.names if grammar == "go" else [re.split(r"[./:]+", imp.module)[-1]]:
                 module_hints_of.setdefault(alias, []).extend(hints)
         # A Python name comes from another file only through an import; `import *` brings unnamed ones.
-        star = [h for m in _STAR_IMPORT.findall(text) for h in module_hints(language, m, self.path)] if language == "python" else []
+        star = [h for m in _STAR_IMPORT.findall(text) for h in module_hints(grammar, m, self.path)] if grammar == "python" else []
         found = 0
         for rank, name in enumerate(near.names):
             if found >= MAX_DEFINITIONS or time.perf_counter() > self.deadline:
@@ -300,7 +302,7 @@ class _Retrieval:
             if name in local:
                 continue
             hints = name_hints.get(name) or [h for q in near.qualifiers.get(name, ()) for h in module_hints_of.get(q, ())]
-            if not hints and language == "python":
+            if not hints and grammar == "python":
                 hints = star if name in near.bare else []
                 if not hints:
                     continue  # a builtin, a local variable or an attribute the index cannot type
@@ -366,12 +368,12 @@ class _Retrieval:
         defs = [d for d in defs if not any(d.start_line <= b and a <= d.end_line for a, b in self.taken.get(d.path, ()))]
         if not defs:
             return False
-        language = self.view.files[defs[0].path].language
-        marker = line_comment(language)
+        file = self.view.files[defs[0].path]
+        marker = line_comment(file.language)
         text = self.lines(defs[0].path)
         lines = []
         for d in sorted(defs, key=lambda d: d.start_line):
-            if doc := doc_of(d, text, language):
+            if doc := doc_of(d, text, file.grammar):
                 lines.append(f"{marker} {doc}")
             lines.append(d.signature)
         start = min(d.start_line for d in defs)

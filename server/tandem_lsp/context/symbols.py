@@ -1,6 +1,6 @@
 """What one source file contributes to the index: definitions, imports, chunks.
 
-`parse_source` runs the language's tree-sitter queries over a file and turns
+`parse_source` runs a grammar's tree-sitter queries over a file and turns
 the matches into plain records; it also cuts the file into prompt-sized
 chunks aligned to definitions and lists each chunk's identifiers, which feed
 the similarity search.
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import tree_sitter as ts
 
-from tandem_lsp.context.languages import LanguageSpec, LoadedLanguage, load, parser_for
+from tandem_lsp.context.grammars import GrammarSpec, LoadedGrammar, load, parser_for
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -86,7 +86,7 @@ class Import(NamedTuple):
 
 @dataclass(slots=True)
 class FileSymbols:
-    language: str
+    grammar: str
     definitions: list[Definition]
     imports: list[Import]
     # [start, end) line ranges of prompt-sized pieces, and the file's identifiers.
@@ -96,10 +96,10 @@ class FileSymbols:
     text: str
 
 
-def parse_source(path: str, data: bytes, language: str, old_tree: ts.Tree | None = None) -> FileSymbols:
+def parse_source(path: str, data: bytes, grammar: str, old_tree: ts.Tree | None = None) -> FileSymbols:
     """Definitions, imports and chunks of one file. `old_tree` (already edited) makes re-parsing incremental."""
-    loaded = load(language)
-    tree = parser_for(language).parse(data, old_tree) if old_tree is not None else parser_for(language).parse(data)
+    loaded = load(grammar)
+    tree = parser_for(grammar).parse(data, old_tree) if old_tree is not None else parser_for(grammar).parse(data)
     root = tree.root_node
     cursor = ts.QueryCursor(loaded.query)
     # Not descending into function bodies is most of the query's speed.
@@ -112,11 +112,11 @@ def parse_source(path: str, data: bytes, language: str, old_tree: ts.Tree | None
         else:
             found.append((pattern, captures))
     definitions = _definitions(path, data, found, loaded)
-    imports = _imports(data, statements, language)
+    imports = _imports(data, statements, grammar)
     text = data.decode("utf-8", errors="replace")
     boundaries = sorted({child.start_point.row for child in root.named_children} | {d.start_line for d in definitions})
     chunks = make_chunks(text.count("\n") + 1, boundaries)
-    return FileSymbols(language, definitions, imports, chunks, terms_of(data), tree, text)
+    return FileSymbols(grammar, definitions, imports, chunks, terms_of(data), tree, text)
 
 
 # Bytes that can be part of an (ASCII) identifier; everything else splits words.
@@ -190,14 +190,14 @@ def _signature(data: bytes, start: int, header_end: int, indent: int) -> str:
 
 # A docstring's opening: prefix letters, then the quotes (not the letters of its first word: "Returns").
 _DOCSTRING_OPEN = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'''|"|')""")
-# Comment lines above a definition, by language family (a C `#define` or a Rust `#[derive]` is not one).
+# Comment lines above a definition, by grammar family (a C `#define` or a Rust `#[derive]` is not one).
 _HASH_COMMENTS = ("#",)
 _SLASH_COMMENTS = ("//", "/*", "*")
 # How far up a comment block above a definition is read.
 _MAX_COMMENT_LINES = 30
 
 
-def doc_of(definition: Definition, lines: Sequence[str], language: str) -> str:
+def doc_of(definition: Definition, lines: Sequence[str], grammar: str) -> str:
     """First line of a definition's docstring (Python) or of the comment block right above it; "" when none."""
     row = definition.body_line
     if 0 <= row < len(lines):
@@ -211,7 +211,7 @@ def doc_of(definition: Definition, lines: Sequence[str], language: str) -> str:
                 if text or end >= 0:
                     return text[:_MAX_DOC_CHARS]
             return ""
-    markers = _HASH_COMMENTS if language == "python" else _SLASH_COMMENTS
+    markers = _HASH_COMMENTS if grammar == "python" else _SLASH_COMMENTS
     block: list[str] = []
     above = definition.start_line - 1
     while above >= 0 and len(block) < _MAX_COMMENT_LINES and lines[above].strip().startswith(markers):
@@ -225,7 +225,7 @@ def doc_of(definition: Definition, lines: Sequence[str], language: str) -> str:
 
 
 def _definitions(
-    path: str, data: bytes, matches: list[tuple[int, dict[str, list[ts.Node]]]], loaded: LoadedLanguage
+    path: str, data: bytes, matches: list[tuple[int, dict[str, list[ts.Node]]]], loaded: LoadedGrammar
 ) -> list[Definition]:
     # Node properties cost a call into tree-sitter (parents are found from the
     # root down), so each one is read once and passed on.
@@ -279,7 +279,7 @@ def _definitions(
     return out
 
 
-def _enclosing(parent: ts.Node | None, spec: LanguageSpec) -> str:
+def _enclosing(parent: ts.Node | None, spec: GrammarSpec) -> str:
     """ "method" for a function whose `parent` is in a class-like body, "local" for one inside another function, else ""."""
     for _ in range(3):
         if parent is None:
@@ -296,7 +296,7 @@ def _enclosing(parent: ts.Node | None, spec: LanguageSpec) -> str:
 _RUST_PATH_WORDS = frozenset({"crate", "self", "super", "as"})
 
 
-def _imports(data: bytes, matches: list[dict[str, list[ts.Node]]], language: str) -> list[Import]:
+def _imports(data: bytes, matches: list[dict[str, list[ts.Node]]], grammar: str) -> list[Import]:
     # One match per imported name; group them under their statement (`@stmt`).
     grouped: dict[int, tuple[list[str], list[str]]] = {}
     for captures in matches:
@@ -307,19 +307,19 @@ def _imports(data: bytes, matches: list[dict[str, list[ts.Node]]], language: str
     out = []
     for modules, names in grouped.values():
         modules = list(dict.fromkeys(modules))
-        if len(modules) > 1 and not names and language == "python":
+        if len(modules) > 1 and not names and grammar == "python":
             out.extend(Import(m) for m in modules)  # import a, b
             continue
         module = modules[0] if modules else ""
-        if language == "rust":
+        if grammar == "rust":
             # `use a::b::{C, D as E}`: the path is the module, its last segment the names.
             module = " ".join(module.split())
             names = [w for w in IDENTIFIER.findall(module.rsplit("::", 1)[-1]) if w not in _RUST_PATH_WORDS]
-        elif language == "java":
+        elif grammar == "java":
             names = [] if "*" in modules else [module.rsplit(".", 1)[-1]]
-        elif language in ("c", "cpp"):
+        elif grammar in ("c", "cpp"):
             module = module.strip('"<>')
-        elif language == "go" and not names:
+        elif grammar == "go" and not names:
             names = [module.rsplit("/", 1)[-1]]
         out.append(Import(module, tuple(dict.fromkeys(names))))
     return out

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tandem_lsp.context.files import RootFilter, walk
-from tandem_lsp.context.languages import language_for_path
+from tandem_lsp.languages import grammar_for_path
 
 if TYPE_CHECKING:
     from tandem_lsp.context.index import WorkspaceIndex
@@ -87,11 +87,11 @@ class DiskWatcher:
                 gitignores.add((flt, os.path.dirname(path)))
             elif change == "deleted":
                 index.forget(path)
-                if language_for_path(path) is None:
+                if grammar_for_path(path) is None:
                     index.forget_under(path)  # maybe a folder
             elif os.path.isdir(path):
                 self._sync_directory(flt, path)
-            elif language_for_path(path) is not None:
+            elif grammar_for_path(path) is not None:
                 if flt.ignored(path):
                     index.forget(path)
                 else:

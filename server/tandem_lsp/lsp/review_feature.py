@@ -31,12 +31,13 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.workspace import TextDocument
 
+from tandem_lsp.languages import grammar_for, language_for_path
 from tandem_lsp.lsp.convert import document_path
 from tandem_lsp.lsp.progress import work_done
 from tandem_lsp.lsp.server import TandemServer
 from tandem_lsp.models.backend import ModelError
 from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, review_scope
+from tandem_lsp.tasks.code_ranges import LineRange, review_scope
 from tandem_lsp.tasks.debug import DebugResult, debug
 from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.explain import explain
@@ -263,7 +264,7 @@ def _range_argument(value: Any) -> types.Range | None:
 
 
 def _language(document: TextDocument) -> str:
-    return document.language_id or grammar_name("", document.path) or ""
+    return document.language_id or language_for_path(document.path)
 
 
 def workspace_context(server: TandemServer, document: TextDocument, line: int) -> list[str]:
@@ -414,7 +415,7 @@ class ReviewFeature:
                 f = stored.finding
                 if f.replacement is not None and lines and f.start_line <= lines[1] and lines[0] <= f.end_line:
                     out.append(text_edit_action(document, stored))
-        scope = review_scope(document.source, grammar_name(_language(document), document.path), lines, document.path)
+        scope = review_scope(document.source, grammar_for(_language(document), document.path), lines, document.path)
         where = _describe_scope(lines, scope, len(document.lines))
         target = {"uri": uri, "range": _CONVERTER.unstructure(params.range)}
         # A selection or a diagnostic is something to act on; a bare cursor is not.

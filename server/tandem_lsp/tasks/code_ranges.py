@@ -16,28 +16,16 @@ from collections.abc import Iterator
 
 import tree_sitter as ts
 
-from tandem_lsp.context.languages import SPECS, language_for_path, parser_for
+from tandem_lsp.context.grammars import parser_for
 from tandem_lsp.context.symbols import parse_source
 
-# LSP language ids whose tree-sitter grammar has another name.
-_LANGUAGE_IDS = {
-    "javascriptreact": "javascript",
-    "typescriptreact": "tsx",
-    "c++": "cpp",
-    "py": "python",
-}
+# Re-exported under its old name: tasks/source.py and completion/syntax_guard.py, being worked on now, import it from here.
+from tandem_lsp.languages import grammar_for as grammar_name  # noqa: F401
+
 # Definition kinds that make a sensible unit to review, innermost first.
 _SCOPE_KINDS = ("function", "method", "class", "struct", "interface", "enum")
 
 LineRange = tuple[int, int]  # 0-based, inclusive
-
-
-def grammar_name(language: str, path: str = "") -> str | None:
-    """The tree-sitter grammar for an LSP language id or a file name, if we have one."""
-    name = _LANGUAGE_IDS.get(language, language)
-    if name in SPECS:
-        return name
-    return language_for_path(path) if path else None
 
 
 def split_lines(text: str) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from tandem_lsp.languages import grammar_for
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import Progress, chat
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, review_scope
+from tandem_lsp.tasks.code_ranges import LineRange, review_scope
 from tandem_lsp.tasks.prompts import explain_messages
 from tandem_lsp.tasks.review import code_view
 from tandem_lsp.tasks.router import model_kind, role_for
@@ -31,7 +32,7 @@ async def explain(
     progress: Progress | None = None,
 ) -> ExplainResult:
     cancel = cancel or threading.Event()
-    grammar = grammar_name(language, path)
+    grammar = grammar_for(language, path)
     view, focus = code_view(text, language, path, review_scope(text, grammar, selection, path))
     role = role_for("explain")
     kind = model_kind(registry.settings, role)

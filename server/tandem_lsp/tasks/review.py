@@ -8,9 +8,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tandem_lsp.languages import grammar_for
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import Progress, TaskCancelled, chat
-from tandem_lsp.tasks.code_ranges import LineRange, grammar_name, review_scope, split_lines
+from tandem_lsp.tasks.code_ranges import LineRange, review_scope, split_lines
 from tandem_lsp.tasks.findings import (
     Checked,
     Finding,
@@ -81,7 +82,7 @@ async def review(
         return result
     if progress is not None:
         progress("scanning for unlikely code", 0)
-    scanned, model = await likelihood_findings(registry, text, grammar_name(language, path), result.scope, deep, cancel)
+    scanned, model = await likelihood_findings(registry, text, grammar_for(language, path), result.scope, deep, cancel)
     if cancel.is_set():
         raise TaskCancelled()
     if scanned:
@@ -103,7 +104,7 @@ async def _chat_review(
     """Findings the general model drafts in JSON, verified when the plan says so."""
     settings = registry.settings
     limit = settings.review.max_findings
-    grammar = grammar_name(language, path)
+    grammar = grammar_for(language, path)
     view, focus = code_view(text, language, path, review_scope(text, grammar, selection, path))
 
     role = role_for("review")

@@ -1,4 +1,6 @@
-"""Which files the index understands, and the tree-sitter queries it runs on them.
+"""The tree-sitter grammars the index parses with, and the queries it runs on them.
+
+Which file or language id takes which grammar is tandem_lsp.languages' business.
 
 Grammars come from the official per-language wheels (they ship compiled
 parsers; nothing is fetched at run time) and are loaded on first use, so a
@@ -13,7 +15,6 @@ prompt only needs to know what a snippet is, not the grammar's taxonomy.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -22,9 +23,9 @@ import tree_sitter as ts
 
 
 @dataclass(frozen=True)
-class LanguageSpec:
+class GrammarSpec:
     name: str
-    # Grammar wheel module and the function in it that returns the language.
+    # Grammar wheel module and the function in it that returns the tree-sitter language.
     module: str
     entry: str
     definitions: str
@@ -147,22 +148,22 @@ _C_IMPORTS = """
 
 _JS_CONTAINERS = frozenset({"class_declaration", "class_body", "class", "abstract_class_declaration", "interface_body"})
 
-SPECS: dict[str, LanguageSpec] = {
+SPECS: dict[str, GrammarSpec] = {
     spec.name: spec
     for spec in (
-        LanguageSpec(
+        GrammarSpec(
             "python", "tree_sitter_python", "language", _PYTHON_DEFS, _PYTHON_IMPORTS, frozenset({"class_definition"}), max_depth=4
         ),
-        LanguageSpec("javascript", "tree_sitter_javascript", "language", _JS_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
-        LanguageSpec(
+        GrammarSpec("javascript", "tree_sitter_javascript", "language", _JS_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
+        GrammarSpec(
             "typescript", "tree_sitter_typescript", "language_typescript", _JS_DEFS + _TS_EXTRA_DEFS, _JS_IMPORTS, _JS_CONTAINERS
         ),
-        LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", _JS_DEFS + _TS_EXTRA_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
-        LanguageSpec("go", "tree_sitter_go", "language", _GO_DEFS, _GO_IMPORTS, frozenset({"interface_type"}), max_depth=4),
-        LanguageSpec(
+        GrammarSpec("tsx", "tree_sitter_typescript", "language_tsx", _JS_DEFS + _TS_EXTRA_DEFS, _JS_IMPORTS, _JS_CONTAINERS),
+        GrammarSpec("go", "tree_sitter_go", "language", _GO_DEFS, _GO_IMPORTS, frozenset({"interface_type"}), max_depth=4),
+        GrammarSpec(
             "rust", "tree_sitter_rust", "language", _RUST_DEFS, _RUST_IMPORTS, frozenset({"impl_item", "trait_item"})
         ),
-        LanguageSpec(
+        GrammarSpec(
             "java",
             "tree_sitter_java",
             "language",
@@ -170,8 +171,8 @@ SPECS: dict[str, LanguageSpec] = {
             _JAVA_IMPORTS,
             frozenset({"class_body", "interface_body", "enum_body", "record_declaration"}),
         ),
-        LanguageSpec("c", "tree_sitter_c", "language", _C_DEFS, _C_IMPORTS, frozenset(), max_depth=4),
-        LanguageSpec(
+        GrammarSpec("c", "tree_sitter_c", "language", _C_DEFS, _C_IMPORTS, frozenset(), max_depth=4),
+        GrammarSpec(
             "cpp",
             "tree_sitter_cpp",
             "language",
@@ -183,42 +184,11 @@ SPECS: dict[str, LanguageSpec] = {
     )
 }
 
-EXTENSIONS: dict[str, str] = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".c++": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".hxx": "cpp",
-    ".ipp": "cpp",
-}
-
-
-def language_for_path(path: str | os.PathLike[str]) -> str | None:
-    """The index's language name for a file, or None when it is not indexed."""
-    return EXTENSIONS.get(os.path.splitext(os.fspath(path))[1].lower())
-
 
 @dataclass(frozen=True)
-class LoadedLanguage:
-    spec: LanguageSpec
-    language: ts.Language
+class LoadedGrammar:
+    spec: GrammarSpec
+    ts_language: ts.Language
     # Definition patterns first, then import patterns: one pass over the tree finds both.
     query: ts.Query
     # Per query pattern: the definition's capture name and kind ("def.class", "class"),
@@ -237,11 +207,11 @@ def _pattern_kinds(query: ts.Query, source: str) -> tuple[tuple[str, str] | None
     return tuple(kinds)
 
 
-_loaded: dict[str, LoadedLanguage] = {}
+_loaded: dict[str, LoadedGrammar] = {}
 _load_lock = threading.Lock()
 
 
-def load(name: str) -> LoadedLanguage:
+def load(name: str) -> LoadedGrammar:
     """Grammar and compiled queries for `name`, imported on first use."""
     loaded = _loaded.get(name)
     if loaded is not None:
@@ -250,10 +220,10 @@ def load(name: str) -> LoadedLanguage:
         if name not in _loaded:
             spec = SPECS[name]
             module = importlib.import_module(spec.module)
-            language = ts.Language(getattr(module, spec.entry)())
+            ts_language = ts.Language(getattr(module, spec.entry)())
             source = spec.definitions + spec.imports
-            query = ts.Query(language, source)
-            _loaded[name] = LoadedLanguage(spec, language, query, _pattern_kinds(query, source))
+            query = ts.Query(ts_language, source)
+            _loaded[name] = LoadedGrammar(spec, ts_language, query, _pattern_kinds(query, source))
         return _loaded[name]
 
 
@@ -262,15 +232,11 @@ _parsers = threading.local()
 
 def parser_for(name: str) -> ts.Parser:
     """A parser for `name` owned by the calling thread (parsers are not thread-safe)."""
-    cache = getattr(_parsers, "by_language", None)
+    cache = getattr(_parsers, "by_grammar", None)
     if cache is None:
-        cache = _parsers.by_language = {}
+        cache = _parsers.by_grammar = {}
     parser = cache.get(name)
     if parser is None:
-        parser = cache[name] = ts.Parser(load(name).language)
+        parser = cache[name] = ts.Parser(load(name).ts_language)
     return parser
 
-
-def line_comment(name: str) -> str:
-    """The line-comment marker of a language, for notes inside rendered snippets."""
-    return "#" if name == "python" else "//"
