@@ -14,7 +14,8 @@ from __future__ import annotations
 import ast
 
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.tasks.code_ranges import error_count, grammar_name
+from tandem_lsp.languages import grammar_for
+from tandem_lsp.tasks.code_ranges import error_count
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
 MAX_CHECKED_CHARS = 200_000
@@ -24,7 +25,7 @@ _OPENERS = (":", "{", "(", "[", ",", "\\")
 def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     if not suggestion.strip() or len(request.text) > MAX_CHECKED_CHARS:
         return False
-    grammar = grammar_name(request.language, request.path)
+    grammar = grammar_for(request.language, request.path)
     if grammar is None:
         return False
     last_line = suggestion.rstrip().splitlines()[-1].rstrip()

@@ -19,9 +19,6 @@ import tree_sitter as ts
 from tandem_lsp.context.grammars import parser_for
 from tandem_lsp.context.symbols import parse_source
 
-# Re-exported under its old name: tasks/source.py and completion/syntax_guard.py, being worked on now, import it from here.
-from tandem_lsp.languages import grammar_for as grammar_name  # noqa: F401
-
 # Definition kinds that make a sensible unit to review, innermost first.
 _SCOPE_KINDS = ("function", "method", "class", "struct", "interface", "enum")
 

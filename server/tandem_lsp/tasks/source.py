@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from tandem_lsp.tasks.code_ranges import grammar_name, split_lines
+from tandem_lsp.languages import grammar_for
+from tandem_lsp.tasks.code_ranges import split_lines
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class SourceFile:
 
     @functools.cached_property
     def grammar(self) -> str | None:
-        return grammar_name(self.language, self.path)
+        return grammar_for(self.language, self.path)
 
     @property
     def name(self) -> str:
