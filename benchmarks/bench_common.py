@@ -72,12 +72,16 @@ class Session:
         return uri
 
     def insert(self, uri: str, line: int, character: int, text: str) -> None:
+        self.replace(uri, (line, character), (line, character), text)
+
+    def replace(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """One didChange: the text between (line, character) `start` and `end` becomes `text`."""
         self.version += 1
-        position = types.Position(line=line, character=character)
+        span = types.Range(start=types.Position(line=start[0], character=start[1]), end=types.Position(line=end[0], character=end[1]))
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.version),
-                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=position, end=position), text=text)],
+                content_changes=[types.TextDocumentContentChangePartial(range=span, text=text)],
             )
         )
 
