@@ -1,4 +1,4 @@
-"""Conversions between LSP positions and the completion code's plain offsets."""
+"""Conversions between LSP positions and ranges and the plain offsets and lines of the code below."""
 
 from __future__ import annotations
 
@@ -11,6 +11,19 @@ from tandem_lsp.lsp.text_sync import ProtocolTextDocument
 
 def document_path(document: TextDocument) -> str:
     return document.path if document.uri.startswith("file:") else ""
+
+
+def document_lines(document: TextDocument) -> list[str]:
+    """The document's lines without their line breaks."""
+    return [line.rstrip("\r\n") for line in document.lines]
+
+
+def line_range(document: TextDocument, start: int, end: int) -> types.Range:
+    """Whole lines start..end in client units."""
+    lines = document_lines(document)
+    end = min(end, len(lines) - 1) if lines else 0
+    width = document.position_codec.client_num_units(lines[end]) if lines else 0
+    return types.Range(start=types.Position(line=start, character=0), end=types.Position(line=end, character=width))
 
 
 def cursor_offset(document: ProtocolTextDocument, position: types.Position) -> int | None:

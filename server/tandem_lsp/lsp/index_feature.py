@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from typing import Any
 
 from lsprotocol import types
@@ -21,7 +20,7 @@ from pygls.workspace import TextDocument
 
 from tandem_lsp.config import IndexSettings, Settings
 from tandem_lsp.context.index import WorkspaceIndex
-from tandem_lsp.lsp.progress import work_done
+from tandem_lsp.lsp.progress import ThrottledProgress, work_done
 from tandem_lsp.lsp.server import TandemServer
 
 log = logging.getLogger(__name__)
@@ -126,15 +125,11 @@ class IndexService:
 
     async def _build_with_progress(self, index: WorkspaceIndex, cancel: threading.Event, loop: asyncio.AbstractEventLoop) -> None:
         async with work_done(self.server, "tandem: indexing workspace") as report:
-            last = 0.0
+            throttled = ThrottledProgress(report, PROGRESS_INTERVAL_S, loop)
 
             def progress(done: int, total: int) -> None:
-                nonlocal last
-                now = time.monotonic()
-                if now - last >= PROGRESS_INTERVAL_S or done == total:
-                    last = now
-                    percentage = int(100 * done / total) if total else 100
-                    loop.call_soon_threadsafe(report, f"{done}/{total} files", percentage)
+                percentage = int(100 * done / total) if total else 100
+                throttled(f"{done}/{total} files", percentage, final=done == total)
 
             try:
                 stats = await loop.run_in_executor(None, lambda: index.build(progress, cancel))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import AsyncIterator, Callable
 
@@ -40,3 +42,24 @@ async def work_done(server: LanguageServer, title: str, cancellable: bool = Fals
         yield report
     finally:
         server.work_done_progress.end(token, types.WorkDoneProgressEnd())
+
+
+class ThrottledProgress:
+    """Reports from a worker thread, handed to the event loop at most once per `interval_s`.
+
+    Indexing and model generation call back per file or per token; the client
+    needs a few reports a second at most.
+    """
+
+    def __init__(self, report: Callable[[str, int | None], None], interval_s: float, loop: asyncio.AbstractEventLoop) -> None:
+        self._report = report
+        self._interval_s = interval_s
+        self._loop = loop
+        self._last = 0.0
+
+    def __call__(self, message: str, percentage: int | None = None, final: bool = False) -> None:
+        """`final` reports even within the interval (the last state must show)."""
+        now = time.monotonic()
+        if final or now - self._last >= self._interval_s:
+            self._last = now
+            self._loop.call_soon_threadsafe(self._report, message, percentage)

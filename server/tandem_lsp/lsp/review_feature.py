@@ -13,8 +13,9 @@ range?, apply?}. Editors may call the commands directly too. `tandem.debug`
 answers with the proposed edit and changes nothing unless the caller passes
 `apply: true` (after the user agreed): no edit without consent.
 
-Findings are published as diagnostics with source "tandem". A finding is
-dropped as soon as the text under it changes.
+Findings are published as diagnostics with source "tandem" and follow the
+edits after the review (lsp/finding_store.py): a finding is dropped as soon as
+the text under it changes.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
 from lsprotocol import types
@@ -32,21 +31,28 @@ from lsprotocol.converters import get_converter
 from pygls.workspace import TextDocument
 
 from tandem_lsp.languages import grammar_for, language_for_path
-from tandem_lsp.lsp.convert import document_path
-from tandem_lsp.lsp.progress import work_done
+from tandem_lsp.lsp.action_requests import (
+    ActionRequest,
+    DebugRequest,
+    ExplainRequest,
+    ReviewRequest,
+    action_request,
+    command_argument,
+)
+from tandem_lsp.lsp.convert import document_lines, document_path, line_range
+from tandem_lsp.lsp.finding_store import SOURCE, FindingStore, StoredFinding, line_edits, to_diagnostic
+from tandem_lsp.lsp.progress import ThrottledProgress, work_done
 from tandem_lsp.lsp.server import TandemServer
 from tandem_lsp.models.backend import ModelError
 from tandem_lsp.tasks.chat import TaskCancelled
 from tandem_lsp.tasks.code_ranges import LineRange, review_scope
-from tandem_lsp.tasks.debug import DebugResult, debug
+from tandem_lsp.tasks.debug import DebugResult, debug, workspace_definitions
 from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.explain import explain
-from tandem_lsp.tasks.findings import Finding
 from tandem_lsp.tasks.review import review
 
 log = logging.getLogger(__name__)
 
-SOURCE = "tandem"
 REVIEW_COMMAND = "tandem.review"
 EXPLAIN_COMMAND = "tandem.explain"
 DEBUG_COMMAND = "tandem.debug"
@@ -58,50 +64,14 @@ EXPLAIN_KIND = "refactor.tandem.explain"
 SOURCE_REVIEW_KIND = "source.tandem.review"
 SOURCE_EXPLAIN_KIND = "source.tandem.explain"
 DEBUG_KIND = "quickfix.tandem.debug"
-# Reasoning text kept on a diagnostic (the full text goes to the log).
-MAX_REASONING_CHARS = 4000
 # Progress reports at most this often while a model generates.
 PROGRESS_INTERVAL_S = 0.5
 
-_SEVERITY = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "info": types.DiagnosticSeverity.Information,
-    "hint": types.DiagnosticSeverity.Hint,
-}
 T = TypeVar("T")
 _CONVERTER = get_converter()
 
 
-@dataclass
-class StoredFinding:
-    finding: Finding
-    id: str
-    # The reviewed text of the finding's lines: when it changes, the finding is stale.
-    snapshot: list[str]
-    reasoning: str = ""
-
-
-@dataclass
-class ReviewState:
-    findings: dict[str, list[StoredFinding]] = field(default_factory=dict)
-    # The review running per document; a new one cancels it.
-    running: dict[str, tuple[asyncio.Task, threading.Event]] = field(default_factory=dict)
-
-
-# -- ranges and diagnostics -------------------------------------------------------------
-
-
-def _lines(document: TextDocument) -> list[str]:
-    return [line.rstrip("\r\n") for line in document.lines]
-
-
-def line_range(document: TextDocument, start: int, end: int) -> types.Range:
-    """Whole lines start..end in client units."""
-    lines = _lines(document)
-    end = min(end, len(lines) - 1) if lines else 0
-    width = document.position_codec.client_num_units(lines[end]) if lines else 0
-    return types.Range(start=types.Position(line=start, character=0), end=types.Position(line=end, character=width))
+# -- ranges and edits -------------------------------------------------------------------
 
 
 def selection_lines(document: TextDocument, selection: types.Range | None) -> LineRange | None:
@@ -113,30 +83,6 @@ def selection_lines(document: TextDocument, selection: types.Range | None) -> Li
         end -= 1
     last = max(0, len(document.lines) - 1)
     return (max(0, min(start, last)), max(0, min(end, last)))
-
-
-def to_diagnostic(document: TextDocument, stored: StoredFinding) -> types.Diagnostic:
-    f = stored.finding
-    data: dict[str, Any] = {"id": stored.id, "status": f.status, "replacement": f.replacement}
-    if stored.reasoning:
-        data["reasoning"] = stored.reasoning[:MAX_REASONING_CHARS]
-    return types.Diagnostic(
-        range=line_range(document, f.start_line, f.end_line),
-        message=f.message,
-        severity=_SEVERITY[f.severity],
-        source=SOURCE,
-        code="review",
-        data=data,
-    )
-
-
-def publish(server: TandemServer, state: ReviewState, uri: str) -> None:
-    document = server.open_document(uri)
-    stored = state.findings.get(uri, [])
-    diagnostics = [to_diagnostic(document, s) for s in stored] if document else []
-    server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version if document else None)
-    )
 
 
 def text_edit_action(document: TextDocument, stored: StoredFinding) -> types.CodeAction:
@@ -164,47 +110,6 @@ def fix_edit(document: TextDocument, result: DebugResult) -> types.WorkspaceEdit
     return types.WorkspaceEdit(document_changes=[edit])
 
 
-# -- keeping findings fresh ---------------------------------------------------------------
-
-
-def _shifted(stored: StoredFinding, lines: list[str], changes: list[tuple[int, int, int]]) -> StoredFinding | None:
-    """The finding after edits (start line, end line, line delta each), or None when its text changed."""
-    start, end = stored.finding.start_line, stored.finding.end_line
-    candidates = [start]
-    for change_start, change_end, delta in changes:
-        if change_end < start:
-            candidates = [c + delta for c in candidates]
-        elif change_start <= end:
-            # An edit touching the finding's lines: it survives only if its text is intact (e.g. a line added above).
-            candidates = [c + d for c in candidates for d in (0, delta)]
-    for new_start in dict.fromkeys(candidates):
-        new_end = new_start + (end - start)
-        if 0 <= new_start and new_end < len(lines) and lines[new_start : new_end + 1] == stored.snapshot:
-            finding = stored.finding
-            moved = Finding(new_start, new_end, finding.severity, finding.message, finding.replacement, finding.status)
-            return StoredFinding(moved, stored.id, stored.snapshot, stored.reasoning)
-    return None
-
-
-def refresh(state: ReviewState, document: TextDocument, params: types.DidChangeTextDocumentParams) -> bool:
-    """Move findings with the edits and drop the stale ones. True when anything changed."""
-    stored = state.findings.get(document.uri)
-    if not stored:
-        return False
-    changes = []
-    for change in params.content_changes:
-        if isinstance(change, types.TextDocumentContentChangePartial):
-            removed = change.range.end.line - change.range.start.line
-            changes.append((change.range.start.line, change.range.end.line, change.text.count("\n") - removed))
-        else:  # full text: only findings whose lines are untouched in place survive
-            changes.append((0, 1 << 30, 0))
-    lines = _lines(document)
-    kept = [s for s in (_shifted(s, lines, changes) for s in stored) if s is not None]
-    moved = [s.finding for s in kept] != [s.finding for s in stored]
-    state.findings[document.uri] = kept
-    return moved
-
-
 # -- running tasks ----------------------------------------------------------------------------
 
 
@@ -223,13 +128,10 @@ async def run_task(
         # The user's Cancel on the progress bar cancels the token's future (pygls); it stops the model.
         for token in set(progress_tokens) - before:
             progress_tokens[token].add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
-        last = [0.0]
+        throttled = ThrottledProgress(report, PROGRESS_INTERVAL_S, loop)
 
         def progress(stage: str, pieces: int) -> None:  # on the model worker thread
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL_S:
-                last[0] = now
-                loop.call_soon_threadsafe(report, f"{stage} ({pieces} tokens)", None)
+            throttled(f"{stage} ({pieces} tokens)")
 
         try:
             return await make(cancel, progress)
@@ -244,92 +146,71 @@ async def run_task(
             return None
 
 
-def _argument(arguments: tuple[Any, ...]) -> dict:
-    """Commands take one object; clients send it as the first argument (or the arguments list itself)."""
-    if arguments and isinstance(arguments[0], dict):
-        return arguments[0]
-    if arguments and isinstance(arguments[0], list) and arguments[0] and isinstance(arguments[0][0], dict):
-        return arguments[0][0]
-    return {}
-
-
-def _range_argument(value: Any) -> types.Range | None:
-    try:
-        return types.Range(
-            start=types.Position(line=int(value["start"]["line"]), character=int(value["start"].get("character", 0))),
-            end=types.Position(line=int(value["end"]["line"]), character=int(value["end"].get("character", 0))),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _language(document: TextDocument) -> str:
     return document.language_id or language_for_path(document.path)
-
-
-def workspace_context(server: TandemServer, document: TextDocument, line: int) -> list[str]:
-    """Definitions from the workspace index around a line (empty when no index)."""
-    service = getattr(server, "index_service", None)
-    index = getattr(service, "index", None)
-    path = document_path(document)
-    if index is None or not path:
-        return []
-    offset = sum(len(text) for text in document.lines[:line])
-    try:
-        snippets = index.retrieve(path, document.source, offset, budget_ms=200)
-    except Exception:  # context is a bonus; never fail the debug request for it
-        log.debug("context retrieval failed", exc_info=True)
-        return []
-    return [f"# {s.path}\n{s.text}" for s in snippets if s.kind == "definition"]
 
 
 class ReviewFeature:
     def __init__(self, server: TandemServer) -> None:
         self.server = server
-        self.state = ReviewState()
+        self.findings = FindingStore()
+        # The review running per document; a new one cancels it.
+        self.running: dict[str, tuple[asyncio.Task, threading.Event]] = {}
+
+    def publish(self, uri: str) -> None:
+        self.server.text_document_publish_diagnostics(self.findings.publication(uri, self.server.open_document(uri)))
+
+    def document_event(self, event: str, document: TextDocument | None, params: Any) -> None:
+        if event == "change" and document is not None and self.findings.findings(document.uri):
+            # Checked first: most keystrokes land in documents without findings, and splitting lines costs.
+            if self.findings.follow_edits(document.uri, document_lines(document), line_edits(params.content_changes)):
+                self.publish(document.uri)
+        elif event == "close" and isinstance(params, types.DidCloseTextDocumentParams):
+            uri = params.text_document.uri
+            if self.findings.forget(uri):
+                self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     # -- review --------------------------------------------------------------------------------
 
-    async def review(self, uri: str, selection: types.Range | None, deep: bool) -> dict:
+    async def review(self, request: ReviewRequest) -> dict:
+        uri = request.uri
         document = self.server.open_document(uri)
         if document is None:
             return {"error": f"document not open: {uri}"}
-        previous = self.state.running.pop(uri, None)
+        previous = self.running.pop(uri, None)
         if previous is not None:
             previous[1].set()
         version, text = document.version, document.source
         task_cancel = threading.Event()
-        self.state.running[uri] = (asyncio.current_task(), task_cancel)
+        self.running[uri] = (asyncio.current_task(), task_cancel)
 
         async def job(cancel: threading.Event, progress: Callable[[str, int], None]):
             return await review(
                 self.server.registry, text, document_path(document), _language(document),
-                selection_lines(document, selection), deep, cancel, progress,
+                selection_lines(document, request.selection), request.deep, cancel, progress,
             )
 
         try:
-            result = await run_task(self.server, "tandem: deep review" if deep else "tandem: review", job, task_cancel)
+            result = await run_task(self.server, "tandem: deep review" if request.deep else "tandem: review", job, task_cancel)
         finally:
-            if self.state.running.get(uri, (None,))[0] is asyncio.current_task():
-                self.state.running.pop(uri, None)
+            if self.running.get(uri, (None,))[0] is asyncio.current_task():
+                self.running.pop(uri, None)
         if result is None:
             return {"cancelled": True}
         document = self.server.open_document(uri)
         if document is None or document.version != version:
             return {"stale": True, "findings": 0}  # the text moved on while the model worked
-        lines = _lines(document)
+        lines = document_lines(document)
         if result.reasoning:
             log.info("review reasoning for %s:\n%s", uri, result.reasoning)
         stored = [
             StoredFinding(f, uuid.uuid4().hex[:12], lines[f.start_line : f.end_line + 1], result.reasoning) for f in result.findings
         ]
-        # Findings outside the reviewed lines stay; the reviewed lines get the new verdict.
-        low, high = result.scope
-        others = [s for s in self.state.findings.get(uri, []) if s.finding.end_line < low or s.finding.start_line > high]
-        self.state.findings[uri] = others + stored
-        publish(self.server, self.state, uri)
+        self.findings.replace_scope(uri, result.scope, stored)
+        self.publish(uri)
         if not result.readable:
             self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"tandem: {result.note}"))
+        low, high = result.scope
         return {
             "findings": len(stored),
             "scope": {"start": low, "end": high},
@@ -341,16 +222,16 @@ class ReviewFeature:
 
     # -- explain -------------------------------------------------------------------------------
 
-    async def explain(self, uri: str, selection: types.Range | None) -> dict:
-        document = self.server.open_document(uri)
+    async def explain(self, request: ExplainRequest) -> dict:
+        document = self.server.open_document(request.uri)
         if document is None:
-            return {"error": f"document not open: {uri}"}
+            return {"error": f"document not open: {request.uri}"}
         text = document.source
 
         async def job(cancel: threading.Event, progress: Callable[[str, int], None]):
             return await explain(
                 self.server.registry, text, document_path(document), _language(document),
-                selection_lines(document, selection), cancel, progress,
+                selection_lines(document, request.selection), cancel, progress,
             )
 
         result = await run_task(self.server, "tandem: explain", job)
@@ -362,25 +243,30 @@ class ReviewFeature:
 
     # -- debug ---------------------------------------------------------------------------------
 
-    async def debug(self, uri: str, error_text: str, selection: types.Range | None) -> tuple[DebugResult | None, TextDocument | None]:
-        document = self.server.open_document(uri)
-        if document is None or not error_text.strip():
+    async def debug(self, request: DebugRequest) -> tuple[DebugResult | None, TextDocument | None]:
+        document = self.server.open_document(request.uri)
+        if document is None or not request.error_text.strip():
             return None, document
-        lines = selection_lines(document, selection)
-        context = workspace_context(self.server, document, lines[0] if lines else 0)
-        text = document.source
+        lines = selection_lines(document, request.selection)
+        source = SourceFile(document.source, document_path(document), _language(document))
+        offset = sum(len(text) for text in document.lines[: lines[0] if lines else 0])
+        context = workspace_definitions(self._workspace_index(), source, offset)
 
         async def job(cancel: threading.Event, progress: Callable[[str, int], None]):
-            source = SourceFile(text, document_path(document), _language(document))
-            return await debug(self.server.registry, source, error_text, line_range=lines, cancel=cancel, context_snippets=context, progress=progress)
+            return await debug(
+                self.server.registry, source, request.error_text, line_range=lines, cancel=cancel, context_snippets=context, progress=progress
+            )
 
         result = await run_task(self.server, "tandem: debugging with the reasoning model", job)
         if result is not None and result.reasoning:
-            log.info("debug reasoning for %s:\n%s", uri, result.reasoning)
-        current = self.server.open_document(uri)
+            log.info("debug reasoning for %s:\n%s", request.uri, result.reasoning)
+        current = self.server.open_document(request.uri)
         if result is not None and (current is None or current.version != document.version):
             result.fix = None  # the text moved on: an edit against the old text would not apply
         return result, current
+
+    def _workspace_index(self):
+        return getattr(getattr(self.server, "index_service", None), "index", None)
 
     def debug_answer(self, result: DebugResult | None, document: TextDocument | None) -> dict:
         if result is None or document is None:
@@ -411,36 +297,35 @@ class ReviewFeature:
         out: list[types.CodeAction] = []
         lines = selection_lines(document, params.range)
         if wanted(types.CodeActionKind.QuickFix.value):
-            for stored in self.state.findings.get(uri, []):
+            for stored in self.findings.findings(uri):
                 f = stored.finding
                 if f.replacement is not None and lines and f.start_line <= lines[1] and lines[0] <= f.end_line:
                     out.append(text_edit_action(document, stored))
         scope = review_scope(document.source, grammar_for(_language(document), document.path), lines, document.path)
         where = _describe_scope(lines, scope, len(document.lines))
-        target = {"uri": uri, "range": _CONVERTER.unstructure(params.range)}
         # A selection or a diagnostic is something to act on; a bare cursor is not.
         in_context = params.range.start != params.range.end or bool(params.context.diagnostics)
         review_kind, explain_kind = (REVIEW_KIND, EXPLAIN_KIND) if in_context else (SOURCE_REVIEW_KIND, SOURCE_EXPLAIN_KIND)
         if in_context or only:
             if wanted(review_kind):
                 for deep, label in ((False, "Review"), (True, "Deep review")):
-                    out.append(self._lazy(f"tandem: {label} {where}", review_kind, REVIEW_COMMAND, {**target, "op": "review", "deep": deep}))
+                    out.append(self._lazy(f"tandem: {label} {where}", review_kind, REVIEW_COMMAND, ReviewRequest(uri, params.range, deep)))
             if wanted(explain_kind):
-                out.append(self._lazy(f"tandem: Explain {where}", explain_kind, EXPLAIN_COMMAND, {**target, "op": "explain"}))
+                out.append(self._lazy(f"tandem: Explain {where}", explain_kind, EXPLAIN_COMMAND, ExplainRequest(uri, params.range)))
         if wanted(DEBUG_KIND):
             for diagnostic in params.context.diagnostics:
                 if diagnostic.source == SOURCE:
                     continue
                 error = f"{diagnostic.source + ': ' if diagnostic.source else ''}{diagnostic.message}"
-                data = {"uri": uri, "op": "debug", "errorText": error, "range": _CONVERTER.unstructure(diagnostic.range)}
                 title = f"tandem: Debug with reasoning model - {diagnostic.message.splitlines()[0][:60]}"
-                action = self._lazy(title, DEBUG_KIND, DEBUG_COMMAND, data)
+                action = self._lazy(title, DEBUG_KIND, DEBUG_COMMAND, DebugRequest(uri, error, diagnostic.range))
                 action.diagnostics = [diagnostic]
                 out.append(action)
         return out
 
-    def _lazy(self, title: str, kind: str, command: str, data: dict) -> types.CodeAction:
+    def _lazy(self, title: str, kind: str, command: str, request: ActionRequest) -> types.CodeAction:
         """An action whose model work runs when picked: at resolve, or as a command for clients without resolve."""
+        data = request.to_json()
         action = types.CodeAction(title=title, kind=kind, data=data)
         if not self._client_resolves():
             action.command = types.Command(title=title, command=command, arguments=[data])
@@ -453,21 +338,20 @@ class ReviewFeature:
 
     async def resolve(self, action: types.CodeAction) -> types.CodeAction:
         """Do the work of a picked action: review/explain report through diagnostics and messages, debug returns its edit."""
-        data = action.data if isinstance(action.data, dict) else {}
-        uri, selection, op = str(data.get("uri", "")), _range_argument(data.get("range")), data.get("op")
         if action.edit is not None:
             return action
-        if op == "review":
-            await self.review(uri, selection, bool(data.get("deep", False)))
-        elif op == "explain":
-            await self.explain(uri, selection)
-        elif op == "debug":
-            result, document = await self.debug(uri, str(data.get("errorText", "")), selection)
-            if result is not None and document is not None:
-                action.edit = fix_edit(document, result)
-                self.server.window_show_message(
-                    types.ShowMessageParams(type=types.MessageType.Info, message=f"tandem: {result.explanation}")
-                )
+        match action_request(action.data):
+            case ReviewRequest() as request:
+                await self.review(request)
+            case ExplainRequest() as request:
+                await self.explain(request)
+            case DebugRequest() as request:
+                result, document = await self.debug(request)
+                if result is not None and document is not None:
+                    action.edit = fix_edit(document, result)
+                    self.server.window_show_message(
+                        types.ShowMessageParams(type=types.MessageType.Info, message=f"tandem: {result.explanation}")
+                    )
         return action
 
 
@@ -482,16 +366,7 @@ def _describe_scope(lines: LineRange | None, scope: LineRange, line_count: int) 
 def register(server: TandemServer) -> None:
     feature = ReviewFeature(server)
     server.review_feature = feature  # type: ignore[attr-defined]
-
-    def document_event(event: str, document: TextDocument | None, params: Any) -> None:
-        if event == "change" and document is not None and refresh(feature.state, document, params):
-            publish(server, feature.state, document.uri)
-        elif event == "close" and isinstance(params, types.DidCloseTextDocumentParams):
-            uri = params.text_document.uri
-            if feature.state.findings.pop(uri, None):
-                server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    server.document_listeners.append(document_event)
+    server.document_listeners.append(feature.document_event)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -508,20 +383,18 @@ def register(server: TandemServer) -> None:
 
     @server.command(REVIEW_COMMAND)
     async def review_command(ls: TandemServer, *arguments: Any) -> dict:
-        arg = _argument(arguments)
-        return await feature.review(str(arg.get("uri", "")), _range_argument(arg.get("range")), bool(arg.get("deep", False)))
+        return await feature.review(ReviewRequest.from_json(command_argument(arguments)))
 
     @server.command(EXPLAIN_COMMAND)
     async def explain_command(ls: TandemServer, *arguments: Any) -> dict:
-        arg = _argument(arguments)
-        return await feature.explain(str(arg.get("uri", "")), _range_argument(arg.get("range")))
+        return await feature.explain(ExplainRequest.from_json(command_argument(arguments)))
 
     @server.command(DEBUG_COMMAND)
     async def debug_command(ls: TandemServer, *arguments: Any) -> dict:
-        arg = _argument(arguments)
-        result, document = await feature.debug(str(arg.get("uri", "")), str(arg.get("errorText", "")), _range_argument(arg.get("range")))
+        request = DebugRequest.from_json(command_argument(arguments))
+        result, document = await feature.debug(request)
         answer = feature.debug_answer(result, document)
         # The editor shows the edit and asks; only an explicit `apply: true` writes it.
-        if arg.get("apply") is True and answer.get("edit") and document is not None:
+        if request.apply and answer.get("edit") and document is not None:
             await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=fix_edit(document, result), label="tandem: debug fix"))
         return answer

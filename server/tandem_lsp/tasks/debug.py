@@ -22,10 +22,11 @@ The result says which answer was used and why. The user's program is never run.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.models.registry import ModelRegistry, Role
@@ -37,6 +38,11 @@ from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, witho
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
 from tandem_lsp.tasks.source import SourceFile
 
+if TYPE_CHECKING:
+    from tandem_lsp.context.index import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
 # Files up to this many lines are shown whole; longer ones as the function around the fault, else a window.
 WHOLE_FILE_LINES = 200
 WINDOW_LINES = 60
@@ -45,6 +51,8 @@ MAX_CONTEXT_CHARS = 4000
 # Room for the answer: the code shown, rewritten, plus a few sentences.
 ANSWER_TOKENS_OVER_CODE = 256
 CHARS_PER_TOKEN = 3
+# Looking up workspace definitions for the prompt may hold up a debug request this long.
+CONTEXT_BUDGET_MS = 200
 
 
 @dataclass
@@ -230,6 +238,18 @@ async def debug(
     if result.fix is None:
         result.new_text = None
     return result
+
+
+def workspace_definitions(index: WorkspaceIndex | None, source: SourceFile, offset: int) -> list[str]:
+    """Definitions from the workspace index for the code at `offset`, as prompt snippets (none without an index)."""
+    if index is None or not source.path:
+        return []
+    try:
+        snippets = index.retrieve(source.path, source.text, offset, budget_ms=CONTEXT_BUDGET_MS)
+    except Exception:  # context is a bonus; never fail the debug request for it
+        log.debug("context retrieval failed", exc_info=True)
+        return []
+    return [f"# {s.path}\n{s.text}" for s in snippets if s.kind == "definition"]
 
 
 def _same_code(a: str, b: str) -> bool:
