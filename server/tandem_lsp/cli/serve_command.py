@@ -49,7 +49,7 @@ def log_to_file(path: str) -> logging.Handler:
 
 def run(args: argparse.Namespace) -> int:
     from tandem_lsp import __version__
-    from tandem_lsp.lsp.server import create_server
+    from tandem_lsp.lsp.app import create_server
 
     if args.log_file:
         log_to_file(args.log_file)

@@ -80,7 +80,8 @@ class _BufferUpdates:
 class IndexService:
     def __init__(self, server: TandemServer) -> None:
         self.server = server
-        self.index: WorkspaceIndex | None = None
+        # The index of the current workspace folders (None: indexing is off or there is no folder).
+        self.workspace_index: WorkspaceIndex | None = None
         self._settings: IndexSettings | None = None
         self._cancel = threading.Event()
         self._buffers = _BufferUpdates()
@@ -97,7 +98,7 @@ class IndexService:
         if not settings.enabled or not roots:
             return
         index = WorkspaceIndex(roots, settings, persist=True)
-        self.index = index
+        self.workspace_index = index
         self.server.engine.context = index
         for document in list(self.server.workspace.text_documents.values()):
             path = _path(document.uri)
@@ -108,11 +109,11 @@ class IndexService:
 
     def stop(self) -> None:
         self._cancel.set()
-        if self.index is not None:
-            self.index.stop()
-            if self.server.engine.context is self.index:
+        if self.workspace_index is not None:
+            self.workspace_index.stop()
+            if self.server.engine.context is self.workspace_index:
                 self.server.engine.context = None
-        self.index = None
+        self.workspace_index = None
 
     async def _build(self, index: WorkspaceIndex, cancel: threading.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -151,7 +152,7 @@ class IndexService:
     # -- documents ----------------------------------------------------------------
 
     def document_event(self, event: str, document: TextDocument | None, params: Any) -> None:
-        index = self.index
+        index = self.workspace_index
         if index is None:
             return
         uri = document.uri if document is not None else params.text_document.uri
@@ -171,10 +172,10 @@ class IndexService:
     # -- workspace/symbol -----------------------------------------------------------
 
     def symbols(self, query: str) -> list[types.WorkspaceSymbol]:
-        if self.index is None:
+        if self.workspace_index is None:
             return []
         out = []
-        for d in self.index.workspace_symbols(query, limit=200):
+        for d in self.workspace_index.workspace_symbols(query, limit=200):
             location = types.Location(
                 uri=from_fs_path(d.path) or d.path,
                 range=types.Range(start=types.Position(d.start_line, 0), end=types.Position(d.end_line + 1, 0)),
@@ -184,7 +185,7 @@ class IndexService:
                     name=d.name,
                     kind=_SYMBOL_KINDS.get(d.kind, types.SymbolKind.Variable),
                     location=location,
-                    container_name=self.index.relative_path(d.path),
+                    container_name=self.workspace_index.relative_path(d.path),
                 )
             )
         return out
@@ -203,7 +204,7 @@ def workspace_roots(server: TandemServer) -> list[str]:
 
 def register(server: TandemServer) -> None:
     service = IndexService(server)
-    server.index_service = service  # type: ignore[attr-defined]
+    server.index = service
     server.document_listeners.append(service.document_event)
     server.settings_listeners.append(service.settings_changed)
     server.initialized_hooks.append(service.start)
@@ -227,4 +228,4 @@ def register(server: TandemServer) -> None:
     @server.feature("tandem/indexStats")
     def index_stats(ls: TandemServer, params: Any = None) -> dict | None:
         """What the index holds (None when there is no index): for status displays and tests."""
-        return service.index.stats().to_dict() if service.index is not None else None
+        return service.workspace_index.stats().to_dict() if service.workspace_index is not None else None

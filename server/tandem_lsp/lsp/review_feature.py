@@ -250,7 +250,8 @@ class ReviewFeature:
         lines = selection_lines(document, request.selection)
         source = SourceFile(document.source, document_path(document), _language(document))
         offset = sum(len(text) for text in document.lines[: lines[0] if lines else 0])
-        context = workspace_definitions(self._workspace_index(), source, offset)
+        index = self.server.index.workspace_index if self.server.index is not None else None
+        context = workspace_definitions(index, source, offset)
 
         async def job(cancel: threading.Event, progress: Callable[[str, int], None]):
             return await debug(
@@ -264,9 +265,6 @@ class ReviewFeature:
         if result is not None and (current is None or current.version != document.version):
             result.fix = None  # the text moved on: an edit against the old text would not apply
         return result, current
-
-    def _workspace_index(self):
-        return getattr(getattr(self.server, "index_service", None), "index", None)
 
     def debug_answer(self, result: DebugResult | None, document: TextDocument | None) -> dict:
         if result is None or document is None:
@@ -365,7 +363,6 @@ def _describe_scope(lines: LineRange | None, scope: LineRange, line_count: int) 
 
 def register(server: TandemServer) -> None:
     feature = ReviewFeature(server)
-    server.review_feature = feature  # type: ignore[attr-defined]
     server.document_listeners.append(feature.document_event)
 
     @server.feature(

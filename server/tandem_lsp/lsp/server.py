@@ -1,8 +1,11 @@
 """The tandem language server: state shared by the feature modules, and start-up.
 
-Each LSP feature lives in its own module with a `register(server)` function.
-Document notifications (open/change/save/close) are registered once here and
-fanned out to listeners, so several features can follow document changes.
+Each LSP feature lives in its own module with a `register(server)` function;
+lsp/app.py lists them and builds the server. Features import this module, never
+the other way round: a feature that others use is a declared attribute here
+(`index`), set by its register(). Document notifications (open/change/save/close)
+are registered once here and fanned out to listeners, so several features can
+follow document changes.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -21,6 +24,9 @@ from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.config import Settings, parse_settings
 from tandem_lsp.lsp.protocol import TandemProtocol
 from tandem_lsp.models.registry import ModelRegistry
+
+if TYPE_CHECKING:  # for the attributes' types only: features import this module
+    from tandem_lsp.lsp.index_feature import IndexService
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,8 @@ class TandemServer(LanguageServer):
         self.shutdown_hooks: list[Callable[[], None]] = []
         self.status = StatusReport()
         self.loop: asyncio.AbstractEventLoop | None = None
+        # The workspace index, set by index_feature.register (None in a server without that feature).
+        self.index: IndexService | None = None
 
     # -- settings -------------------------------------------------------------
 
@@ -171,7 +179,7 @@ _DOCUMENT_EVENTS = {
 }
 
 
-def _register_document_events(server: TandemServer) -> None:
+def register_document_events(server: TandemServer) -> None:
     # pygls has already applied the change to its workspace when these run.
     for method, event in _DOCUMENT_EVENTS.items():
 
@@ -180,14 +188,3 @@ def _register_document_events(server: TandemServer) -> None:
 
         server.feature(method)(forward)
 
-
-def create_server(settings: Settings | None = None, flags: dict[str, Any] | None = None, read_config_files: bool = False) -> TandemServer:
-    # Imported here: each feature module imports TandemServer from this one.
-    from tandem_lsp.lsp import commands_feature, completion_feature, index_feature, lifecycle_feature, log_handler, review_feature
-
-    server = TandemServer(settings, flags, read_config_files)
-    _register_document_events(server)
-    for feature in (lifecycle_feature, completion_feature, commands_feature, index_feature, review_feature):
-        feature.register(server)
-    log_handler.attach(server)  # logs also go to the client (window/logMessage) once initialized
-    return server
