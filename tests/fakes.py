@@ -40,9 +40,9 @@ from tandem_lsp.models.backend import (
     FimTemplate,
     GenerationRequest,
     GenerationResult,
-    Prompt,
     SpecialToken,
     TokenScore,
+    render_prompt,
 )
 from tandem_lsp.models.registry import ModelRegistry
 
@@ -139,10 +139,6 @@ class Generation:
         return self.stop_reason == "cancelled"
 
 
-def render(prompt: Prompt) -> str:
-    return "".join(p.text if isinstance(p, SpecialToken) else p for p in prompt)
-
-
 class ScriptedBackend:
     """A ModelBackend whose output is scripted (see the module docstring)."""
 
@@ -176,7 +172,7 @@ class ScriptedBackend:
         return tokens[-1] if tokens else ""
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        prompt = render(request.prompt)
+        prompt = render_prompt(request.prompt)
         with self._changed:
             record = Generation(index=len(self.generations) + 1, prompt=prompt, max_tokens=request.max_tokens)
             self.generations.append(record)

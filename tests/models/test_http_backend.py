@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from tandem_lsp.config import ModelSettings
-from tandem_lsp.models.backend import ChatMessage, ChatRequest, GenerationRequest, ModelError, SpecialToken
+from tandem_lsp.models.backend import ChatMessage, ChatRequest, GenerationRequest, ModelError, SpecialToken, render_prompt
 from tandem_lsp.models.fim import template_for_family
-from tandem_lsp.models.http_backend import HttpBackend, render_prompt, split_endpoint
+from tandem_lsp.models.http_backend import HttpBackend, split_endpoint
 
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 
@@ -92,8 +92,8 @@ def without_early_end(backend: HttpBackend) -> HttpBackend:
 
     A test that needs a long answer forces it instead of hoping a model gives one.
     """
-    events = backend._events
-    backend._events = lambda url, payload, *rest, **named: events(url, {**payload, "min_tokens": payload.get("max_tokens", 0)}, *rest, **named)
+    stream = backend.client.stream
+    backend.client.stream = lambda url, payload, *rest, **named: stream(url, {**payload, "min_tokens": payload.get("max_tokens", 0)}, *rest, **named)
     return backend
 
 

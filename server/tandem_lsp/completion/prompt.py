@@ -31,7 +31,7 @@ from typing import Callable, Protocol, Sequence
 
 from tandem_lsp.completion.comments import comment_block
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.models.backend import FimTemplate, PromptPiece, SpecialToken
+from tandem_lsp.models.backend import FimTemplate, PromptPiece, SpecialToken, render_prompt
 
 # The prefix window's first line is a multiple of this, for cache stability.
 PREFIX_LINE_STRIDE = 16
@@ -84,7 +84,7 @@ class BuiltPrompt:
 
     def render(self) -> str:
         """The prompt as text (control tokens by their text), for logs and tests."""
-        return "".join(p.text if isinstance(p, SpecialToken) else p for p in self.pieces)
+        return render_prompt(self.pieces)
 
 
 class TokenCounter:

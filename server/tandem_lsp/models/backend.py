@@ -31,6 +31,11 @@ PromptPiece = Union[str, SpecialToken]
 Prompt = Sequence[PromptPiece]
 
 
+def render_prompt(prompt: Prompt) -> str:
+    """A prompt as one string: control tokens by their text (servers parse them back; logs and tests read it)."""
+    return "".join(piece.text if isinstance(piece, SpecialToken) else piece for piece in prompt)
+
+
 @dataclass(frozen=True)
 class FimTemplate:
     """How a model wants fill-in-the-middle prompts, read from its vocabulary."""

@@ -5,23 +5,19 @@ vLLM and Ollama's /v1 API. Completions go to `/completions` with the prompt
 rendered to text (control tokens by their text), or to llama-server's native
 `/infill` when the endpoint has it; chat goes to `/chat/completions`.
 
-Every request streams (SSE). The response is read on a helper thread and
-handed over through a queue, so a cancel or deadline stops the caller at
-once, even while the server is still evaluating the prompt; the reader then
-closes the connection, which tells the server to stop generating.
+This module knows the servers: their endpoints, llama-server's /props, the
+tokenize endpoints, how FIM tokens are found, what their answers hold. The
+HTTP itself (streams, retries, errors) is in http_transport.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import httpx
 
@@ -35,28 +31,20 @@ from tandem_lsp.models.backend import (
     GenerationRequest,
     GenerationResult,
     ModelError,
-    Prompt,
     SpecialToken,
     StopReason,
+    render_prompt,
 )
 from tandem_lsp.models.fim import KNOWN_FAMILIES, detect_fim_template, template_for_family
+from tandem_lsp.models.http_transport import EndpointClient, StreamFailed, Unreachable
 from tandem_lsp.models.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 3.0
 # Quick probes (tokenizer, /props, /models) must not hold up a completion.
 PROBE_TIMEOUT_S = 5.0
-# A probe's answer (model list, props, tokens) is small; more means a broken endpoint.
-MAX_PROBE_ANSWER_BYTES = 4_000_000
 # After a failed probe (server down), ask again only after this long.
 PROBE_BACKOFF_S = 5.0
-# Waits between attempts when the server cannot be reached before any token.
-RETRY_DELAYS_S = (0.1, 0.3, 0.8)
-# Server starting up, overloaded or behind a restarting proxy.
-_RETRY_STATUS = {502, 503, 504}
-# How often the caller looks at cancel/deadline while no token arrives.
-_POLL_S = 0.02
 # Characters per token when the server offers no tokenizer (typical for code).
 DEFAULT_CHARS_PER_TOKEN = 3.5
 # Representative code, tokenized once to learn this vocabulary's chars per token.
@@ -73,11 +61,6 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 '''
-
-
-def render_prompt(prompt: Prompt) -> str:
-    """A prompt as one string: control tokens by their text (servers parse them back)."""
-    return "".join(piece.text if isinstance(piece, SpecialToken) else piece for piece in prompt)
 
 
 def split_endpoint(endpoint: str) -> tuple[str, str]:
@@ -113,107 +96,6 @@ _TOKENIZERS = (
 )
 
 
-class _StreamFailed(ModelError):
-    """The stream broke; `received` events had arrived before it did."""
-
-    def __init__(self, message: str, received: int) -> None:
-        super().__init__(message)
-        self.received = received
-
-
-class _Unreachable(ModelError):
-    """The server could not be reached or did not answer in time (as opposed to answering an error)."""
-
-
-class _StreamReader(threading.Thread):
-    """Sends one streaming POST and queues its SSE events (dicts), then a final marker.
-
-    Retries connection failures and 502/503/504 answers with backoff, but only
-    before any event arrived: a retried generation would repeat text.
-    """
-
-    _END = object()
-
-    def __init__(self, backend: "HttpBackend", url: str, payload: dict, deadline: Deadline, read_timeout_s: float) -> None:
-        super().__init__(daemon=True, name="tandem-http-stream")
-        self.events: queue.Queue[Any] = queue.Queue()
-        self.stop = threading.Event()
-        self._backend = backend
-        self._url = url
-        self._payload = payload
-        self._deadline = deadline
-        self._timeout = httpx.Timeout(CONNECT_TIMEOUT_S, read=read_timeout_s, write=CONNECT_TIMEOUT_S, pool=CONNECT_TIMEOUT_S)
-
-    def run(self) -> None:
-        received = 0
-        failure: ModelError | None = None
-        for attempt, delay in enumerate((0.0, *RETRY_DELAYS_S)):
-            if delay and (self.stop.wait(delay) or self._deadline.passed()):
-                break
-            try:
-                with self._backend._client.stream("POST", self._url, json=self._payload, timeout=self._timeout) as response:
-                    if response.status_code in _RETRY_STATUS and attempt < len(RETRY_DELAYS_S):
-                        failure = self._backend._status_error(response, self._url)
-                        continue
-                    if response.status_code >= 400:
-                        raise self._backend._status_error(response, self._url)
-                    for event in _sse_events(response, self._url):
-                        if self.stop.is_set():
-                            break  # leaving the block closes the connection
-                        received += 1
-                        self.events.put(event)
-                failure = None
-                break
-            except ModelError as exc:
-                failure = _StreamFailed(str(exc), received)
-                break
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
-                failure = _StreamFailed(self._backend._network_message(exc, received), received)
-                if received:
-                    break
-            except httpx.ReadTimeout:
-                failure = _StreamFailed(f"model endpoint {self._url} sent nothing for {self._timeout.read:.0f}s", received)
-                break
-            except httpx.HTTPError as exc:
-                failure = _StreamFailed(self._backend._network_message(exc, received), received)
-                break
-        self.events.put(failure if failure is not None else self._END)
-
-
-def _sse_events(response: httpx.Response, url: str) -> Iterator[dict]:
-    """The JSON objects of an SSE stream (OpenAI style: `data: {...}` … `data: [DONE]`)."""
-    for line in response.iter_lines():
-        if not line or line.startswith(":") or line.startswith(("event:", "id:", "retry:")):
-            continue
-        field, _, data = line.partition(":")
-        data = data.strip()
-        if field not in ("data", "error"):
-            raise ModelError(f"model endpoint {url} sent something that is not a server-sent event: {line[:120]!r}")
-        if data == "[DONE]":
-            return
-        try:
-            event = json.loads(data)
-        except ValueError:
-            raise ModelError(f"model endpoint {url} sent unreadable stream data: {data[:120]!r}") from None
-        if field == "error" or (isinstance(event, dict) and event.get("error")):
-            raise ModelError(f"model endpoint {url} reported an error: {_error_text(event)}")
-        if not isinstance(event, dict):
-            raise ModelError(f"model endpoint {url} sent unexpected stream data: {data[:120]!r}")
-        yield event
-
-
-def _error_text(body: Any) -> str:
-    """The human part of an error answer from any of the usual servers."""
-    if isinstance(body, dict):
-        err = body.get("error", body.get("detail", body))
-        if isinstance(err, dict):
-            return str(err.get("message") or err.get("msg") or err)
-        if isinstance(err, list) and err and isinstance(err[0], dict):  # FastAPI validation errors
-            return "; ".join(f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg', '')}" for e in err[:3])
-        return str(err)
-    return str(body)
-
-
 class HttpBackend:
     """ModelBackend over an OpenAI-compatible HTTP endpoint (settings.endpoint)."""
 
@@ -223,12 +105,7 @@ class HttpBackend:
         self.api_base, self.root = split_endpoint(self.endpoint)
         self.name = settings.remote_model or self.endpoint
         self.context_size = settings.context_size
-        headers = {"Accept": "text/event-stream, application/json"}
-        key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.Client(headers=headers, transport=transport, timeout=PROBE_TIMEOUT_S,
-                                    follow_redirects=True)
+        self.client = EndpointClient(self.endpoint, settings.api_key_env, PROBE_TIMEOUT_S, transport)
         self._model: str | None = settings.remote_model or None
         self._tokenizer: _TokenizerFlavor | None = None
         self._probed = False
@@ -240,65 +117,12 @@ class HttpBackend:
         # Chat servers disagree on how to ask for a JSON schema; remember what worked.
         self._schema_style = "json_schema"
 
-    # -- errors ---------------------------------------------------------------
-
-    def _network_message(self, exc: Exception, received: int) -> str:
-        if received:
-            return f"model endpoint {self.endpoint} closed the stream mid-answer ({type(exc).__name__}: {exc})"
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return f"cannot reach the model endpoint {self.endpoint} ({exc}); is the server running?"
-        if isinstance(exc, httpx.RemoteProtocolError):
-            return f"model endpoint {self.endpoint} closed the connection without answering ({exc})"
-        return f"model endpoint {self.endpoint} failed: {type(exc).__name__}: {exc}"
-
-    def _status_error(self, response: httpx.Response, url: str) -> ModelError:
-        try:
-            response.read()
-            try:
-                detail = _error_text(response.json())
-            except ValueError:
-                detail = response.text[:200]
-        except httpx.HTTPError:
-            detail = ""
-        code = response.status_code
-        if code in (401, 403):
-            return ModelError(f"model endpoint {url} refused the request (HTTP {code}): check the API key "
-                              f"in the environment variable {self.settings.api_key_env or '(none set)'}")
-        if code == 404:
-            return ModelError(f"model endpoint has no {url} (HTTP 404): the endpoint usually ends in /v1 ({detail})")
-        return ModelError(f"model endpoint {url} answered HTTP {code}: {detail}")
-
-    def _request_json(self, method: str, url: str, body: dict | None = None, timeout: float = PROBE_TIMEOUT_S) -> Any:
-        """A small non-streaming request. Raises _Unreachable for network trouble, ModelError otherwise."""
-        # httpx's timeout is per read: an answer that trickles in forever would
-        # never time out, so the whole read gets a wall-clock deadline and a size cap.
-        end = time.monotonic() + timeout
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            with self._client.stream(method, url, json=body, timeout=timeout) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise self._status_error(response, url)
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if time.monotonic() > end or size > MAX_PROBE_ANSWER_BYTES:
-                        raise _Unreachable(f"model endpoint {url} did not finish its answer within {timeout:.0f} s")
-        except httpx.HTTPError as exc:
-            raise _Unreachable(self._network_message(exc, 0)) from None
-        text = b"".join(chunks)
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ModelError(f"model endpoint {url} answered with something that is not JSON: {text[:120]!r}") from None
-
     # -- what the server offers -------------------------------------------------
 
     def models(self) -> list[str]:
         """Model ids the endpoint serves (GET /models); raises ModelError when unreachable."""
         url = f"{self.api_base}/models"
-        body = self._request_json("GET", url)
+        body = self.client.request_json("GET", url)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ModelError(f"model endpoint {url} answered with something that is not a model list")
@@ -325,22 +149,22 @@ class HttpBackend:
         def left() -> float:
             remaining = end - time.monotonic()
             if remaining <= 0:
-                raise _Unreachable("probe ran out of time")
+                raise Unreachable("probe ran out of time")
             return remaining
 
         try:
             try:
-                props = self._request_json("GET", f"{self.root}/props", timeout=left())
-            except _Unreachable:
+                props = self.client.request_json("GET", f"{self.root}/props", timeout=left())
+            except Unreachable:
                 raise
             except ModelError:
                 props = {}
             self._llama_server = isinstance(props, dict) and ("default_generation_settings" in props or "total_slots" in props)
             for flavor in _TOKENIZERS:
                 try:
-                    body = self._request_json("POST", self.root + flavor.path, flavor.body("", self._model or "", False), left())
+                    body = self.client.request_json("POST", self.root + flavor.path, flavor.body("", self._model or "", False), left())
                     self._strip = self._tokens_from(flavor, body)  # what the server adds around any text (BOS)
-                except _Unreachable:
+                except Unreachable:
                     raise
                 except ModelError:
                     continue
@@ -350,7 +174,7 @@ class HttpBackend:
                 counted = len(self._server_tokens(_CALIBRATION_TEXT, special=False, timeout=left()))
                 # 10% on the safe side: an underestimate could overflow the server's context.
                 self._chars_per_token = 0.9 * len(_CALIBRATION_TEXT) / counted if counted else DEFAULT_CHARS_PER_TOKEN
-        except _Unreachable as exc:
+        except Unreachable as exc:
             log.info("%s: cannot learn what the server offers yet (%s)", self.endpoint, exc)
             self._tokenizer = None
             self._probe_again_at = time.monotonic() + PROBE_BACKOFF_S
@@ -379,7 +203,7 @@ class HttpBackend:
         flavor = self._tokenizer
         if flavor is None:
             raise ModelError(f"model endpoint {self.endpoint} offers no tokenizer")
-        body = self._request_json("POST", self.root + flavor.path, flavor.body(text, self._model or "", special), timeout)
+        body = self.client.request_json("POST", self.root + flavor.path, flavor.body(text, self._model or "", special), timeout)
         tokens = self._tokens_from(flavor, body)
         if self._strip and tokens[: len(self._strip)] == self._strip:
             tokens = tokens[len(self._strip):]
@@ -404,7 +228,7 @@ class HttpBackend:
             if text not in known:
                 try:
                     tokens = self._server_tokens(text, special=True)
-                except _Unreachable:
+                except Unreachable:
                     raise
                 except ModelError:
                     tokens = []
@@ -419,7 +243,7 @@ class HttpBackend:
                 self._fim = detect_fim_template({}, lambda token: texts.get(token, ""), lookup)
             else:
                 self._fim = PREFIX_ONLY
-        except _Unreachable:
+        except Unreachable:
             return PREFIX_ONLY
         log.info("%s: FIM template %s", self.endpoint, self._fim.family)
         return self._fim
@@ -502,7 +326,7 @@ class HttpBackend:
         usage: dict = {}
         chunks = 0
         try:
-            for event in self._events(url, payload, request.cancel, deadline, request.max_time_s):
+            for event in self.client.stream(url, payload, request.cancel, deadline, request.max_time_s):
                 if isinstance(event, str):
                     stop = event  # type: ignore[assignment]
                     break
@@ -522,7 +346,7 @@ class HttpBackend:
                         break
                 if finish in ("length", "limit"):
                     stop = "max_tokens"
-        except _StreamFailed as exc:
+        except StreamFailed as exc:
             if not text:
                 raise ModelError(str(exc)) from None
             log.warning("%s; keeping the %d characters received", exc, len("".join(text)))
@@ -541,31 +365,6 @@ class HttpBackend:
             prompt_ms=float(timings.get("prompt_ms", (first_at - started) * 1000)),
             generate_ms=float(timings.get("predicted_ms", (ended - first_at) * 1000)),
         )
-
-    def _events(self, url: str, payload: dict, cancel: threading.Event, deadline: Deadline,
-                max_time_s: float) -> Iterator[dict | str]:
-        """Stream events; yields "cancelled" or "time" (then stops) when the caller must stop waiting."""
-        reader = _StreamReader(self, url, payload, deadline, read_timeout_s=max(max_time_s, 1.0) + CONNECT_TIMEOUT_S)
-        reader.start()
-        try:
-            while True:
-                if cancel.is_set():
-                    yield "cancelled"
-                    return
-                if deadline.passed():
-                    yield "time"
-                    return
-                try:
-                    item = reader.events.get(timeout=_POLL_S)
-                except queue.Empty:
-                    continue
-                if item is _StreamReader._END:
-                    return
-                if isinstance(item, ModelError):
-                    raise item
-                yield item
-        finally:
-            reader.stop.set()
 
     def score_text(self, text: str, cancel: threading.Event) -> None:
         """Prompt-token likelihoods are not part of the OpenAI API; the likelihood scan is skipped."""
@@ -592,7 +391,7 @@ class HttpBackend:
             payload["response_format"] = self._response_format(request.json_schema)
         try:
             return self._chat_stream(payload, request, deadline)
-        except _StreamFailed as exc:
+        except StreamFailed as exc:
             rejected = exc.received == 0 and "response_format" in str(exc) and self._schema_style == "json_schema"
             if not (rejected and request.json_schema is not None):
                 raise ModelError(str(exc)) from None
@@ -601,7 +400,7 @@ class HttpBackend:
             payload["response_format"] = self._response_format(request.json_schema)
             try:
                 return self._chat_stream(payload, request, deadline)
-            except _StreamFailed as again:
+            except StreamFailed as again:
                 raise ModelError(str(again)) from None
 
     def _chat_stream(self, payload: dict, request: ChatRequest, deadline: Deadline) -> ChatResult:
@@ -611,8 +410,8 @@ class HttpBackend:
         chunks = 0
         usage: dict = {}
         try:
-            for event in self._events(f"{self.api_base}/chat/completions", payload, request.cancel, deadline,
-                                      request.max_time_s):
+            for event in self.client.stream(f"{self.api_base}/chat/completions", payload, request.cancel, deadline,
+                                            request.max_time_s):
                 if isinstance(event, str):
                     stop = event  # type: ignore[assignment]
                     break
@@ -631,7 +430,7 @@ class HttpBackend:
                     chunks += 1
                 if choice.get("finish_reason") == "length":
                     stop = "max_tokens"
-        except _StreamFailed as exc:
+        except StreamFailed as exc:
             if not content and not reasoning:
                 raise
             log.warning("%s; keeping the partial answer", exc)
@@ -642,4 +441,4 @@ class HttpBackend:
                           generated_tokens=int(usage.get("completion_tokens") or chunks))
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()
