@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import statistics
@@ -16,6 +17,12 @@ from pygls.lsp.client import LanguageClient
 MODELS = Path.home() / ".cache" / "tandem" / "models"
 QWEN_05B = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 QWEN_15B = MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def add_model_pair(parser: argparse.ArgumentParser, larger_use: str, smaller_use: str) -> None:
+    """--model and --draft-model: the larger and the smaller model a run compares (the two Qwen2.5-Coder by default)."""
+    parser.add_argument("--model", type=Path, default=QWEN_15B, help=f"the larger model ({larger_use})")
+    parser.add_argument("--draft-model", type=Path, default=QWEN_05B, help=f"the smaller model ({smaller_use})")
 
 
 def require_model(path: Path) -> Path:
@@ -55,6 +62,28 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [as_plain(item) for item in value]
     return value
+
+
+def text_offset(text: str, line: int, character: int) -> int:
+    """The index in `text` of an LSP position (character in UTF-16 code units, as the sessions here negotiate)."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return len(text)
+    offset = sum(len(x) + 1 for x in lines[:line])
+    units = 0
+    for column, char in enumerate(lines[line]):
+        if units >= character:
+            return offset + column
+        units += 2 if ord(char) > 0xFFFF else 1
+    return offset + len(lines[line])
+
+
+def applied_edits(text: str, edits: list[dict]) -> str:
+    """The text after LSP TextEdits (as JSON), applied as an editor applies them: the last first."""
+    for edit in sorted(edits, key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]), reverse=True):
+        start, end = (text_offset(text, edit["range"][side]["line"], edit["range"][side]["character"]) for side in ("start", "end"))
+        text = text[:start] + edit["newText"] + text[end:]
+    return text
 
 
 class Session:
@@ -121,6 +150,11 @@ class Session:
     async def stats(self) -> dict:
         return as_plain(await self.client.protocol.send_request_async("tandem/stats", None))
 
+    async def execute_command(self, command: str, argument: dict, timeout: float = 900) -> Any:
+        """workspace/executeCommand with one argument, as the editors call tandem's commands."""
+        params = types.ExecuteCommandParams(command=command, arguments=[argument])
+        return as_plain(await asyncio.wait_for(self.client.workspace_execute_command_async(params), timeout))
+
 
 @contextlib.asynccontextmanager
 async def lsp_session(init_options: dict, args: list[str] | None = None, root: Path | None = None) -> AsyncIterator[Session]:
@@ -128,6 +162,10 @@ async def lsp_session(init_options: dict, args: list[str] | None = None, root: P
 
     @client.feature("tandem/status")
     def _status(params: Any) -> None:  # shown in a status bar by real editors
+        pass
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _diagnostics(params: Any) -> None:  # shown in the editor; the review command's answer carries them too
         pass
 
     await client.start_io(sys.executable, "-m", "tandem_lsp", "serve", *(args or []))

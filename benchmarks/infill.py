@@ -21,22 +21,18 @@ at several confidence thresholds (the suggestion's mean token probability).
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench_common import QWEN_05B, lsp_session, median, require_model, result_line
+from bench_common import QWEN_05B, lsp_session, median, require_model, result_line, text_offset
 from infill_holes import SITUATIONS, Hole, cut_holes, sample
+from quixbugs_programs import DEFAULT_DATA, TestRunner
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -67,66 +63,6 @@ class Record:
 
 
 # -- programs and their tests -------------------------------------------------------
-
-
-def _limit_memory() -> None:
-    """A candidate that loops while growing a list must not take the machine's memory."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
-class TestRunner:
-    """Runs a program's tests on candidate sources in private copies of the data set."""
-
-    def __init__(self, data: Path, workers: int, timeout: float) -> None:
-        self._data = data
-        self._timeout = timeout
-        self._roots = [Path(tempfile.mkdtemp(prefix="infill-")) for _ in range(workers)]
-        for root in self._roots:
-            shutil.copytree(data, root, dirs_exist_ok=True)
-        self._free = list(self._roots)
-        self._cache: dict[tuple[str, str], bool] = {}
-
-    def _run(self, program: str, source: str) -> bool:
-        root = self._free.pop()
-        try:
-            target = root / "python_programs" / f"{program}.py"
-            original = target.read_text()
-            target.write_text(source)
-            command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", f"python_testcases/test_{program}.py"]
-            try:
-                done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=self._timeout, preexec_fn=_limit_memory)
-                return done.returncode == 0
-            except subprocess.TimeoutExpired:
-                return False
-            finally:
-                target.write_text(original)
-        finally:
-            self._free.append(root)
-
-    @staticmethod
-    def _key(source: str) -> str | None:
-        try:
-            return ast.dump(ast.parse(source))
-        except (SyntaxError, ValueError):
-            return None
-
-    def passes_all(self, jobs: list[tuple[str, str]]) -> list[bool]:
-        """Whether each (program, source) passes; equal syntax trees are run once."""
-        keys = [(program, self._key(source)) for program, source in jobs]
-        todo = {}
-        for (program, key), (_, source) in zip(keys, jobs):
-            if key is not None and (program, key) not in self._cache:
-                todo[(program, key)] = source
-        with ThreadPoolExecutor(len(self._roots)) as pool:
-            for job, passed in zip(todo, pool.map(lambda item: self._run(item[0][0], item[1]), todo.items())):
-                self._cache[job] = passed
-        return [key is not None and self._cache[(program, key)] for program, key in keys]
-
-    def close(self) -> None:
-        for root in self._roots:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def load_programs(data: Path, runner: TestRunner, only: set[str] | None) -> dict[str, str]:
@@ -185,11 +121,6 @@ def run_raw(model: Path, holes: list[Hole], threads: int, gpu_layers: int, max_t
 # -- the product ----------------------------------------------------------------------
 
 
-def _offset(text: str, line: int, character: int) -> int:
-    lines = text.split("\n")
-    return sum(len(x) + 1 for x in lines[:line]) + min(character, len(lines[line]) if line < len(lines) else 0)
-
-
 async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: int, workdir: Path) -> list[Answer]:
     settings = {
         "completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers},
@@ -209,8 +140,8 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
                 item = items[0]
                 inserted = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
                 if item.range is not None:
-                    start = _offset(hole.text, item.range.start.line, item.range.start.character)
-                    end = _offset(hole.text, item.range.end.line, item.range.end.character)
+                    start = text_offset(hole.text, item.range.start.line, item.range.start.character)
+                    end = text_offset(hole.text, item.range.end.line, item.range.end.character)
                 last = await session.last_prompt()
                 confidence = last.get("confidence") if isinstance(last, dict) else getattr(last, "confidence", None)
                 lines = last.get("lineConfidences") if isinstance(last, dict) else getattr(last, "lineConfidences", None)

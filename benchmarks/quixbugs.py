@@ -22,20 +22,14 @@ reuses the 0.5B model's drafts instead of generating them again.
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
-import difflib
 import json
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench_common import QWEN_05B, QWEN_15B, require_model, result_line
+from bench_common import add_model_pair, require_model, result_line
+from quixbugs_programs import DEFAULT_DATA, Program, TestRunner, error_report, hit, load_programs
 
 from tandem_lsp.config import Settings
 from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelBackend
@@ -44,102 +38,7 @@ from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.review import review
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
 CONFIGS = ("05b", "15b", "combo")
-
-
-# -- the data set ----------------------------------------------------------------
-
-
-@dataclass
-class Program:
-    name: str
-    buggy: str
-    correct: str
-    # 0-based lines of the buggy file that the fix changes.
-    bug_lines: list[int]
-    error: str = ""
-
-
-def code_lines(source: str) -> list[tuple[int, str]]:
-    """(0-based line, stripped text) of the code, without blank lines and module docstrings."""
-    skip: set[int] = set()
-    try:
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                skip.update(range(node.lineno - 1, node.end_lineno))
-    except SyntaxError:
-        pass
-    # Comment-only differences are not the bug.
-    stripped = [(i, re.sub(r"\s+#[^'\"]*$", "", line).strip()) for i, line in enumerate(source.splitlines())]
-    return [(i, text) for i, text in stripped if text and not text.startswith("#") and i not in skip]
-
-
-def bug_lines(buggy: str, correct: str) -> list[int]:
-    old, new = code_lines(buggy), code_lines(correct)
-    matcher = difflib.SequenceMatcher(None, [t for _, t in old], [t for _, t in new], autojunk=False)
-    lines: set[int] = set()
-    for tag, i1, i2, _, _ in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        if i2 > i1:
-            lines.update(old[i][0] for i in range(i1, i2))
-        else:  # an insertion: the line before it is where the fix goes
-            lines.add(old[max(0, i1 - 1)][0])
-    return sorted(lines)
-
-
-def load_programs(data: Path, only: list[str] | None) -> list[Program]:
-    programs = []
-    for path in sorted((data / "python_programs").glob("*.py")):
-        name = path.stem
-        correct = data / "correct_python_programs" / path.name
-        test = data / "python_testcases" / f"test_{name}.py"
-        if name == "node" or name.endswith("_test") or not correct.is_file() or not test.is_file():
-            continue
-        if only and name not in only:
-            continue
-        buggy_text, correct_text = path.read_text(), correct.read_text()
-        programs.append(Program(name, buggy_text, correct_text, bug_lines(buggy_text, correct_text)))
-    return programs
-
-
-# -- running the tests -------------------------------------------------------------
-
-
-class Sandbox:
-    """A private copy of the data set where programs can be swapped and tested."""
-
-    def __init__(self, data: Path) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="quixbugs-"))
-        shutil.copytree(data, self.root, dirs_exist_ok=True)
-
-    def run_tests(self, program: Program, source: str | None, timeout: float) -> tuple[bool, str]:
-        target = self.root / "python_programs" / f"{program.name}.py"
-        target.write_text(source if source is not None else program.buggy)
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", f"python_testcases/test_{program.name}.py"]
-        try:
-            done = subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False, "timeout"
-        finally:
-            target.write_text(program.buggy)
-        return done.returncode == 0, done.stdout
-
-    def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def error_report(program: Program, passed: bool, output: str) -> str:
-    """What a developer would paste: the failing test and its assertion lines."""
-    if output == "timeout":
-        return f"The tests of {program.name} time out: the call does not terminate (infinite loop or runaway recursion)."
-    if passed:
-        return "The tests pass."
-    failing = re.search(r"^_{3,} (\S+) _{3,}$", output, re.MULTILINE)
-    details = [line[1:].strip() for line in output.splitlines() if line.startswith("E ")]
-    head = f"Test {failing.group(1)} fails:\n" if failing else "A test fails:\n"
-    return (head + "\n".join(details[:12]))[:1200]
 
 
 # -- models ---------------------------------------------------------------------------
@@ -190,25 +89,12 @@ def settings_for(config: str, small: Path, large: Path, threads: int, ctx: int) 
 # -- one configuration ------------------------------------------------------------------
 
 
-# A finding wider than this does not flag a line, it gestures at a region.
-MAX_HIT_SPAN = 5
-
-
-def hit(findings, lines: list[int]) -> bool:
-    """A finding of at most MAX_HIT_SPAN lines that covers a buggy line, give or take one."""
-    return any(
-        f.end_line - f.start_line < MAX_HIT_SPAN and f.start_line - 1 <= line <= f.end_line + 1
-        for f in findings
-        for line in lines
-    )
-
-
 # What each task's part of a row holds (a merge takes each part from the run that did that task).
 REVIEW_KEYS = ("hit", "likely_hit", "likely_false", "findings", "flagged", "false_flagged", "false", "review_seconds")
 DEBUG_KEYS = ("fix", "diff", "passed", "debug_seconds")
 
 
-async def run_config(config: str, programs: list[Program], sandbox: Sandbox, args: argparse.Namespace) -> list[dict]:
+async def run_config(config: str, programs: list[Program], runner: TestRunner, args: argparse.Namespace) -> list[dict]:
     """One row per program: review hits and false alarms, debug's fix and whether it passes."""
     registry = RememberingRegistry(settings_for(config, args.draft_model, args.model, args.threads, args.ctx))
     deep = config == "combo"
@@ -239,7 +125,7 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
                 row.update(
                     fix=fixed.source,
                     diff=fixed.diff(program.buggy, program.name + ".py"),
-                    passed=fixed.new_text is not None and sandbox.run_tests(program, fixed.new_text, args.test_timeout)[0],
+                    passed=fixed.new_text is not None and runner.run(program.name, fixed.new_text).passed,
                     debug_seconds=round(time.perf_counter() - started, 1),
                 )
             rows.append(row)
@@ -254,8 +140,7 @@ async def run_config(config: str, programs: list[Program], sandbox: Sandbox, arg
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="QuixBugs folder")
-    parser.add_argument("--model", type=Path, default=QWEN_15B, help="larger model (alone, and verifier in the combination)")
-    parser.add_argument("--draft-model", type=Path, default=QWEN_05B, help="smaller model (alone, and drafter in the combination)")
+    add_model_pair(parser, "alone, and verifier in the combination", "alone, and drafter in the combination")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset of " + ",".join(CONFIGS))
     parser.add_argument("--limit", type=int, default=0, help="N programs only (0 = all): the first N, or N evenly spread with --spread")
     parser.add_argument("--spread", action="store_true", help="with --limit, take programs evenly spread over the alphabetical list")
@@ -283,14 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         programs = [programs[int(i * step)] for i in range(args.limit)]
     elif args.limit:
         programs = programs[: args.limit]
-    sandbox = Sandbox(args.data)
-    try:
-        for program in programs:
-            program.error = error_report(program, *sandbox.run_tests(program, None, min(args.test_timeout, 10.0)))
+    with TestRunner(args.data, workers=2, timeout=args.test_timeout) as runner:
+        for program, run in zip(programs, runner.run_all([(p.name, p.buggy) for p in programs])):
+            program.error = error_report(run)
         print(f"{len(programs)} programs: {', '.join(p.name for p in programs)}", flush=True)
-        rows = {config: asyncio.run(run_config(config, programs, sandbox, args)) for config in configs}
-    finally:
-        sandbox.close()
+        rows = {config: asyncio.run(run_config(config, programs, runner, args)) for config in configs}
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=2))
     return report(rows)
