@@ -28,6 +28,9 @@ def test_error_lines_pick_the_innermost_frame_of_this_file():
     assert error_lines(TRACEBACK, "/home/me/shop/cart.py", 5) == (4, 4)
     assert error_lines("src/main.c:3:5: error: expected ';'", "main.c", 10) == (2, 2)
     assert error_lines(TRACEBACK, "other.py", 5) is None
+    # A test file whose name ends like the program's is not the program.
+    assert error_lines("tests/test_cart.py:3: AssertionError", "cart.py", 10) is None
+    assert error_lines("python_programs/cart.py:4: in total_price", "/w/cart.py", 10) == (3, 3)
 
 
 def test_the_fault_view_shows_short_files_whole_and_names_the_line_the_error_is_raised_at():

@@ -87,7 +87,8 @@ def error_lines(error_text: str, path: str, line_count: int) -> LineRange | None
     name = re.escape(path.rsplit("/", 1)[-1]) if path else None
     numbers: list[int] = []
     if name:
-        patterns = (rf'{name}", line (\d+)', rf"{name}:(\d+)")
+        # The name must start where a path component does: `test_rpn_eval.py:15` is not a line of `rpn_eval.py`.
+        patterns = (rf'(?<![\w.-]){name}", line (\d+)', rf"(?<![\w.-]){name}:(\d+)")
         for pattern in patterns:
             numbers += [int(n) for n in re.findall(pattern, error_text)]
     numbers = [n - 1 for n in numbers if 1 <= n <= line_count]
