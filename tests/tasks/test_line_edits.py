@@ -1,6 +1,6 @@
-"""Splitting a model's rewrite into its separate changes (tasks/line_edits.py)."""
+"""Splitting a model's rewrite into its separate changes (tasks/likelihood/line_edits.py)."""
 
-from tandem_lsp.tasks.line_edits import changed_blocks, one_change_versions
+from tandem_lsp.tasks.likelihood.line_edits import changed_blocks, one_change_versions
 
 
 def test_each_change_of_a_line_is_applied_alone():

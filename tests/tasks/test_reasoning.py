@@ -1,7 +1,8 @@
 """Think-tag stripping on recorded model outputs: reasoning never reaches code."""
 
 from tandem_lsp.models.reasoning import split_reasoning
-from tandem_lsp.tasks.findings import clean_replacement, load_json, parse_findings
+from tandem_lsp.tasks.answer_json import load_json, parse_findings
+from tandem_lsp.tasks.findings import clean_replacement
 
 # Recorded shapes of real answers (DeepSeek-R1 distills, Qwen3, QwQ).
 R1_FULL = """<think>

@@ -2,8 +2,9 @@
 
 import json
 
-from tandem_lsp.tasks.code_ranges import edit_parses, enclosing_scope, error_count, review_scope
-from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding, dedupe, findings_schema, parse_findings, validate_findings
+from tandem_lsp.tasks.syntax_checks import edit_parses, enclosing_scope, error_count, review_scope
+from tandem_lsp.tasks.answer_json import RawFinding, parse_findings
+from tandem_lsp.tasks.findings import Finding, check_finding, dedupe, findings_schema, validate_findings
 from tandem_lsp.tasks.review import apply_verdicts
 
 CODE = """def average(values):

@@ -15,7 +15,7 @@ import ast
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.languages import grammar_for
-from tandem_lsp.tasks.code_ranges import error_count
+from tandem_lsp.tasks.syntax_checks import error_count
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
 MAX_CHECKED_CHARS = 200_000

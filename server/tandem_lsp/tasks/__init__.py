@@ -6,7 +6,9 @@ explain.py  plain-words explanation of a range
 debug.py    explanation and fix for an error (general draft, independent reasoning fix, judge)
 router.py   which role serves which task; when verification runs; how to prompt each model kind
 prompts.py  the prompts, numbered code lines, JSON schemas of the answers
-findings.py Finding, salvage of odd answers, range/syntax validation, dedupe
-code_ranges.py  tree-sitter scopes, syntax checks of edits, code-vs-comment lines
+answer_json.py  the JSON in a model answer, salvage of odd answers, coercion to RawFinding
+findings.py Finding, the answer schema, range/syntax validation, dedupe
+syntax_checks.py  tree-sitter scopes, syntax checks of edits, code-vs-comment lines
+likelihood/ review findings from what a code model finds unlikely (no prompt, no JSON)
 chat.py     one chat turn on the model worker, cancellable, with progress
 """

@@ -3,7 +3,7 @@
 General models answer under a JSON-schema grammar, so their answer always
 parses. Reasoning models are left free: a grammar from the first token would
 forbid their <think> block, which is where their quality comes from; their
-answer is read leniently instead (findings.load_json).
+answer is read leniently instead (answer_json.load_json).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
-from tandem_lsp.tasks.code_ranges import LineRange, changes_code, enclosing_scope, error_count, keeps_definitions
+from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, error_count, keeps_definitions
 from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, retry_request
 from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, without_protected_changes
 from tandem_lsp.tasks.router import model_kind, role_for, same_model

@@ -11,21 +11,10 @@ from typing import Any
 from tandem_lsp.languages import grammar_for
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import Progress, TaskCancelled, chat
-from tandem_lsp.tasks.code_ranges import LineRange, review_scope, split_lines
-from tandem_lsp.tasks.findings import (
-    Checked,
-    Finding,
-    RawFinding,
-    as_line,
-    check_finding,
-    coerce_finding,
-    dedupe,
-    findings_schema,
-    load_json,
-    read_findings,
-    validate_findings,
-)
-from tandem_lsp.tasks.likely_findings import likelihood_findings
+from tandem_lsp.tasks.syntax_checks import LineRange, review_scope, split_lines
+from tandem_lsp.tasks.answer_json import RawFinding, as_line, coerce_finding, load_json, read_findings
+from tandem_lsp.tasks.findings import Checked, Finding, check_finding, dedupe, findings_schema, validate_findings
+from tandem_lsp.tasks.likelihood.likely_findings import likelihood_findings
 from tandem_lsp.tasks.prompts import CodeView, review_messages, verify_messages, verify_schema
 from tandem_lsp.tasks.router import model_kind, plan_verification, role_for
 

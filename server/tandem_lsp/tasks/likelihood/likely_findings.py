@@ -1,6 +1,6 @@
 """Review findings from likelihood: the general model flags and fixes, the verifier weighs the fix.
 
-The drafting model scans the code once (tasks/surprise.py) and proposes its own
+The drafting model scans the code once (tasks/likelihood/surprise.py) and proposes its own
 version of each line it found unlikely. The verifier - the reasoning model in a
 deep review, else the drafting model itself - scores the whole file with and
 without each proposed line (adding its own suspects when it is a second
@@ -16,10 +16,11 @@ import threading
 
 from tandem_lsp.models.backend import ModelBackend
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.code_ranges import LineRange
-from tandem_lsp.tasks.findings import Finding, RawFinding, check_finding
+from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.tasks.answer_json import RawFinding
+from tandem_lsp.tasks.findings import Finding, check_finding
 from tandem_lsp.tasks.router import role_for, same_model
-from tandem_lsp.tasks.surprise import Candidate, draft_candidates, likelihood_gains
+from tandem_lsp.tasks.likelihood.surprise import Candidate, draft_candidates, likelihood_gains
 
 # The file must become this much more likely with the fix (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0
