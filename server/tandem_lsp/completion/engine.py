@@ -210,7 +210,7 @@ class CompletionEngine:
             self._prefetch(request, suggestion.text, settings)
         return suggestion
 
-    def accepted(self, suggestion_id: str) -> None:
+    def accepted(self) -> None:
         self.stats.accepted += 1
 
     def clear_cache(self) -> None:

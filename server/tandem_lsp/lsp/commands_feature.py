@@ -59,7 +59,7 @@ def doctor_report(settings: Settings) -> dict:
 def register(server: TandemServer) -> None:
     @server.command(ACCEPTED_COMMAND)
     def accepted(ls: TandemServer, *arguments: Any) -> None:
-        ls.engine.accepted(str(_first_argument(arguments).get("id", "")))
+        ls.engine.accepted()
 
     @server.command("tandem.stats")
     def stats_command(ls: TandemServer, *arguments: Any) -> dict:

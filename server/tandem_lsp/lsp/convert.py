@@ -54,7 +54,3 @@ def completion_request(document: ProtocolTextDocument, position: types.Position)
         path=document_path(document),
         document_key=document.uri,
     )
-
-
-def position_at(document: TextDocument, offset: int) -> types.Position:
-    return document.client_position_at_offset(offset)
