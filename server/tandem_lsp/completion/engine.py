@@ -132,6 +132,8 @@ class _Job:
     task: asyncio.Task | None = None
     # Maps raw model output to text after the cursor (set once the prompt is built).
     align: Callable[[str], str] = lambda text: text
+    # Whether the model can be told how to begin (token healing, its next choices), read on the worker.
+    steerable: bool = False
 
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
@@ -309,7 +311,7 @@ class CompletionEngine:
         if result.stop_reason == "cancelled":
             return None
         raw = self._shown_text(job.request, built, result)
-        if settings.syntax_alternatives and breaks_code(job.request, raw) and self._registry.backend("completion").constrains_start:
+        if settings.syntax_alternatives and job.steerable and breaks_code(job.request, raw):
             alternative = await self._alternative(job, snippets, relative, settings, raw)
             if alternative is None:
                 return None  # cancelled
@@ -377,7 +379,8 @@ class CompletionEngine:
         # The current file comes first; context gets what the model's window has left.
         context = max(min(settings.context_tokens, room - window), 0)
         budget = PromptBudget(window=window, context=context, suffix_share=settings.suffix_share)
-        heal = backend.last_token_text if getattr(backend, "constrains_start", False) else None
+        job.steerable = getattr(backend, "constrains_start", False)
+        heal = backend.last_token_text if job.steerable else None
         built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative, last_token=heal)
         job.align = built.align_output
         request = job.request
