@@ -15,7 +15,7 @@ import ast
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.languages import grammar_for
-from tandem_lsp.tasks.syntax_checks import error_count
+from tandem_lsp.tasks.syntax_checks import parses_no_worse
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
 MAX_CHECKED_CHARS = 200_000
@@ -35,7 +35,7 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     if grammar == "python" and _compiles(request.text):
         # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
         return not _compiles(with_suggestion)
-    return error_count(with_suggestion, grammar) > error_count(request.text, grammar)
+    return not parses_no_worse(request.text, with_suggestion, grammar)
 
 
 def _compiles(source: str) -> bool:

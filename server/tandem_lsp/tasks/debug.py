@@ -32,7 +32,7 @@ from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
-from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, error_count, keeps_definitions
+from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
 from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, retry_request
 from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, without_protected_changes
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
@@ -159,7 +159,7 @@ def check_answer(source: SourceFile, content: str, protected: set[int]) -> tuple
     grammar = source.grammar
     if not changes_code(source.text, merged, grammar):
         return None, "That code is the same as the original (tests and examples must stay as they are): it cannot fix the error."
-    if grammar and error_count(merged, grammar) > error_count(source.text, grammar):
+    if not parses_no_worse(source.text, merged, grammar):
         return None, "That code does not parse."
     if not keeps_definitions(source.text, grammar, 0, len(source.lines) - 1, merged):
         return None, "That code drops a definition or a variable the rest of the file needs."

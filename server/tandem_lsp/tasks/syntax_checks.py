@@ -112,9 +112,14 @@ def edit_parses(text: str, grammar: str | None, start: int, end: int, new_text: 
 
     Unknown languages pass: we cannot check them, and refusing every fix would be worse.
     """
+    return parses_no_worse(text, _edited(text, start, end, new_text), grammar)
+
+
+def parses_no_worse(before: str, after: str, grammar: str | None) -> bool:
+    """True when `after` has no more syntax errors than `before` (unknown languages pass, as in edit_parses)."""
     if grammar is None:
         return True
-    return error_count(_edited(text, start, end, new_text), grammar) <= error_count(text, grammar)
+    return error_count(after, grammar) <= error_count(before, grammar)
 
 
 def _edited(text: str, start: int, end: int, new_text: str) -> str:
