@@ -70,10 +70,11 @@ class CompletionSettings(_Settings):
     prefetch: bool = True
     # Reuse llama.cpp's KV cache for the common prompt prefix (off only to measure it).
     reuse_kv_cache: bool = True
-    # When a suggestion would leave the file with more syntax errors, the model's next
-    # choices of first token are tried, this many at most, and the first that does not
-    # break the code is shown (none: nothing is shown). 0 turns it off. Local GGUF only.
-    syntax_alternatives: int = Field(default=3, ge=0, le=8)
+    # When the model's best suggestion would leave the file with more syntax errors,
+    # or is nothing on a fresh line, its next choices of first token are tried, this
+    # many at most, and the first that does neither is shown (none: nothing is
+    # shown). 0 turns it off. Local GGUF only (completion/rejected.py).
+    alternatives: int = Field(default=3, ge=0, le=8)
     # Say nothing when unsure: a suggestion whose first line the model wrote with a
     # mean token probability below this is not shown (0 shows everything; needs a
     # backend that reports token probabilities, i.e. a local GGUF).

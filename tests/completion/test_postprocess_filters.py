@@ -71,6 +71,13 @@ CASES = [
         "seen.add(node)\n    return search(n) for n in node.successors\n",
         "seen.add(node)",
     ),
+    # The same statement at another indentation is another statement: a loop body above the loop's twin below.
+    (
+        "line like one below but in a deeper block",
+        "def f(ops, out):\n    if ops:\n        █\n\n    while ops:\n        out.append(ops.pop())\n",
+        "while ops and ops[-1] > 0:\n            out.append(ops.pop())\n        ops.append(0)\n",
+        "while ops and ops[-1] > 0:\n            out.append(ops.pop())\n        ops.append(0)",
+    ),
     # Loops on one line are cut.
     ("repetition", "def f():\n    █\n", "x = 1\n    x = 1\n    x = 1\n    x = 1\n", "x = 1\n    x = 1"),
     # Whitespace only is no suggestion.

@@ -220,3 +220,38 @@ def test_a_file_that_fits_the_window_is_shown_whole():
     built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=2000, suffix_share=0.01), COUNT)
     assert built.render().endswith("    return total\n<|fim_middle|>")
 
+
+
+def _at_end_of(document: str, line_text: str) -> CompletionRequest:
+    return CompletionRequest(text=document, offset=document.index(line_text) + len(line_text), language="python", path="/w/geo.py")
+
+
+def test_pressing_enter_keeps_the_prompt_and_adds_the_finished_line_after_the_middle_token():
+    fim = template_for_family("qwen")
+    typing = _at_end_of("def area(r):\n    s = r * r\n\nprint(area(2))\n", "    s = r * r")
+    first = build_prompt(fim, typing, PromptBudget(window=500), COUNT)
+    assert first.render().endswith("<|fim_middle|>    s = r * r")
+    # Enter with auto-indent: a new line below it.
+    entered = _at_end_of("def area(r):\n    s = r * r\n    \n\nprint(area(2))\n", "    s = r * r\n    ")
+    plain = build_prompt(fim, entered, PromptBudget(window=500), COUNT)
+    kept = build_prompt(fim, entered, PromptBudget(window=500), COUNT, keep=first.layout)
+    # Everything up to the middle token stays as it was: only the end of the prompt is new to the model.
+    head = first.render().split("<|fim_middle|>")[0]
+    assert kept.render() == head + "<|fim_middle|>    s = r * r\n    "
+    assert not plain.render().startswith(head)
+    assert kept.layout == first.layout
+
+
+def test_a_kept_layout_is_rebuilt_when_the_cursor_leaves_its_region_or_the_lines_do_not_fit():
+    fim = template_for_family("qwen")
+    document = "def area(r):\n    s = r * r\n    t = s\n    return t\n"
+    first = build_prompt(fim, _at_end_of(document, "    t = s"), PromptBudget(window=500), COUNT)
+    above = _at_end_of(document, "    s = r * r")
+    assert build_prompt(fim, above, PromptBudget(window=500), COUNT, keep=first.layout).render() == build_prompt(fim, above, PromptBudget(window=500), COUNT).render()
+    far = "def area(r):\n    t = s\n" + "    x = 1\n" * (PREFIX_LINE_STRIDE + 2) + "    return t\n"
+    far_request = CompletionRequest(text=far, offset=len(far) - len("\n    return t\n"), language="python")
+    assert not first.layout.holds(far_request.cursor_line)
+    tight = build_prompt(fim, _at_end_of(document + "y = 2\n" * 3, "    t = s"), PromptBudget(window=40), COUNT)
+    grown = document.replace("    t = s\n", "    t = s\n" + "    u = t + t + t + t\n" * 4)
+    request = _at_end_of(grown, "    u = t + t + t + t\n" * 4)
+    assert build_prompt(fim, request, PromptBudget(window=40), COUNT, keep=tight.layout).render() == build_prompt(fim, request, PromptBudget(window=40), COUNT).render()

@@ -72,3 +72,21 @@ def test_cancel_before_start_evaluates_nothing(backend):
     result = backend.generate(GenerationRequest(prompt=["def f():\n    return 1\n" * 20], max_tokens=8, cancel=cancel))
     assert result.stop_reason == "cancelled"
     assert result.generated_tokens == 0
+
+
+
+def test_text_taken_out_near_the_start_moves_the_cached_text_after_it_instead_of_evaluating_it(backend):
+    dropped = "import os\nimport sys\nimport json\n"
+    rest = "\n\ndef helper(values):\n    total = 0\n    for value in values:\n        total += value * value\n    return total / len(values)\n\n\ndef main():\n"
+    first = backend.generate(GenerationRequest(prompt=["# tools\n" + dropped + rest], max_tokens=2))
+    assert first.prompt_tokens_evaluated == first.prompt_tokens
+    # The window moved down past the imports: the functions after them are moved back, not read again.
+    second = backend.generate(GenerationRequest(prompt=["# tools\n" + rest + "    path = os.getcwd()\n"], max_tokens=2))
+    assert second.prompt_tokens_evaluated < len(backend.tokenize("    path = os.getcwd()\n")) + 4
+    # The cache is consistent afterwards: the same prompt again needs only its last token, and answers the same.
+    again = backend.generate(GenerationRequest(prompt=["# tools\n" + rest + "    path = os.getcwd()\n"], max_tokens=2))
+    assert again.prompt_tokens_evaluated == 1
+    assert again.text == second.text
+    # Text inserted before cached text cannot be moved around: it is evaluated from the insertion on.
+    inserted = backend.generate(GenerationRequest(prompt=["# tools\nimport re\n" + rest + "    path = os.getcwd()\n"], max_tokens=2))
+    assert inserted.prompt_tokens_evaluated > len(backend.tokenize(rest))

@@ -24,10 +24,10 @@ from typing import Callable, Protocol, Sequence
 from tandem_lsp.completion.cache import CompletionCache, CursorKey
 from tandem_lsp.completion.debounce import AdaptiveDebounce
 from tandem_lsp.completion.filters import postprocess, reached_end
-from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, Snippet, TokenCounter, build_prompt
+from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.completion.rejected import why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -46,6 +46,8 @@ CONTEXT_MARGIN = 16
 # (aligned like the prefix window): it sits at the start of the prompt, so
 # changing it would throw away the whole KV cache.
 CONTEXT_REGION_LINES = PREFIX_LINE_STRIDE
+# Documents whose last prompt layout is remembered (the ones being edited).
+MAX_KEPT_LAYOUTS = 32
 
 
 def without_unfinished_line(text: str) -> str:
@@ -161,6 +163,8 @@ class CompletionEngine:
         self._sequence = 0
         self._context_key: tuple | None = None
         self._context_snippets: Sequence[Snippet] = ()
+        # Per document, the layout of its last prompt (read and written on the model worker only).
+        self._layouts: dict[str, PromptLayout] = {}
         self._ids = itertools.count(1)
         self.stats = CompletionStats()
         # The last prompt of a user's request, as text (for tests and `tandem/lastPrompt`).
@@ -311,8 +315,12 @@ class CompletionEngine:
         if result.stop_reason == "cancelled":
             return None
         raw = self._shown_text(job.request, built, result)
-        if settings.syntax_alternatives and job.steerable and breaks_code(job.request, raw):
-            alternative = await self._alternative(job, snippets, relative, settings, raw)
+        rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
+        if rejected:
+            log.debug("first answer %r rejected (%s): trying the next choices", raw, rejected)
+            # Greedy decoding wrote the best first token unless it ended at once: the next choice is then the best.
+            first_rank = 1 if result.generated_tokens else 0
+            alternative = await self._alternative(job, snippets, relative, settings, raw, first_rank)
             if alternative is None:
                 return None  # cancelled
             built, result, raw = alternative
@@ -338,15 +346,15 @@ class CompletionEngine:
         return postprocess(request, output)
 
     async def _alternative(
-        self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, broken: str
+        self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, first_answer: str, first_rank: int
     ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
-        """The model's next choices of first token, in order, until one does not break the code (syntax_guard.py).
+        """The model's next choices of first token, in order, until one is not rejected too (rejected.py).
 
-        None when cancelled; when every choice breaks the code too, an empty suggestion (say nothing).
+        None when cancelled; when every choice is rejected, an empty suggestion (say nothing).
         """
-        tried = {broken}
+        tried = {first_answer}
         built = result = None
-        for rank in range(1, settings.syntax_alternatives + 1):
+        for rank in range(first_rank, first_rank + settings.alternatives):
             built, result = await self._registry.run(
                 "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank), job.cancel
             )
@@ -357,7 +365,7 @@ class CompletionEngine:
             if raw in tried:
                 continue
             tried.add(raw)
-            if raw.strip() and not breaks_code(job.request, raw):
+            if raw.strip() and not why_rejected(job.request, raw, result.stop_reason):
                 return built, result, raw
         return built, result, ""
 
@@ -368,7 +376,7 @@ class CompletionEngine:
         snippets: Sequence[Snippet],
         relative: str,
         settings: CompletionSettings,
-        first_choice: int = 0,
+        first_choice: int | None = None,
     ) -> tuple[BuiltPrompt, GenerationResult]:
         """On the model worker: assemble the prompt with the model's tokenizer and generate."""
         counter = self._counters.get(id(backend))
@@ -381,7 +389,14 @@ class CompletionEngine:
         budget = PromptBudget(window=window, context=context, suffix_share=settings.suffix_share)
         job.steerable = getattr(backend, "constrains_start", False)
         heal = backend.last_token_text if job.steerable else None
-        built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative, last_token=heal)
+        document = job.request.document_key
+        built = build_prompt(backend.fim, job.request, budget, counter, snippets, relative, last_token=heal, keep=self._layouts.get(document))
+        if not job.speculative and built.layout is not None:
+            # The next request in this document keeps it while the user writes on below (prompt.py).
+            self._layouts.pop(document, None)
+            self._layouts[document] = built.layout
+            while len(self._layouts) > MAX_KEPT_LAYOUTS:
+                self._layouts.pop(next(iter(self._layouts)))
         job.align = built.align_output
         request = job.request
         generation = GenerationRequest(

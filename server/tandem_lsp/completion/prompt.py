@@ -10,6 +10,14 @@ model had written it (llama.vim's trick): typing on a line then changes only
 the last few prompt tokens. The prefix window starts on a line number rounded
 to a stride, so it does not slide with every new line either.
 
+While the user writes on downwards, the previous prompt's layout is kept
+(`PromptLayout`): the lines written since go after the middle token too, and
+the prefix and suffix stay as they were. Pressing Enter then adds a line's
+tokens at the end of the prompt instead of changing it before the suffix, which
+made llama.cpp evaluate the whole suffix again (seconds on a laptop CPU) at
+every new line. The layout is rebuilt when the cursor leaves that region or
+the lines no longer fit.
+
 Token healing: a prompt that ends inside a token (`tort` of `tortoise`, the
 indentation before `return`) forces a split the model rarely saw in training.
 When the backend can constrain its first tokens, the prompt stops at the last
@@ -37,6 +45,21 @@ from tandem_lsp.models.backend import FimTemplate, PromptPiece, SpecialToken, re
 PREFIX_LINE_STRIDE = 16
 # A pathological current line (minified code) is cut to this many characters.
 MAX_LINE_PREFIX_CHARS = 1000
+# How many written lines a kept layout holds after the middle token before it is rebuilt.
+MAX_MIDDLE_LINES = PREFIX_LINE_STRIDE
+
+
+@dataclass(frozen=True)
+class PromptLayout:
+    """Where a prompt took its parts from, in document lines (0-based)."""
+
+    prefix_start: int  # first line of the prefix window
+    middle_start: int  # first line after the middle token (the cursor's line, or one above it)
+    suffix_lines: int  # how many lines the suffix holds (the cursor line's rest counts as one)
+
+    def holds(self, cursor_line: int) -> bool:
+        """Whether a prompt at `cursor_line` can keep this layout."""
+        return self.prefix_start <= self.middle_start <= cursor_line <= self.middle_start + MAX_MIDDLE_LINES
 
 
 class Snippet(Protocol):
@@ -71,6 +94,8 @@ class BuiltPrompt:
     # healing's held-back text). Measured and dropped: also requiring a least
     # indentation at column 0 made the model pad with spaces (infill.py b/c).
     required_start: str = ""
+    # Where its parts came from (to keep it for the next request; None: not a FIM layout).
+    layout: PromptLayout | None = None
 
     def align_output(self, text: str) -> str:
         """Model output as seen from the cursor."""
@@ -169,6 +194,22 @@ def _context_blocks(
     return pieces + tail, list(files)
 
 
+def _healed(typed: str, last_token: Callable[[str], str]) -> str:
+    """The typed text backed up over its last token, and over all trailing whitespace (an indentation may span several tokens)."""
+    if not typed:
+        return typed
+    whitespace = len(typed) - len(typed.rstrip(" \t"))
+    return typed[: len(typed) - max(len(last_token(typed)), whitespace)]
+
+
+def _suffix_lines(request: CompletionRequest) -> list[str]:
+    """The suffix's candidate lines: the rest of the cursor's line, then the lines below."""
+    line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
+    if request.line_end >= len(request.text):
+        return [line_suffix]
+    return [line_suffix + "\n"] + request.after_line.splitlines(keepends=True)
+
+
 def build_prompt(
     fim: FimTemplate,
     request: CompletionRequest,
@@ -177,12 +218,18 @@ def build_prompt(
     snippets: Sequence[Snippet] = (),
     relative_path: str = "",
     last_token: Callable[[str], str] | None = None,
+    keep: PromptLayout | None = None,
 ) -> BuiltPrompt:
     """The prompt for a request.
 
     `last_token` (the backend's tokenizer), given when the backend can constrain
-    how its output begins, turns on token healing.
+    how its output begins, turns on token healing. `keep`, the layout of the
+    document's previous prompt, is kept when it still holds.
     """
+    if keep is not None and fim.order == "psm" and keep.holds(request.cursor_line):
+        kept = _build_kept(fim, request, budget, count, snippets, relative_path, last_token, keep)
+        if kept is not None:
+            return kept
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
     # On a fresh line (nothing but the indentation typed) the indentation ends the
     # prefix, exactly as in the plain layout the model was trained on: measured
@@ -194,10 +241,7 @@ def build_prompt(
     if indent_in_prefix:
         line_prefix = ""
     elif last_token is not None:
-        # Back up over the last token, and over all trailing whitespace (an
-        # indentation may span several tokens).
-        whitespace = len(typed) - len(typed.rstrip(" \t"))
-        line_prefix = typed[: len(typed) - max(len(last_token(typed)), whitespace)]
+        line_prefix = _healed(typed, last_token)
     elif fim.has_fim:
         line_prefix = typed
     else:
@@ -206,9 +250,7 @@ def build_prompt(
         # less its last space they go on with a " word" token instead.
         line_prefix = typed[:-1] if typed.endswith(" ") else typed
     held_back = "" if indent_in_prefix else typed[len(line_prefix) :]
-    line_suffix = request.line_suffix[:MAX_LINE_PREFIX_CHARS]
     above = request.before_line.splitlines(keepends=True)
-    below = request.after_line.splitlines(keepends=True)
 
     # A model without FIM tokens is usually chat-tuned: opening a code fence
     # tells it the text is code, and its closing fence becomes a place to stop.
@@ -233,7 +275,7 @@ def build_prompt(
             if prefix_need >= remaining:
                 break
         suffix_budget = max(int(remaining * budget.suffix_share), remaining - prefix_need)
-        suffix_lines = [line_suffix + "\n"] + below if request.line_end < len(request.text) else [line_suffix]
+        suffix_lines = _suffix_lines(request)
         end = _take_lines_forward(suffix_lines, suffix_budget, count)
         suffix_text = "".join(suffix_lines[:end])
         suffix_used = sum(count(line) for line in suffix_lines[:end])
@@ -241,6 +283,9 @@ def build_prompt(
 
     start = _take_lines_backward(above, remaining, count)
     prefix_text = "".join(above[start:]) + (typed if indent_in_prefix else "")
+    layout = None
+    if fim.has_fim:
+        layout = PromptLayout(prefix_start=start, middle_start=request.cursor_line, suffix_lines=end)
 
     if fim.order == "psm":
         pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, line_prefix]
@@ -253,4 +298,42 @@ def build_prompt(
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
     required = held_back if last_token is not None else ""
-    return BuiltPrompt(pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required)
+    return BuiltPrompt(
+        pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required, layout=layout
+    )
+
+
+def _build_kept(
+    fim: FimTemplate,
+    request: CompletionRequest,
+    budget: PromptBudget,
+    count: TokenCounter,
+    snippets: Sequence[Snippet],
+    relative_path: str,
+    last_token: Callable[[str], str] | None,
+    keep: PromptLayout,
+) -> BuiltPrompt | None:
+    """A PSM prompt with `keep`'s prefix and suffix, the lines written since after the middle token; None if they do not fit."""
+    typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
+    above = request.before_line.splitlines(keepends=True)
+    if keep.middle_start == request.cursor_line and not typed.strip():
+        return None  # a fresh line of its own: the plain layout (its indentation ends the prefix)
+    written = "".join(above[keep.middle_start :])
+    line_prefix = _healed(typed, last_token) if last_token is not None else typed
+    held_back = typed[len(line_prefix) :]
+    suffix_text = "".join(_suffix_lines(request)[: keep.suffix_lines])
+    prefix_text = "".join(above[keep.prefix_start : keep.middle_start])
+    used = 3 + count(prefix_text) + count(suffix_text) + count(written) + count(line_prefix)
+    if used > budget.window:
+        return None
+    context_pieces: list[PromptPiece] = []
+    context_paths: list[str] = []
+    if snippets and budget.context > 0:
+        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
+    pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, written + line_prefix]
+    pieces = [p for p in pieces if p != "" and p is not None]
+    exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
+    required = held_back if last_token is not None else ""
+    return BuiltPrompt(
+        pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required, layout=keep
+    )

@@ -80,10 +80,11 @@ class GenerationRequest:
     # a token boundary and the model writes that text again in its own split).
     # Only backends with `constrains_start` accept it.
     required_start: str = ""
-    # Which choice the first token is: 0 the model's best, 1 its runner-up, and so on
-    # (an alternative when the best suggestion breaks the code). Only backends with
+    # Which choice the first token is, among tokens that do not end the output: 0 the
+    # model's best, 1 its runner-up, and so on (an alternative when the best suggestion
+    # is rejected, completion/rejected.py); None samples as usual. Only backends with
     # `constrains_start` accept it.
-    first_choice: int = 0
+    first_choice: int | None = None
 
 
 @dataclass

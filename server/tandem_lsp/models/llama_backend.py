@@ -19,6 +19,7 @@ import time
 from functools import cached_property
 
 from tandem_lsp.config import ModelSettings
+from tandem_lsp.models import kv_reuse
 from tandem_lsp.models.backend import (
     ChatRequest,
     ChatResult,
@@ -150,7 +151,7 @@ class LlamaBackend:
         max_tokens = min(request.max_tokens, room - 1)
 
         result = GenerationResult(text="", stop_reason="eos", prompt_tokens=len(tokens))
-        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request.cancel, request.reuse_cache)
+        result.prompt_tokens_evaluated = self._evaluate_prompt(tokens, request.cancel, request.reuse_cache, move=request.reuse_cache)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         if result.prompt_tokens_evaluated < 0:
             result.prompt_tokens_evaluated = -result.prompt_tokens_evaluated
@@ -180,8 +181,9 @@ class LlamaBackend:
                 break
             logits = self._last_logits()
             first = result.generated_tokens == 0
-            if required or (first and request.first_choice):
-                rank = request.first_choice if first else 0
+            chosen = first and request.first_choice is not None
+            if required or chosen:
+                rank = request.first_choice if chosen else 0
                 token = self._healing.ranked_start(logits, required, rank) if required else self._ranked(logits, rank)
                 if token is None:  # no token can spell the required text: give up quietly
                     result.stop_reason = "eos"
@@ -211,11 +213,14 @@ class LlamaBackend:
         return result
 
     def _ranked(self, logits, rank: int) -> int:
-        """The token in place `rank` of the model's preference (0 is its best)."""
+        """The token in place `rank` of the model's preference (0 is its best) among those that do not end the output."""
         import numpy as np
 
-        top = np.argpartition(-logits, rank + 1)[: rank + 1]
-        return int(top[np.argsort(-logits[top])][rank])
+        # End tokens are few (end of text, end of turn, FIM pad...): look a little deeper and skip them.
+        depth = min(rank + 16, len(logits) - 1)
+        top = np.argpartition(-logits, depth)[: depth + 1]
+        ordered = [int(t) for t in top[np.argsort(-logits[top])] if not self._is_end(int(t))]
+        return ordered[min(rank, len(ordered) - 1)]
 
     def _last_logits(self):
         """Logits after the last evaluated token (llama.cpp keeps only that row)."""
@@ -227,29 +232,39 @@ class LlamaBackend:
     def _healing(self) -> "_HealingIndex":
         return _HealingIndex(self._llm, self._is_end)
 
-    def _evaluate_prompt(self, tokens: list[int], cancel: threading.Event, reuse_cache: bool = True) -> int:
+    def _evaluate_prompt(self, tokens: list[int], cancel: threading.Event, reuse_cache: bool = True, move: bool = False) -> int:
         """Bring the KV cache to `tokens`, reusing the longest cached prefix.
 
+        With `move`, when text was taken out before the end (the prefix window
+        moved down), the cached tokens after it are moved back into place
+        instead of being evaluated again (kv_reuse.py).
         Returns how many tokens were evaluated; negative when cancelled midway.
         """
         llm = self._llm
-        cached = llm.n_tokens if reuse_cache else 0
-        keep = 0
-        history = llm.input_ids
-        limit = min(cached, len(tokens))
-        while keep < limit and history[keep] == tokens[keep]:
-            keep += 1
-        # The last prompt token must be evaluated again to get fresh logits.
-        keep = min(keep, len(tokens) - 1)
-        llm.n_tokens = keep
+        cached = llm.input_ids[: llm.n_tokens].tolist() if reuse_cache else []
+        reuse = kv_reuse.plan(cached, tokens, movable=move and self._can_move_cache)
         evaluated = 0
-        for start in range(keep, len(tokens), PROMPT_BATCH):
+        llm.n_tokens = reuse.keep
+        if reuse.chunk:
+            ctx = llm._ctx
+            ctx.kv_cache_seq_rm(0, reuse.chunk_from + reuse.chunk, -1)
+            ctx.kv_cache_seq_rm(0, reuse.keep, reuse.chunk_from)
+            ctx.kv_cache_seq_shift(0, reuse.chunk_from, reuse.chunk_from + reuse.chunk, reuse.shift)
+            llm.input_ids[reuse.keep : reuse.reused] = tokens[reuse.keep : reuse.reused]
+            llm.n_tokens = reuse.reused
+        for start in range(llm.n_tokens, len(tokens), PROMPT_BATCH):
             if cancel.is_set():
                 return -max(evaluated, 1)
             batch = tokens[start : start + PROMPT_BATCH]
             llm.eval(batch)
             evaluated += len(batch)
         return evaluated
+
+    @cached_property
+    def _can_move_cache(self) -> bool:
+        """Whether cached entries can be moved to other positions (RoPE models can; some memory types cannot)."""
+        memory = getattr(self._llm._ctx, "memory", None)
+        return memory is not None and bool(self._llama_cpp.llama_memory_can_shift(memory))
 
     def _chat_prompt_tokens(self, messages: list[dict]) -> list[int] | None:
         """The tokens llama-cpp-python's chat handler will feed, from the GGUF's chat template."""

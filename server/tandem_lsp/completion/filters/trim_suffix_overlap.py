@@ -5,13 +5,17 @@ line of the file. Both would be duplicated when the suggestion is accepted.
 A fill-in-the-middle model that has written the missing code often goes on
 with a near copy of the code below (`return search_from(...)` for the real
 `return any(search_from(...) ...)`): a later line of a suggestion that closely
-resembles one of the next lines of the file ends the suggestion too.
+resembles one of the next lines of the file, at the same indentation, ends the
+suggestion too. At another indentation it is another statement in another
+block (a loop body `rpntokens.append(opstack.pop())` written above the same
+call in the loop below it), and it stays.
 """
 
 from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from tandem_lsp.completion.filters.indentation import indent_width
 from tandem_lsp.completion.request import CompletionRequest
 
 # Shorter lines (`}`, `)`, `end`) legitimately repeat; only longer ones signal a loop.
@@ -33,31 +37,41 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
     # On a blank line the first line is a whole line too: it may be the next one again.
     first = 0 if not request.line_prefix.strip() and not request.line_suffix.strip() else 1
     upcoming = _upcoming_lines(request)
+    next_indent = upcoming[0][0] if upcoming else 0
     position = 0
     for number, line in enumerate(text.split("\n")):
         complete = "\n" in text[position:]
-        if number >= first and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
+        # The first line's indentation is the user's; a later line's is the model's own and must match to be a copy.
+        same_place = number == 0 or indent_width(line) == next_indent
+        if number >= first and same_place and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
             return position
-        if number >= 1 and complete and _near_copy(line.strip(), upcoming):
+        if number >= 1 and complete and _near_copy(line, upcoming):
             return position
         position += len(line) + 1
     return None
 
 
-def _upcoming_lines(request: CompletionRequest) -> list[str]:
+def _upcoming_lines(request: CompletionRequest) -> list[tuple[int, str]]:
+    """The file's next non-blank lines as (indentation width, stripped text)."""
     lines = []
     for line in request.after_line.splitlines():
         if line.strip():
-            lines.append(line.strip())
+            lines.append((indent_width(line), line.strip()))
             if len(lines) == _LOOKAHEAD_LINES:
                 break
     return lines
 
 
-def _near_copy(line: str, upcoming: list[str]) -> bool:
-    if len(line) < _MIN_REPEATED_LINE:
+def _near_copy(line: str, upcoming: list[tuple[int, str]]) -> bool:
+    stripped = line.strip()
+    if len(stripped) < _MIN_REPEATED_LINE:
         return False
-    return any(SequenceMatcher(None, line, other, autojunk=False).ratio() >= _NEAR_COPY for other in upcoming if len(other) >= _MIN_REPEATED_LINE)
+    indent = indent_width(line)
+    return any(
+        indent == other_indent and SequenceMatcher(None, stripped, other, autojunk=False).ratio() >= _NEAR_COPY
+        for other_indent, other in upcoming
+        if len(other) >= _MIN_REPEATED_LINE
+    )
 
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:

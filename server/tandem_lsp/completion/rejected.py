@@ -1,0 +1,29 @@
+"""When the model's first answer is not the one to show, and its next choices are tried.
+
+Two cases the server can see and the bare model cannot:
+- the answer breaks the code (syntax_guard.py);
+- the user is on a fresh line (only indentation before the cursor: they pressed
+  Enter, or put the cursor at the start of a line to insert one) and the answer
+  is nothing, most often because the model ended at once or re-typed the next
+  line, which the filters drop. The user is there to write a line; a small
+  model's runner-up first token is often that line (infill.py b/c: a third of
+  the requests on an empty line at column 0 came back empty).
+
+An answer cut by the time or token limit is not retried: a second try would
+hit the same limit and make the user wait twice.
+"""
+
+from __future__ import annotations
+
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.completion.syntax_guard import breaks_code
+
+_RETRIABLE_ENDS = ("eos", "stop_check")
+
+
+def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
+    """Why the next choices should be tried instead of showing `shown`, or None."""
+    if not shown.strip():
+        fresh_line = not request.line_prefix.strip()
+        return "nothing on a fresh line" if fresh_line and stop_reason in _RETRIABLE_ENDS else None
+    return "breaks the code" if breaks_code(request, shown) else None

@@ -1,0 +1,115 @@
+"""A rejected first answer (it breaks the code, or is nothing on a fresh line) is replaced by the model's next choice (rejected.py, engine.py)."""
+
+from __future__ import annotations
+
+from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
+
+from tandem_lsp.completion.engine import CompletionEngine
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.models.backend import GenerationRequest, GenerationResult
+
+BEFORE = "def scale(x):\n    y = x + 1\n"
+AFTER = "\n    return y\n"
+REQUEST = CompletionRequest(text=BEFORE + AFTER, offset=len(BEFORE), language="python", path="/work/scale.py", document_key="k")
+
+
+class ChoosingBackend(ScriptedBackend):
+    """Answers by the rank of the first token it is asked for; it can be steered like a local model."""
+
+    constrains_start = True
+
+    def __init__(self, by_choice: list[str], stop_reason: str = "eos", ends_at_once: bool = False) -> None:
+        super().__init__(Script())
+        # Answers by the rank of the first token among those that do not end the output.
+        self.by_choice = by_choice
+        # Sampled as usual, the model picks an end token first (its answer is empty).
+        self.ends_at_once = ends_at_once
+        self.stop_reason = stop_reason
+        self.choices: list[int | None] = []
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        self.choices.append(request.first_choice)
+        if request.first_choice is None and self.ends_at_once:
+            text = ""
+        else:
+            # Sampling as usual writes the best first token (choice 0), like greedy decoding.
+            text = self.by_choice[min(request.first_choice or 0, len(self.by_choice) - 1)]
+        # An empty answer wrote no token at all: the model ended at once.
+        return GenerationResult(text=text, stop_reason=self.stop_reason, prompt_tokens=10, prompt_tokens_evaluated=10, generated_tokens=3 if text else 0)
+
+
+async def suggest(backend: ScriptedBackend, request: CompletionRequest = REQUEST, **completion) -> str | None:
+    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, **completion})
+    registry = ScriptedRegistry(settings, general=backend)
+    try:
+        suggestion = await CompletionEngine(registry, lambda: settings.completion).complete(request)
+    finally:
+        registry.close()
+    return suggestion.text if suggestion else None
+
+
+def test_a_suggestion_breaks_the_code_when_it_adds_syntax_errors():
+    assert breaks_code(REQUEST, "    y = y *")
+    assert breaks_code(REQUEST, "  y = 2")  # an indentation the block does not have
+    assert not breaks_code(REQUEST, "    y = y * 2")
+    # Ending by opening a block or a bracket is unfinished, not broken.
+    assert not breaks_code(REQUEST, "    if y > 3:")
+    assert not breaks_code(REQUEST, "    y = max(")
+    assert not breaks_code(CompletionRequest(text="x = (", offset=5, path="/a.txt"), ")))")  # no grammar: no judgement
+
+
+async def test_a_breaking_suggestion_is_replaced_by_the_models_next_choice_that_does_not_break():
+    backend = ChoosingBackend(["    y = y *", "  y = 2", "    y = y * 2"])
+    assert await suggest(backend) == "    y = y * 2"
+    assert backend.choices == [None, 1, 2]
+
+
+async def test_when_every_choice_breaks_the_code_nothing_is_shown():
+    backend = ChoosingBackend(["    y = y *", "  y = 2", "    y = )", "    y = y * 2"])
+    assert await suggest(backend, alternatives=2) is None
+    assert backend.choices == [None, 1, 2]
+
+
+async def test_a_suggestion_that_keeps_the_code_whole_is_shown_at_once():
+    backend = ChoosingBackend(["    y = y * 2", "never asked"])
+    assert await suggest(backend) == "    y = y * 2"
+    assert backend.choices == [None]
+
+
+async def test_switched_off_or_a_backend_that_cannot_be_steered_shows_the_first_answer():
+    backend = ChoosingBackend(["    y = y *", "    y = y * 2"])
+    assert await suggest(backend, alternatives=0) == "    y = y *"
+    assert backend.choices == [None]
+    backend = ChoosingBackend(["    y = y *", "    y = y * 2"])
+    backend.constrains_start = False
+    assert await suggest(backend) == "    y = y *"
+
+
+# The user pressed Enter, or put the cursor at the start of a line to insert one: they are there to write a line.
+FRESH_LINE = CompletionRequest(text="def scale(x):\n    y = x + 1\n    \n    return y\n", offset=32, language="python", path="/work/scale.py", document_key="k")
+LINE_ABOVE = CompletionRequest(text="def scale(x):\n    y = x + 1\n    return y\n", offset=28, language="python", path="/work/scale.py", document_key="k")
+
+
+async def test_nothing_on_a_fresh_line_is_replaced_by_the_models_best_choice_that_does_not_end_at_once():
+    backend = ChoosingBackend(["y = y * 2", "never asked"], ends_at_once=True)
+    assert await suggest(backend, FRESH_LINE) == "y = y * 2"
+    # The model ended at once: its best token that does not end the text comes first.
+    assert backend.choices == [None, 0]
+
+
+async def test_re_typing_the_next_line_above_it_is_nothing_too_and_the_runner_up_is_shown():
+    backend = ChoosingBackend(["    return y", "    y = y * 2"])
+    assert await suggest(backend, LINE_ABOVE) == "    y = y * 2\n"
+    assert backend.choices == [None, 1]
+
+
+async def test_nothing_is_an_answer_in_the_middle_of_a_line_and_after_a_time_cut():
+    typed = CompletionRequest(text="def scale(x):\n    y = x + 1\n", offset=27, language="python", path="/work/scale.py", document_key="k")
+    backend = ChoosingBackend(["never asked"], ends_at_once=True)
+    assert await suggest(backend, typed) is None
+    assert backend.choices == [None]
+    # A second try would hit the same limit and make the user wait twice.
+    backend = ChoosingBackend(["never asked"], stop_reason="time", ends_at_once=True)
+    assert await suggest(backend, FRESH_LINE) is None
+    assert backend.choices == [None]
