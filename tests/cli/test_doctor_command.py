@@ -128,3 +128,12 @@ def test_endpoint_up_is_probed(llama_server: str, capsys: pytest.CaptureFixture[
     assert find(report, "fim", "completion")["status"] == "warn"  # SmolLM2 behind the server
     probe = find(report, "probe", "completion")
     assert probe["status"] == "ok" and "1 token in" in probe["detail"]
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path) -> None:
+    # `tandem-lsp doctor | head -1`: the pipe closes before the report is written.
+    doctor = subprocess.Popen([sys.executable, "-m", "tandem_lsp", "doctor", "--no-probe"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    doctor.stdout.close()
+    _, errors = doctor.communicate(timeout=120)
+    assert b"BrokenPipeError" not in errors and b"Traceback" not in errors
+    assert doctor.returncode == 0
