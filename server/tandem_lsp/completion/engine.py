@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 
 from tandem_lsp.completion.cache import CompletionCache, CursorKey
 from tandem_lsp.completion.debounce import AdaptiveDebounce
-from tandem_lsp.completion.filters import postprocess, reached_end
+from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, reached_end
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
@@ -229,7 +229,8 @@ class CompletionEngine:
     # -- answering ------------------------------------------------------------
 
     def _answer(self, request: CompletionRequest, raw: str, source: str, started: float) -> Suggestion | None:
-        text = postprocess(request, raw)
+        """A cached, joined or new text as a suggestion for this request (filters/: fit_to_request)."""
+        text = fit_to_request(request, raw)
         self.stats.record_answer((time.perf_counter() - started) * 1000, source)
         if not text:
             return None
@@ -343,7 +344,7 @@ class CompletionEngine:
         output = built.align_output(result.text)
         if result.stop_reason in ("time", "max_tokens"):
             output = without_unfinished_line(output)
-        return postprocess(request, output)
+        return cut_for_its_request(request, output)
 
     async def _alternative(
         self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, first_answer: str, first_rank: int

@@ -3,6 +3,12 @@
 Each filter is `apply(request, text) -> text`. The same rules that cut a
 finished suggestion also stop a running generation early (`reached_end`), so
 the model never spends tokens on text we would throw away.
+
+The engine runs the pipeline at two moments (engine.py): on a generation, for
+the request that started it (`cut_for_its_request`: what is checked, scored
+and cached), and on every answer, for the request being answered
+(`fit_to_request`: a cached or joined text read from a cursor the user may have
+moved by typing through it). The rules are the same; the request differs.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ def postprocess(request: CompletionRequest, raw: str) -> str:
         if not text:
             return ""
     return text
+
+
+# The two moments the engine cuts text at (see above).
+cut_for_its_request = postprocess
+fit_to_request = postprocess
 
 
 def reached_end(request: CompletionRequest, partial: str) -> bool:

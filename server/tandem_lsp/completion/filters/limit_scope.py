@@ -9,7 +9,7 @@ enclosing scope, never past a blank line followed by a dedent, and never past
 
 from __future__ import annotations
 
-from tandem_lsp.completion.filters.indentation import indent_width
+from tandem_lsp.completion.indentation import indent_width
 from tandem_lsp.completion.request import CompletionRequest
 
 MAX_LINES = 24
@@ -48,7 +48,8 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
         if not line.strip():
             blank_run += 1
             if blank_run >= 2 and not is_last:
-                return _before(position, blank_run, lines, number)
+                # Before this run of blank lines; `position` is where this one (the run's last) starts.
+                return _before(position, blank_run - 1, lines, number)
             position += len(line) + 1
             continue
         indent = indent_width(line)

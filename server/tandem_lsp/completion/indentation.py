@@ -1,4 +1,4 @@
-"""Indentation helpers shared by the scope rules."""
+"""How deep a line is indented, in columns (tabs count TAB_WIDTH): what the scope and copy filters compare."""
 
 TAB_WIDTH = 4
 

@@ -1,0 +1,61 @@
+"""Golden cases per filter, each rule on its own: document with cursor (█), text in, text out.
+
+test_postprocess_filters.py runs the whole pipeline; here a case fails in the
+one filter whose rule it pins.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetition, insert_line_above, limit_scope, trim_suffix_overlap
+from tandem_lsp.completion.request import CompletionRequest
+
+CURSOR = "█"
+
+
+def request(document: str, language: str = "python") -> CompletionRequest:
+    return CompletionRequest(text=document.replace(CURSOR, ""), offset=document.index(CURSOR), language=language)
+
+
+CASES = [
+    # limit_scope: where a suggestion may end.
+    (limit_scope, "text after the cursor: this line only", "f(█)\n", "x)\ny = 1", "x)"),
+    (limit_scope, "ending a statement: its line only", "total = █\n", "a + b\nprint(total)", "a + b"),
+    (limit_scope, "a block opener: its body, deeper than the opener", "def f():█\n", "\n    return 1\nx = 2", "\n    return 1"),
+    (limit_scope, "a brace block keeps its closing brace", "if (a) {█\n", "\n  b();\n}\nc();", "\n  b();\n}"),
+    (limit_scope, "a fresh line: statements at its indentation, not the dedent", "def f():\n    █\n", "a = 1\n    b = 2\nc = 3", "a = 1\n    b = 2"),
+    (limit_scope, "two blank lines end it", "def f():\n    █\n", "a = 1\n\n\n    b = 2", "a = 1"),
+    (limit_scope, "two blank lines before a new definition", "x = 1\n█\n", "y = 2\n\n\ndef g():\n    pass\n", "y = 2"),
+    (limit_scope, "a blank line then a dedent end it", "class A:\n    def f(self):█\n", "\n        return 1\n\n    def g(self):", "\n        return 1"),
+    (limit_scope, "column 0: the first line sets the indentation", "def f():\n█\n", "    a = 1\n    b = 2\nc = 3", "    a = 1\n    b = 2"),
+    (limit_scope, "at most MAX_LINES lines", "def f():\n    █\n", "\n    ".join(f"x{i} = {i}" for i in range(40)), "\n    ".join(f"x{i} = {i}" for i in range(limit_scope.MAX_LINES))),
+    # trim_suffix_overlap: nothing the document already has after the cursor.
+    (trim_suffix_overlap, "a closing bracket already there", "f(█)\n", "x)", "x"),
+    (trim_suffix_overlap, "a partial overlap of punctuation", "f(g(█))\n", "1))", "1"),
+    (trim_suffix_overlap, "words are not trimmed", "f(█bar)\n", "x, bar", "x, bar"),
+    (trim_suffix_overlap, "the next line again", "def f():\n    █\n    return r\n", "r = 1\n    return r", "r = 1"),
+    (trim_suffix_overlap, "a near copy of a line below", "def f():\n    █\n    return any(g(n) for n in ns)\n", "seen = 1\n    return g(n) for n in ns\n", "seen = 1"),
+    (trim_suffix_overlap, "the same line in a deeper block is no copy", "def f():\n    if a:\n        █\n    out.append(x)\n", "b = 1\n        out.append(x)", "b = 1\n        out.append(x)"),
+    # insert_line_above: column 0 before an existing line.
+    (insert_line_above, "a whole line with its newline", "def f():\n█    return y\n", "    y = 2\n    return y", "    y = 2\n"),
+    (insert_line_above, "re-typing the existing line is nothing", "def f():\n█    return y\n", "    return y", ""),
+    (insert_line_above, "elsewhere it does nothing", "def f():\n    █\n", "y = 2", "y = 2"),
+    # drop_repetition: a line repeated more than twice in a row ends the suggestion.
+    (drop_repetition, "a loop on one line", "def f():\n    █\n", "x()\n    x()\n    x()\n    x()", "x()\n    x()"),
+    (drop_repetition, "two repeats are allowed", "def f():\n    █\n", "x()\n    x()\n    y()", "x()\n    x()\n    y()"),
+    # cut_at_fence: a Markdown fence line ends the code, except in prose.
+    (cut_at_fence, "a closing fence", "def f():\n    █\n", "return 1\n```\nDone.", "return 1\n"),
+    # drop_blank: whitespace is no suggestion, trailing blanks go.
+    (drop_blank, "whitespace only", "x = █\n", "  \n ", ""),
+    (drop_blank, "trailing blank lines", "x = █\n", "1\n\n", "1"),
+]
+
+
+@pytest.mark.parametrize("rule,name,document,text,expected", CASES, ids=[f"{c[0].__name__.rsplit('.', 1)[-1]}: {c[1]}" for c in CASES])
+def test_each_filter_on_its_own(rule, name, document, text, expected):
+    assert rule.apply(request(document), text) == expected
+
+
+def test_fences_are_text_in_prose():
+    assert cut_at_fence.apply(request("Example:\n█\n", language="markdown"), "```py\nx = 1\n```") == "```py\nx = 1\n```"
