@@ -231,3 +231,17 @@ async def test_a_model_error_is_reported_and_answers_nothing(make_engine):
     finally:
         registry.close()
     assert errors == ["the model file is damaged"]
+
+
+async def test_after_enter_the_prompt_only_grows_at_its_end(make_engine):
+    # What llama.cpp must evaluate again is what changed after the shared start: after
+    # Enter, the finished line and the indentation, not the suffix (prompt.py, PromptLayout).
+    engine, backend = make_engine(Reply(["a * b"]), Reply(["result"]), cache=False)
+    below = "\n\nprint(multiply(2, 3))\n"
+    typed = "def multiply(a, b):\n    product = a * b"
+    await engine.complete(CompletionRequest(text=typed + below, offset=len(typed), language="python", document_key="k"))
+    entered = typed + "\n    "
+    await engine.complete(CompletionRequest(text=entered + below, offset=len(entered), language="python", document_key="k"))
+    first, second = backend.generations[0].prompt, backend.generations[1].prompt
+    assert second.startswith(first)
+    assert second[len(first) :] == "\n    "
