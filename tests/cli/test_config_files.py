@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+from tandem_lsp.cli.common import add_model_arguments, settings_from_args
 from tandem_lsp.config_files import find_project_file, load_settings, user_config_file
 
 

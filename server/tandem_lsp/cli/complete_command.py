@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
+from tandem_lsp.cli.common import add_model_arguments, settings_from_args
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.languages import language_for_path

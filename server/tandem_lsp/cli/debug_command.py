@@ -8,8 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from tandem_lsp.cli.model_args import add_model_arguments
-from tandem_lsp.cli.review_command import language_of, parse_lines, read_source, run_task
+from tandem_lsp.cli.common import add_model_arguments, language_of, parse_lines, read_source, run_task
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.source import SourceFile
 

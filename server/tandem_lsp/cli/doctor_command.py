@@ -20,8 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
-from tandem_lsp.cli.models_command import human_size
+from tandem_lsp.cli.common import add_model_arguments, human_size, settings_from_args
 from tandem_lsp.config import IndexSettings, ModelSettings, Settings
 from tandem_lsp.models.backend import GenerationRequest, ModelError
 from tandem_lsp.models.embedded import INSTALL_HINT

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from tandem_lsp.cli.model_args import file_settings
+from tandem_lsp.cli.common import file_settings
 from tandem_lsp.context.index import WorkspaceIndex
 
 # Errors listed in the table form; --json carries them all.

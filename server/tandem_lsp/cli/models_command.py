@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from tandem_lsp.cli.common import human_size
 from tandem_lsp.models.discovery import FoundModel, discover
 from tandem_lsp.models.gguf_info import GGUFInfoError, read_gguf_info
 
@@ -36,14 +37,6 @@ def describe(model: FoundModel) -> dict[str, Any]:
     except GGUFInfoError as exc:
         row["error"] = str(exc)
     return row
-
-
-def human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1000
-    return f"{size}"
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

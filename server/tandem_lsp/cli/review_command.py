@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
-from typing import Awaitable, Callable, TypeVar
 
-from tandem_lsp.cli.model_args import add_model_arguments, settings_from_args
-from tandem_lsp.languages import language_for_path
-from tandem_lsp.models.backend import ModelError
-from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.cli.common import add_model_arguments, language_of, parse_lines, read_source, run_task
 from tandem_lsp.tasks.review import ReviewResult, review
-
-T = TypeVar("T")
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("review", help="review a file with the general model", description=__doc__)
@@ -31,25 +20,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--reasoning", action="store_true", help="also print the models' reasoning text")
     add_model_arguments(parser)
     return parser
-
-
-def parse_lines(value: str | None) -> LineRange | None:
-    """'12-20' or '12' (1-based) -> 0-based inclusive range."""
-    if not value:
-        return None
-    start, _, end = value.partition("-")
-    first, last = int(start), int(end or start)
-    if first < 1 or last < first:
-        raise ValueError(f"bad line range {value!r}")
-    return (first - 1, last - 1)
-
-
-def read_source(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8", errors="replace")
-
-
-def language_of(args: argparse.Namespace) -> str:
-    return args.language or language_for_path(args.file) or Path(args.file).suffix.lstrip(".")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,20 +34,6 @@ def run(args: argparse.Namespace) -> int:
         return result
     print(render_json(result) if args.json else render_text(result, args.file, args.reasoning))
     return 0
-
-
-def run_task(args: argparse.Namespace, name: str, make: Callable[[ModelRegistry], Awaitable[T]]) -> T | int:
-    """Run one task on a fresh registry; an exit status instead of a result when it fails."""
-    registry = ModelRegistry(settings_from_args(args))
-    try:
-        return asyncio.run(make(registry))
-    except ModelError as exc:
-        print(f"tandem-lsp {name}: {exc}", file=sys.stderr)
-        return 1
-    except TaskCancelled:
-        return 130
-    finally:
-        registry.close()
 
 
 def render_json(result: ReviewResult) -> str:

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from tandem_lsp.cli.model_args import add_model_arguments, flag_changes
+from tandem_lsp.cli.common import add_model_arguments, flag_changes
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

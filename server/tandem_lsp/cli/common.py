@@ -1,15 +1,23 @@
-"""Model options shared by every subcommand that runs a model, and the settings every command runs with."""
+"""What the subcommands share: the model options, the settings every command runs with, reading a FILE argument, running one task."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable, TypeVar
 
 from tandem_lsp.config import Settings
 from tandem_lsp.config_files import load_settings
+from tandem_lsp.languages import language_for_path
+from tandem_lsp.models.backend import ModelError
+from tandem_lsp.models.registry import ModelRegistry
+from tandem_lsp.tasks.chat import TaskCancelled
+from tandem_lsp.tasks.syntax_checks import LineRange
+
+T = TypeVar("T")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,3 +71,44 @@ def settings_from_args(args: argparse.Namespace, start: Path | str | None = None
     settings = file_settings(start).merged(flag_changes(args))
     logging.getLogger("tandem_lsp").setLevel(settings.log_level.upper())
     return settings
+
+
+def parse_lines(value: str | None) -> LineRange | None:
+    """'12-20' or '12' (1-based) -> 0-based inclusive range."""
+    if not value:
+        return None
+    start, _, end = value.partition("-")
+    first, last = int(start), int(end or start)
+    if first < 1 or last < first:
+        raise ValueError(f"bad line range {value!r}")
+    return (first - 1, last - 1)
+
+
+def read_source(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8", errors="replace")
+
+
+def language_of(args: argparse.Namespace) -> str:
+    return args.language or language_for_path(args.file) or Path(args.file).suffix.lstrip(".")
+
+
+def run_task(args: argparse.Namespace, name: str, make: Callable[[ModelRegistry], Awaitable[T]]) -> T | int:
+    """Run one task on a fresh registry; an exit status instead of a result when it fails."""
+    registry = ModelRegistry(settings_from_args(args))
+    try:
+        return asyncio.run(make(registry))
+    except ModelError as exc:
+        print(f"tandem-lsp {name}: {exc}", file=sys.stderr)
+        return 1
+    except TaskCancelled:
+        return 130
+    finally:
+        registry.close()
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1000
+    return f"{size}"
