@@ -156,7 +156,7 @@ async def debug_with_server(session, path: Path, bug: Bug, runner: TestRunner) -
     session.close(uri)
     edits = edits_for(answer.get("edit"), uri)
     result = judged("pair", bug, applied_edits(bug.buggy, edits) if edits else None, seconds, runner)
-    result.update(source=answer.get("source", ""), explanation=answer.get("explanation", ""), error=answer.get("error", ""))
+    result.update(source=answer.get("source", ""), why=answer.get("why", ""), explanation=answer.get("explanation", ""), error=answer.get("error", ""))
     return result
 
 
