@@ -255,3 +255,13 @@ def test_a_kept_layout_is_rebuilt_when_the_cursor_leaves_its_region_or_the_lines
     grown = document.replace("    t = s\n", "    t = s\n" + "    u = t + t + t + t\n" * 4)
     request = _at_end_of(grown, "    u = t + t + t + t\n" * 4)
     assert build_prompt(fim, request, PromptBudget(window=40), COUNT, keep=tight.layout).render() == build_prompt(fim, request, PromptBudget(window=40), COUNT).render()
+
+
+def test_healing_backs_up_over_the_whole_partial_word_not_only_its_last_token():
+    # ` poss` `ib` `l`: backing up `l` alone leaves the model after `ib`, a split it never saw.
+    pieces = {"    return possibl": "l", "    weight_by_node[sou": "ou"}
+    for typed, last in pieces.items():
+        request = CompletionRequest(text=f"def f(x):\n{typed}\n", offset=len("def f(x):\n") + len(typed), language="python")
+        built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text, last=last: last)
+        assert built.held_back == {"l": " possibl", "ou": "sou"}[last]
+        assert built.render().endswith("<|fim_middle|>" + typed[: -len(built.held_back)])

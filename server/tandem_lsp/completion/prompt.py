@@ -34,6 +34,7 @@ top of the current file's window: adding context never shrinks the window.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
@@ -45,6 +46,8 @@ from tandem_lsp.models.backend import FimTemplate, PromptPiece, SpecialToken, re
 PREFIX_LINE_STRIDE = 16
 # A pathological current line (minified code) is cut to this many characters.
 MAX_LINE_PREFIX_CHARS = 1000
+# A word being typed at the end of the text, with the blanks before it (held back by token healing).
+_PARTIAL_WORD = re.compile(r"[ \t]*\w{1,64}$")
 # How many written lines a kept layout holds after the middle token before it is rebuilt.
 MAX_MIDDLE_LINES = PREFIX_LINE_STRIDE
 
@@ -195,11 +198,20 @@ def _context_blocks(
 
 
 def _healed(typed: str, last_token: Callable[[str], str]) -> str:
-    """The typed text backed up over its last token, and over all trailing whitespace (an indentation may span several tokens)."""
+    """The typed text backed up to where the model can go on in its own split.
+
+    That is over the last token and all trailing whitespace (an indentation may
+    span several tokens), and over a partly typed word with the blanks before
+    it: backing up one token of `possibl` (` poss` `ib` `l`) still left the
+    model after `ib`, a split it never saw, and it went on `_change` instead of
+    `e_change` (infill.py d); backed up to `return`, it writes ` possible`.
+    """
     if not typed:
         return typed
     whitespace = len(typed) - len(typed.rstrip(" \t"))
-    return typed[: len(typed) - max(len(last_token(typed)), whitespace)]
+    word = _PARTIAL_WORD.search(typed)
+    partial_word = len(word.group()) if word is not None else 0
+    return typed[: len(typed) - max(len(last_token(typed)), whitespace, partial_word)]
 
 
 def _suffix_lines(request: CompletionRequest) -> list[str]:
