@@ -27,9 +27,11 @@ class ChoosingBackend(ScriptedBackend):
         self.ends_at_once = ends_at_once
         self.stop_reason = stop_reason
         self.choices: list[int | None] = []
+        self.required_starts: list[str] = []
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         self.choices.append(request.first_choice)
+        self.required_starts.append(request.required_start)
         if request.first_choice is None and self.ends_at_once:
             text = ""
         else:
@@ -102,6 +104,8 @@ async def test_re_typing_the_next_line_above_it_is_nothing_too_and_the_runner_up
     backend = ChoosingBackend(["    return y", "    y = y * 2"])
     assert await suggest(backend, LINE_ABOVE) == "    y = y * 2\n"
     assert backend.choices == [None, 1]
+    # At column 0 the runner-up of the first token is another indentation: the choice is taken after the one the model chose.
+    assert backend.required_starts == ["", "    "]
 
 
 async def test_nothing_is_an_answer_in_the_middle_of_a_line_and_after_a_time_cut():

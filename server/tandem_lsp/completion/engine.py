@@ -27,7 +27,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import why_rejected
+from tandem_lsp.completion.rejected import indentation_to_keep, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -319,9 +319,11 @@ class CompletionEngine:
         rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
         if rejected:
             log.debug("first answer %r rejected (%s): trying the next choices", raw, rejected)
-            # Greedy decoding wrote the best first token unless it ended at once: the next choice is then the best.
-            first_rank = 1 if result.generated_tokens else 0
-            alternative = await self._alternative(job, snippets, relative, settings, raw, first_rank)
+            lead = indentation_to_keep(job.request, built.align_output(result.text), rejected)
+            # Greedy decoding wrote the best token where the choices branch unless it ended
+            # there: the next choice is then the best.
+            wrote_more = result.text[len(built.held_back) + len(lead) :].strip() if lead else result.generated_tokens
+            alternative = await self._alternative(job, snippets, relative, settings, raw, 1 if wrote_more else 0, lead)
             if alternative is None:
                 return None  # cancelled
             built, result, raw = alternative
@@ -347,7 +349,14 @@ class CompletionEngine:
         return cut_for_its_request(request, output)
 
     async def _alternative(
-        self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, first_answer: str, first_rank: int
+        self,
+        job: _Job,
+        snippets: Sequence[Snippet],
+        relative: str,
+        settings: CompletionSettings,
+        first_answer: str,
+        first_rank: int,
+        lead: str = "",
     ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
         """The model's next choices of first token, in order, until one is not rejected too (rejected.py).
 
@@ -357,7 +366,7 @@ class CompletionEngine:
         built = result = None
         for rank in range(first_rank, first_rank + settings.alternatives):
             built, result = await self._registry.run(
-                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank), job.cancel
+                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank, lead=lead), job.cancel
             )
             self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
             if result.stop_reason == "cancelled":
@@ -378,6 +387,7 @@ class CompletionEngine:
         relative: str,
         settings: CompletionSettings,
         first_choice: int | None = None,
+        lead: str = "",
     ) -> tuple[BuiltPrompt, GenerationResult]:
         """On the model worker: assemble the prompt with the model's tokenizer and generate."""
         counter = self._counters.get(id(backend))
@@ -408,7 +418,7 @@ class CompletionEngine:
             on_text=job.partial.append,
             cancel=job.cancel,
             reuse_cache=settings.reuse_kv_cache,
-            required_start=built.required_start,
+            required_start=built.required_start + lead,
             first_choice=first_choice,
         )
         job.partial.clear()  # an alternative starts its output afresh

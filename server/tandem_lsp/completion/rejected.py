@@ -19,11 +19,26 @@ from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
+NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
 
 
 def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
     """Why the next choices should be tried instead of showing `shown`, or None."""
     if not shown.strip():
         fresh_line = not request.line_prefix.strip()
-        return "nothing on a fresh line" if fresh_line and stop_reason in _RETRIABLE_ENDS else None
+        return NOTHING_ON_A_FRESH_LINE if fresh_line and stop_reason in _RETRIABLE_ENDS else None
     return "breaks the code" if breaks_code(request, shown) else None
+
+
+def indentation_to_keep(request: CompletionRequest, output: str, why: str) -> str:
+    """At column 0, the indentation the model chose for the line it was not to write, to keep.
+
+    Its runner-up first token there is another indentation, not another line:
+    the choices are taken after the indentation instead. Not when the answer
+    broke the code: the indentation may be what broke it.
+    """
+    if why != NOTHING_ON_A_FRESH_LINE or request.line_prefix:
+        return ""
+    first_line = output.split("\n", 1)[0]
+    indentation = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
+    return indentation if first_line.strip() else ""

@@ -166,6 +166,8 @@ class LlamaBackend:
         # sampler behind, which `sample()` would otherwise reuse.
         self._llm._sampler = self._llm._init_sampler(temp=request.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
         required = request.required_start.encode("utf-8")
+        # The choice asked for is taken at the first token after the required text.
+        branch = request.first_choice
         stream = Utf8Stream()
         text = ""
         decode_started = time.perf_counter()
@@ -180,14 +182,13 @@ class LlamaBackend:
                 result.stop_reason = "time"
                 break
             logits = self._last_logits()
-            first = result.generated_tokens == 0
-            chosen = first and request.first_choice is not None
-            if required or chosen:
-                rank = request.first_choice if chosen else 0
-                token = self._healing.ranked_start(logits, required, rank) if required else self._ranked(logits, rank)
+            if required:
+                token = self._healing.ranked_start(logits, required)
                 if token is None:  # no token can spell the required text: give up quietly
                     result.stop_reason = "eos"
                     break
+            elif branch is not None:
+                token, branch = self._ranked(logits, branch), None
             else:
                 token = self._llm.sample()
             logprob = _logprob(logits, token)
