@@ -1,6 +1,6 @@
 """Splitting a model's rewrite into its separate changes (tasks/likelihood/line_edits.py)."""
 
-from tandem_lsp.tasks.likelihood.line_edits import changed_blocks, one_change_versions
+from tandem_lsp.tasks.likelihood.line_edits import one_change_versions
 
 
 def test_each_change_of_a_line_is_applied_alone():
@@ -19,13 +19,3 @@ def test_one_change_spacing_or_another_statement_gives_no_versions():
     assert one_change_versions("x = a+1", "x = a + 1") == []  # spacing is no change
     assert one_change_versions("x = a + 1", "x = b + 2") == ["x = b + 1", "x = a + 2"]
     assert one_change_versions("    for child in node.children:", "    seen.add(node)") == []  # another statement
-
-
-def test_changed_blocks_give_each_block_of_a_rewrite_with_the_lines_it_replaces():
-    old = ["def f(xs):", "    t = 0", "    for x in xs[1:]:", "        t += x", "    return t"]
-    new = ["def f(xs):", "    t = 0", "    for x in xs:", "        t += x", "    return t  "]
-    assert changed_blocks(old, new) == [(2, 2, ["    for x in xs:"])]  # trailing spaces are no change
-    # An insertion replaces the line it goes before (or, at the end, the last line) together with it.
-    assert changed_blocks(["a", "b"], ["a", "new", "b"]) == [(1, 1, ["new", "b"])]
-    assert changed_blocks(["a", "b"], ["a", "b", "c"]) == [(1, 1, ["b", "c"])]
-    assert changed_blocks(["a", "b", "c"], ["a", "c"]) == [(1, 1, [])]

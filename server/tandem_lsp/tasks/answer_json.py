@@ -128,8 +128,3 @@ def read_findings(text: str, key: str = "findings") -> tuple[list[RawFinding], b
         items = salvage_objects(split_reasoning(text)[0])
     readable = value is not None or bool(items)
     return [finding for finding in (coerce_finding(item) for item in items) if finding is not None], readable
-
-
-def parse_findings(text: str, key: str = "findings") -> list[RawFinding]:
-    """Findings from a model answer; never raises, salvages what it can."""
-    return read_findings(text, key)[0]

@@ -58,24 +58,3 @@ def one_change_versions(old: str, new: str) -> list[str]:
     if len(changes) < 2 or 2 * changed > code:
         return []
     return ["".join(a[:i1] + b[j1:j2] + a[i2:]) for i1, i2, j1, j2 in changes]
-
-
-def changed_blocks(old_lines: list[str], new_lines: list[str]) -> list[tuple[int, int, list[str]]]:
-    """Each block of lines that differs: (first old line, last old line, its new lines), 0-based.
-
-    A pure insertion is given as the replacement of the line it goes before
-    (the new lines, then that line), so every block replaces at least one line;
-    an insertion at the very end replaces the last line the same way from after.
-    Lines that differ only in trailing whitespace are the same.
-    """
-    a, b = [line.rstrip() for line in old_lines], [line.rstrip() for line in new_lines]
-    blocks = []
-    for i1, i2, j1, j2 in _changes(a, b):
-        added = list(new_lines[j1:j2])
-        if i1 < i2:
-            blocks.append((i1, i2 - 1, added))
-        elif i1 < len(old_lines):
-            blocks.append((i1, i1, added + [old_lines[i1]]))
-        elif old_lines:
-            blocks.append((i1 - 1, i1 - 1, [old_lines[i1 - 1]] + added))
-    return blocks
