@@ -1,7 +1,7 @@
 """Think-tag stripping on recorded model outputs: reasoning never reaches code."""
 
 from tandem_lsp.models.reasoning import split_reasoning
-from tandem_lsp.tasks.answer_json import load_json, parse_findings
+from tandem_lsp.tasks.answer_json import load_json, read_findings
 from tandem_lsp.tasks.findings import clean_replacement
 
 # Recorded shapes of real answers (DeepSeek-R1 distills, Qwen3, QwQ).
@@ -27,7 +27,7 @@ def test_full_think_block_is_separated():
     answer, reasoning = split_reasoning(R1_FULL)
     assert answer.startswith("{") and "<think>" not in answer
     assert "values[0] is skipped" in reasoning
-    assert parse_findings(R1_FULL)[0].line == 3
+    assert read_findings(R1_FULL)[0][0].line == 3
 
 
 def test_close_tag_only_treats_the_prefix_as_reasoning():
@@ -41,7 +41,7 @@ def test_truncated_thinking_yields_no_answer():
     answer, reasoning = split_reasoning(TRUNCATED)
     assert answer == "Some preamble"
     assert reasoning.startswith("Let me check line 4")
-    assert parse_findings(TRUNCATED) == []
+    assert read_findings(TRUNCATED)[0] == []
 
 
 def test_several_blocks_and_tag_variants():
