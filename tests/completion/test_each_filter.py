@@ -29,6 +29,13 @@ CASES = [
     (limit_scope, "two blank lines before a new definition", "x = 1\n█\n", "y = 2\n\n\ndef g():\n    pass\n", "y = 2"),
     (limit_scope, "a blank line then a dedent end it", "class A:\n    def f(self):█\n", "\n        return 1\n\n    def g(self):", "\n        return 1"),
     (limit_scope, "column 0: the first line sets the indentation", "def f():\n█\n", "    a = 1\n    b = 2\nc = 3", "    a = 1\n    b = 2"),
+    (
+        limit_scope,
+        "a blank line before else: at the same level goes on",
+        "def f(x):\n    if x > 1:\n        return 1\n    █\n",
+        "elif x < 0:\n        return 0\n\n    else:\n        return 2\nprint(f(1))",
+        "elif x < 0:\n        return 0\n\n    else:\n        return 2",
+    ),
     (limit_scope, "at most MAX_LINES lines", "def f():\n    █\n", "\n    ".join(f"x{i} = {i}" for i in range(40)), "\n    ".join(f"x{i} = {i}" for i in range(limit_scope.MAX_LINES))),
     # trim_suffix_overlap: nothing the document already has after the cursor.
     (trim_suffix_overlap, "a closing bracket already there", "f(█)\n", "x)", "x"),

@@ -15,6 +15,8 @@ from tandem_lsp.completion.request import CompletionRequest
 MAX_LINES = 24
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 _CLOSERS = ")]}"
+# Words that open the next branch of the statement above (if/try); a blank line before them does not end it.
+_CONTINUATIONS = ("else:", "else ", "elif ", "except", "finally:", "catch ", "catch(")
 
 
 def single_line(request: CompletionRequest) -> bool:
@@ -61,13 +63,18 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
                 end = position + len(line)
                 return end if not is_last or "\n" in text[end:] else None
             return _before(position, blank_run, lines, number)
-        if blank_run and indent <= base:
+        if blank_run and indent <= base and not _continues_statement(line):
             return _before(position, blank_run, lines, number)
         blank_run = 0
         if number >= MAX_LINES:
             return position - 1
         position += len(line) + 1
     return None
+
+
+def _continues_statement(line: str) -> bool:
+    """A line that goes on with the statement above it (`else:` after a blank line is no new statement)."""
+    return line.lstrip().startswith(_CONTINUATIONS)
 
 
 def _before(position: int, blank_run: int, lines: list[str], number: int) -> int:
