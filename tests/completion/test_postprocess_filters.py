@@ -122,3 +122,10 @@ def test_streaming_stops_once_the_scope_is_closed():
 def test_streaming_stops_when_the_output_repeats_the_next_line():
     req = request("def f(x):\n    █\n    return result\n")
     assert reached_end(req, "result = x * 2\n    return result")
+
+
+def test_streaming_waits_for_a_word_that_may_continue_the_statement_after_a_blank_line():
+    req = request("def f(x):\n    if x > 1:\n        return 1\n    █\n")
+    assert not reached_end(req, "elif x < 0:\n        return 0\n\n    e")
+    assert not reached_end(req, "elif x < 0:\n        return 0\n\n    else:")
+    assert reached_end(req, "elif x < 0:\n        return 0\n\n    x = 2\n")

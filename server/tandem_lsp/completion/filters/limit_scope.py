@@ -64,6 +64,8 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
                 return end if not is_last or "\n" in text[end:] else None
             return _before(position, blank_run, lines, number)
         if blank_run and indent <= base and not _continues_statement(line):
+            if is_last and _may_continue_statement(line):
+                return None  # streaming: `e` may still become `else:`
             return _before(position, blank_run, lines, number)
         blank_run = 0
         if number >= MAX_LINES:
@@ -75,6 +77,11 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
 def _continues_statement(line: str) -> bool:
     """A line that goes on with the statement above it (`else:` after a blank line is no new statement)."""
     return line.lstrip().startswith(_CONTINUATIONS)
+
+
+def _may_continue_statement(partial: str) -> bool:
+    stripped = partial.strip()
+    return any(word.startswith(stripped) for word in _CONTINUATIONS)
 
 
 def _before(position: int, blank_run: int, lines: list[str], number: int) -> int:
