@@ -238,8 +238,12 @@ def build_prompt(
     how its output begins, turns on token healing. `keep`, the layout of the
     document's previous prompt, is kept when it still holds.
     """
+    context_pieces: list[PromptPiece] = []
+    context_paths: list[str] = []
+    if snippets and budget.context > 0:
+        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
     if keep is not None and fim.order == "psm" and keep.holds(request.cursor_line):
-        kept = _build_kept(fim, request, budget, count, snippets, relative_path, last_token, keep)
+        kept = _build_kept(fim, request, budget, count, context_pieces, context_paths, last_token, keep)
         if kept is not None:
             return kept
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
@@ -269,11 +273,6 @@ def build_prompt(
     opener = "" if fim.has_fim else f"```{request.language}\n"
     fixed = count(line_prefix) + (3 if fim.has_fim else count(opener))
     remaining = max(budget.window - fixed, 0)
-
-    context_pieces: list[PromptPiece] = []
-    context_paths: list[str] = []
-    if snippets and budget.context > 0:
-        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
 
     suffix_text = ""
     suffix_used = 0
@@ -305,11 +304,17 @@ def build_prompt(
         pieces = context_pieces + [fim.suffix, suffix_text, fim.prefix, prefix_text + line_prefix]
     else:
         pieces = context_pieces + [opener + prefix_text + line_prefix]
+    return _assembled(pieces, count, context_paths, held_back, last_token is not None, layout)
+
+
+def _assembled(
+    pieces: list[PromptPiece], count: TokenCounter, context_paths: list[str], held_back: str, healing: bool, layout: PromptLayout | None
+) -> BuiltPrompt:
     pieces = [p for p in pieces if p != "" and p is not None]
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    required = held_back if last_token is not None else ""
+    required = held_back if healing else ""
     return BuiltPrompt(
         pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required, layout=layout
     )
@@ -320,8 +325,8 @@ def _build_kept(
     request: CompletionRequest,
     budget: PromptBudget,
     count: TokenCounter,
-    snippets: Sequence[Snippet],
-    relative_path: str,
+    context_pieces: list[PromptPiece],
+    context_paths: list[str],
     last_token: Callable[[str], str] | None,
     keep: PromptLayout,
 ) -> BuiltPrompt | None:
@@ -338,14 +343,5 @@ def _build_kept(
     used = 3 + count(prefix_text) + count(suffix_text) + count(written) + count(line_prefix)
     if used > budget.window:
         return None
-    context_pieces: list[PromptPiece] = []
-    context_paths: list[str] = []
-    if snippets and budget.context > 0:
-        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
     pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, written + line_prefix]
-    pieces = [p for p in pieces if p != "" and p is not None]
-    exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
-    required = held_back if last_token is not None else ""
-    return BuiltPrompt(
-        pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required, layout=keep
-    )
+    return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep)

@@ -31,13 +31,12 @@ def repeats_next_line(request: CompletionRequest, text: str) -> bool:
 
 
 def _next_line_start(request: CompletionRequest, text: str) -> int | None:
-    next_line = request.next_nonblank_line().strip()
+    upcoming = _upcoming_lines(request)
+    next_indent, next_line = upcoming[0] if upcoming else (0, "")
     if len(next_line) < _MIN_REPEATED_LINE:
         return None
     # On a blank line the first line is a whole line too: it may be the next one again.
     first = 0 if not request.line_prefix.strip() and not request.line_suffix.strip() else 1
-    upcoming = _upcoming_lines(request)
-    next_indent = upcoming[0][0] if upcoming else 0
     position = 0
     for number, line in enumerate(text.split("\n")):
         complete = "\n" in text[position:]
