@@ -1,4 +1,4 @@
-"""A rejected first answer (it breaks the code, or is nothing on a fresh line) is replaced by the model's next choice (rejected.py, engine.py)."""
+"""A rejected first answer (it breaks the code, leaves code below unreachable, or is nothing on a fresh line) is replaced by the model's next choice (rejected.py, engine.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.completion.unreachable import leaves_code_unreachable
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult
 
 BEFORE = "def scale(x):\n    y = x + 1\n"
@@ -117,3 +118,37 @@ async def test_nothing_is_an_answer_in_the_middle_of_a_line_and_after_a_time_cut
     backend = ChoosingBackend(["never asked"], stop_reason="time", ends_at_once=True)
     assert await suggest(backend, FRESH_LINE) is None
     assert backend.choices == [None]
+
+
+# The user pressed Enter on the first line of a function that goes on below.
+FIRST_LINE = CompletionRequest(
+    text="def depth_ok(s):\n    \n    for c in s:\n        depth += 1\n    return depth == 0\n", offset=21, language="python", path="/work/p.py", document_key="k"
+)
+
+
+def test_a_return_or_break_the_model_writes_before_existing_statements_leaves_them_unreachable():
+    assert leaves_code_unreachable(FIRST_LINE, "return depth == 0")
+    assert leaves_code_unreachable(FIRST_LINE, "depth = 0\n    return depth")  # the suggestion's own later line too
+    assert not leaves_code_unreachable(FIRST_LINE, "depth = 0")
+    # At the end of a block, or before an `else`, nothing is cut off.
+    end = CompletionRequest(text="def f(x):\n    y = x\n    \n\nz = 1\n", offset=24, language="python", path="/p.py", document_key="k")
+    assert not leaves_code_unreachable(end, "return y")
+    branch = CompletionRequest(text="def f(x):\n    if x:\n        \n    else:\n        x = 1\n", offset=27, language="python", path="/p.py", document_key="k")
+    assert not leaves_code_unreachable(branch, "return 1")
+    # What the user typed is theirs: `ret` typed, `urn 1` suggested.
+    typed = CompletionRequest(text="def f(x):\n    ret\n    x = 2\n", offset=17, language="python", path="/p.py", document_key="k")
+    assert not leaves_code_unreachable(typed, "urn 1")
+
+
+def test_unreachable_code_is_judged_in_other_grammars_too():
+    js = "function f(x) {\n  \n  x += 1;\n  return x;\n}\n"
+    request = CompletionRequest(text=js, offset=18, language="javascript", path="/p.js", document_key="k")
+    assert leaves_code_unreachable(request, "return 0;")
+    hoisted = CompletionRequest(text="function f() {\n  \n  function g() {}\n}\n", offset=17, language="javascript", path="/p.js", document_key="k")
+    assert not leaves_code_unreachable(hoisted, "return g();")  # function declarations are hoisted
+
+
+async def test_an_answer_that_leaves_code_unreachable_is_replaced_by_the_next_choice():
+    backend = ChoosingBackend(["return depth == 0", "depth = 0"])
+    assert await suggest(backend, FIRST_LINE) == "depth = 0"
+    assert backend.choices == [None, 1]

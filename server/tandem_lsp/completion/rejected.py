@@ -1,7 +1,9 @@
 """When the model's first answer is not the one to show, and its next choices are tried.
 
-Two cases the server can see and the bare model cannot:
+Three cases the server can see and the bare model cannot:
 - the answer breaks the code (syntax_guard.py);
+- the answer leaves code below it unreachable: a `return` or `break` the model
+  wrote before statements the user already has (unreachable.py);
 - the user is on a fresh line (only indentation before the cursor: they pressed
   Enter, or put the cursor at the start of a line to insert one) and the answer
   is nothing, most often because the model ended at once or re-typed the next
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.completion.unreachable import leaves_code_unreachable
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
@@ -27,7 +30,11 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     if not shown.strip():
         fresh_line = not request.line_prefix.strip()
         return NOTHING_ON_A_FRESH_LINE if fresh_line and stop_reason in _RETRIABLE_ENDS else None
-    return "breaks the code" if breaks_code(request, shown) else None
+    if breaks_code(request, shown):
+        return "breaks the code"
+    if leaves_code_unreachable(request, shown):
+        return "leaves code below unreachable"
+    return None
 
 
 def indentation_to_keep(request: CompletionRequest, output: str, why: str) -> str:
