@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Iterator
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ class CompletionRequest:
     def cursor_line(self) -> int:
         return self.text.count("\n", 0, self.offset)
 
-    def next_nonblank_line(self) -> str:
-        for line in self.after_line.splitlines():
-            if line.strip():
-                return line
-        return ""
+    def lines_below(self) -> Iterator[str]:
+        """The lines below the cursor's line, one at a time (filters read a few per generated piece, not the whole file)."""
+        start = self.line_end + 1
+        while start <= len(self.text):
+            end = self.text.find("\n", start)
+            if end < 0:
+                if start < len(self.text):
+                    yield self.text[start:]
+                return
+            yield self.text[start:end]
+            start = end + 1

@@ -11,6 +11,16 @@ import puppeteer from 'puppeteer-core';
 const { E2E_URL, E2E_FILE, E2E_OUT, E2E_SETTINGS, E2E_PICKED, CHROMIUM } = process.env;
 const TYPED_LINE = '    return a +';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let page;
+
+// Runs a command by its title from the command palette.
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  await sleep(800);
+  await page.keyboard.type(title);
+  await sleep(1200);
+  await page.keyboard.press('Enter');
+}
 
 async function waitFor(what, check, timeoutMs, onTick) {
   const deadline = Date.now() + timeoutMs;
@@ -32,7 +42,7 @@ const browser = await puppeteer.launch({
   ],
   defaultViewport: { width: 1400, height: 900 },
 });
-const page = await browser.newPage();
+page = await browser.newPage();
 const log = [];
 const step = (msg) => {
   log.push(`${new Date().toISOString()} ${msg}`);
@@ -116,11 +126,7 @@ try {
   step(`inserted ${JSON.stringify(inserted)}`);
 
   step('run "Tandem: Show Stats"');
-  await page.keyboard.press('F1');
-  await sleep(800);
-  await page.keyboard.type('Tandem: Show Stats');
-  await sleep(1200);
-  await page.keyboard.press('Enter');
+  await runCommand('Tandem: Show Stats');
   const toast = await waitFor('stats notification', () =>
     page.$$eval('.notification-list-item-message', (ms) => ms.map((m) => m.textContent || '').find((t) => t.includes('Tandem:')) || ''), 20_000);
   step(`stats: ${toast.trim()}`);
@@ -129,11 +135,7 @@ try {
 
   step('run "Tandem: Review File"');
   await page.click('.monaco-editor .view-lines');
-  await page.keyboard.press('F1');
-  await sleep(800);
-  await page.keyboard.type('Tandem: Review File');
-  await sleep(1200);
-  await page.keyboard.press('Enter');
+  await runCommand('Tandem: Review File');
   const review = await waitFor('review preview', () =>
     page.$$eval('.monaco-editor .view-lines', (views) =>
       views.map((v) => (v.textContent || '').replace(/\u00a0/g, ' ')).find((t) => t.startsWith('# Review')) || ''), 90_000);
@@ -144,11 +146,7 @@ try {
 
   step('run "Tandem: Select Model" and pick the model in the e2e models folder');
   await page.click('.monaco-editor .view-lines');
-  await page.keyboard.press('F1');
-  await sleep(800);
-  await page.keyboard.type('Tandem: Select Model');
-  await sleep(1200);
-  await page.keyboard.press('Enter');
+  await runCommand('Tandem: Select Model');
   const pickedName = path.basename(E2E_PICKED);
   const rows = () =>
     page.$$eval('.quick-input-list .monaco-list-row', (items) => items.map((i) => (i.textContent || '').replace(/\u00a0/g, ' ')));
@@ -167,11 +165,7 @@ try {
   step(`settings.json: tandem.completionModel.path = ${chosen[1]}`);
 
   step('run "Tandem: Run Doctor": its report names the model just picked (the server has the new setting)');
-  await page.keyboard.press('F1');
-  await sleep(800);
-  await page.keyboard.type('Tandem: Run Doctor');
-  await sleep(1200);
-  await page.keyboard.press('Enter');
+  await runCommand('Tandem: Run Doctor');
   // The report is in the Output panel; its editor renders one element per line.
   const panelText = () =>
     page.$$eval('.part.panel .view-line', (lines) => lines.map((l) => (l.textContent || '').replace(/\u00a0/g, ' ')).join('\n'));
@@ -189,11 +183,7 @@ try {
   }, 60_000, async (tick) => {
     if (tick > 0 && tick % 40 === 0) {
       step('report does not name the pick yet: running the doctor again');
-      await page.keyboard.press('F1');
-      await sleep(800);
-      await page.keyboard.type('Tandem: Run Doctor');
-      await sleep(1200);
-      await page.keyboard.press('Enter');
+      await runCommand('Tandem: Run Doctor');
     }
   });
   const modelLine = /completion model: \S+/.exec(report)?.[0] || '';

@@ -53,7 +53,7 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
 def _upcoming_lines(request: CompletionRequest) -> list[tuple[int, str]]:
     """The file's next non-blank lines as (indentation width, stripped text)."""
     lines = []
-    for line in request.after_line.splitlines():
+    for line in request.lines_below():
         if line.strip():
             lines.append((indent_width(line), line.strip()))
             if len(lines) == _LOOKAHEAD_LINES:
