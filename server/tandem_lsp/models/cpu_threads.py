@@ -5,6 +5,11 @@ llama.cpp's threads spin while they wait; a second thread on a core's other
 hyper-thread competes with the first for the same execution units and, when
 any other process needs the CPU, the spinning threads stall each other, so
 token latency jumps. Physical cores keep it steady.
+
+Measured with benchmarks/threads.py (2-core VM, one thread per core, 0.5B,
+typing replay p95): quiet, 1 thread 366 ms and 2 threads 412 ms; with one
+busy process beside it, 1 thread 536 ms and 2 threads 396 ms. Giving up a core
+to a busy neighbour did not help, so the count stays one per physical core.
 """
 
 from __future__ import annotations
