@@ -52,3 +52,27 @@ def test_a_fragment_without_definitions_replaces_the_lines_it_resembles():
 def test_code_that_matches_nothing_in_the_file_is_not_placed():
     assert merge_answer(FILE, "while True:\n    launch_rockets()\n", "python") is None
     assert merge_answer(FILE, "   \n", "python") is None
+
+
+def test_a_helper_the_fix_needs_goes_in_beside_the_function_it_came_with():
+    answer = (
+        "def _count(values):\n    return len(values)\n\n\n"
+        "def average(values):\n    return sum(values) / _count(values)\n\n\n"
+        "def _total(values):\n    return sum(values)\n"
+    )
+    fixed = merge_answer(FILE, answer, "python")
+    # Before it, as in the answer; one the fix does not use (`_total`) is not part of the fix.
+    assert "def _count(values):\n    return len(values)\n\n\ndef average(values):\n    return sum(values) / _count(values)\n" in fixed
+    assert "_total" not in fixed and fixed.count("def average") == 1
+    assert fixed.endswith("\n\nprint(average([1, 2]))\n")
+
+
+def test_a_helper_after_the_fixed_function_follows_it_and_a_new_test_is_left_out():
+    answer = (
+        "def average(values):\n    return sum(values) / count(values)\n\n\n"
+        "def count(values):\n    return len(values)\n\n\n"
+        "def test_average():\n    assert average([1, 3]) == 2\n"
+    )
+    fixed = merge_answer(FILE, answer, "python")
+    assert "    return sum(values) / count(values)\n\n\ndef count(values):\n    return len(values)\n\n\nprint(" in fixed
+    assert "test_average" not in fixed

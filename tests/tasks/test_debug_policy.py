@@ -46,7 +46,11 @@ class Scripted:
 
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
-        kind = "retry" if "Reply again" in prompt else "verify" if "reported these" in prompt else "fix" if "fails with this error" in prompt else "review"
+        if "fails with this error" in prompt:
+            # The retry is a fresh request for the code alone, not the first one again.
+            kind = "fix" if "what was wrong" in prompt else "retry"
+        else:
+            kind = "verify" if "reported these" in prompt else "review"
         self._log.append((self.name, kind))
         reply = self._answers[kind]
         return ChatResult(content=reply if isinstance(reply, str) else json.dumps(reply))

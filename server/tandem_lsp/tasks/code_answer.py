@@ -3,7 +3,9 @@
 Small chat models fix code best the way they were trained to: by writing the
 corrected code out in a fenced block. They rarely give reliable line numbers.
 So the answer is matched to the file by what it defines: each function or
-class in the block replaces the file's definition of the same name; a block
+class in the block replaces the file's definition of the same name, and a
+function or class the file does not have yet (a helper the fix needs) goes in
+beside the definition it came with in the answer; a block
 that is the whole file replaces the file; a fragment without definitions
 replaces the stretch of the file it most resembles. Anything that cannot be
 placed is no fix at all (None), never a guess at a position.
@@ -75,18 +77,31 @@ def _definitions(text: str, grammar: str) -> list[Definition]:
 def _by_definitions(lines: list[str], text: str, block: str, grammar: str) -> list[str] | None:
     block_lines = block.splitlines()
     ours = _definitions(text, grammar)
-    replacements: list[tuple[int, int, list[str]]] = []
+    # Each answered definition with the file's definition of the same name, or None when the file lacks it.
+    matched: list[tuple[Definition, Definition | None]] = []
     for answered in _outermost(_definitions(block, grammar)):
         same = [d for d in ours if d.name == answered.name and (d.kind == answered.kind or {d.kind, answered.kind} <= {"function", "method"})]
-        if not same:
-            continue
         # Of several same-named definitions, the one of the most similar length is the one meant.
         size = answered.end_line - answered.start_line
-        target = min(same, key=lambda d: abs((d.end_line - d.start_line) - size))
-        new = block_lines[answered.start_line : answered.end_line + 1]
-        replacements.append((target.start_line, target.end_line, _reindented(new, _indent_of(lines[target.start_line]))))
-    if not replacements:
+        matched.append((answered, min(same, key=lambda d: abs((d.end_line - d.start_line) - size)) if same else None))
+    if not any(target for _, target in matched):
         return None
+    needed = _helpers_needed(block_lines, matched)
+    # (the file's definition, the answer's, the helpers before it in the answer, and after it)
+    placed: list[tuple[Definition, Definition, list[Definition], list[Definition]]] = []
+    helpers: list[Definition] = []
+    for answered, target in matched:
+        if target is None:
+            if answered.name in needed:
+                helpers.append(answered)
+            continue
+        placed.append((target, answered, helpers, []))
+        helpers = []
+    placed[-1][3].extend(helpers)  # helpers after the last placed definition follow it
+    replacements: list[tuple[int, int, list[str]]] = []
+    for target, answered, before, after in placed:
+        new = _spaced([_lines_of(block_lines, d) for d in (*before, answered, *after)], answered, block_lines)
+        replacements.append((target.start_line, target.end_line, _reindented(new, _indent_of(lines[target.start_line]))))
     replacements.sort()
     if any(a[1] >= b[0] for a, b in zip(replacements, replacements[1:])):
         return None  # two answered definitions claim overlapping lines: no sure placement
@@ -94,6 +109,35 @@ def _by_definitions(lines: list[str], text: str, block: str, grammar: str) -> li
     for start, end, new in reversed(replacements):
         result[start : end + 1] = new
     return _with_new_imports(result, block_lines, grammar)
+
+
+def _helpers_needed(block_lines: list[str], matched: list[tuple[Definition, Definition | None]]) -> set[str]:
+    """Names of answered definitions the file lacks that the placed ones use (directly or through each other).
+
+    Anything else new in the answer (a test, a `main`) is not part of the fix.
+    """
+    new = {answered.name: answered for answered, target in matched if target is None}
+    used_text = "\n".join("\n".join(_lines_of(block_lines, answered)) for answered, target in matched if target is not None)
+    needed: set[str] = set()
+    while True:
+        found = {name for name in new if name not in needed and re.search(rf"\b{re.escape(name)}\b", used_text)}
+        if not found:
+            return needed
+        needed |= found
+        used_text = "\n".join("\n".join(_lines_of(block_lines, new[name])) for name in found)
+
+
+def _lines_of(block_lines: list[str], definition: Definition) -> list[str]:
+    return block_lines[definition.start_line : definition.end_line + 1]
+
+
+def _spaced(pieces: list[list[str]], answered: Definition, block_lines: list[str]) -> list[str]:
+    """Definitions one after another, apart by blank lines as top-level (two) or nested (one) ones are."""
+    gap = [""] * (2 if not _indent_of(block_lines[answered.start_line]) else 1)
+    joined: list[str] = []
+    for piece in pieces:
+        joined += (gap if joined else []) + piece
+    return joined
 
 
 _IMPORT = re.compile(r"^(import\s+\S|from\s+\S+\s+import\s)")

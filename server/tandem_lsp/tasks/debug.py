@@ -13,7 +13,8 @@ Policy (measured by benchmarks/debug_bench.py against each model alone):
   model, and a judging step that can overrule it lost more right fixes than
   it rescued. The general model's draft, written first and cheaply, is the
   fix when the reasoning model's answer fails the checks; when both fail, the
-  reasoning model gets one more try, told what was wrong. Agreement of the
+  reasoning model gets one more try, asked for the code alone (asked the same
+  way again, greedy decoding repeats its answer word for word). Agreement of the
   two is reported, since two models writing the same code is evidence.
 - When both roles are one model there is a single pass, plus the retry.
 The result says which answer was used and why. The user's program is never run.
@@ -33,7 +34,7 @@ from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
 from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
-from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, retry_request
+from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages
 from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, without_protected_changes
 from tandem_lsp.tasks.router import model_kind, role_for, same_model
 from tandem_lsp.tasks.source import SourceFile
@@ -188,7 +189,8 @@ async def debug(
     error = error_text.strip()[-MAX_ERROR_CHARS:]
     focus = line_range or error_lines(error, source.path, len(source.lines))
     view = fault_view(source, focus)
-    messages = fix_messages(view, error, _trim_snippets(context_snippets))
+    snippets = _trim_snippets(context_snippets)
+    messages = fix_messages(view, error, snippets)
     protected = protected_lines(source.text, source.grammar)
     if focus and error_is_in(protected, focus[0], error):
         protected = set()  # the error is in a test itself: the test may change
@@ -219,9 +221,9 @@ async def debug(
         chosen = draft
         result.source, result.why = "draft", f"The reasoning model's answer was unusable ({own.problem}); the draft passed the checks."
     else:
-        again = await ask(
-            reasoner, messages + [ChatMessage("assistant", own.content), ChatMessage("user", retry_request(own.problem))], "trying again"
-        )
+        # Asked again in the same words, greedy decoding writes the same answer (even told what was wrong):
+        # the second request asks for the code alone.
+        again = await ask(reasoner, fix_messages(view, error, snippets, explain_first=False), "trying again")
         if again.new_text is not None:
             chosen = again
             result.source, result.why = "second try", f"The first answer was unusable ({own.problem}); the second passed the checks."

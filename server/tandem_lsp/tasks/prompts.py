@@ -189,12 +189,15 @@ class FaultView:
     part_of: str = ""
 
 
-def fix_messages(view: FaultView, error: str, snippets: Sequence[str]) -> list[ChatMessage]:
+def fix_messages(view: FaultView, error: str, snippets: Sequence[str], explain_first: bool = True) -> list[ChatMessage]:
     """Ask for the corrected code as a whole block: how small code models are trained to fix code.
 
     The same plain request serves general and reasoning models (a reasoning
     model thinks first; its answer is read the same way). No line numbers:
     the answer is placed by what it defines (tasks/code_answer.py).
+    With `explain_first` the model says what was wrong before the code (the
+    explanation the user reads); without it, it answers with the code alone:
+    another framing, so another answer under greedy decoding (the retry).
     """
     fence = view.language or ""
     where = f" (part of {view.part_of})" if view.part_of else ""
@@ -203,11 +206,8 @@ def fix_messages(view: FaultView, error: str, snippets: Sequence[str]) -> list[C
         f"{_context_block(snippets)}This code{where} fails with this error.\n\n```{fence}\n{view.code.rstrip()}\n```\n\n"
         f"Error:\n```\n{error.strip()}\n```\n\n{raised}"
         "Find the bug in the code (not in the tests or examples) and fix it. "
-        f"Say in one or two sentences what was wrong, then reply with the whole corrected code in one ```{fence} block."
+        + ("Say in one or two sentences what was wrong, then reply" if explain_first else "Reply")
+        + f" with the whole corrected code in one ```{fence} block."
     )
     return [ChatMessage("system", SYSTEM_FIX), ChatMessage("user", user)]
 
-
-def retry_request(problem: str) -> str:
-    """Follow-up when an answer could not be used as a fix."""
-    return f"{problem} Reply again with the whole corrected code in one code block."
