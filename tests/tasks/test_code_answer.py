@@ -76,3 +76,9 @@ def test_a_helper_after_the_fixed_function_follows_it_and_a_new_test_is_left_out
     fixed = merge_answer(FILE, answer, "python")
     assert "    return sum(values) / count(values)\n\n\ndef count(values):\n    return len(values)\n\n\nprint(" in fixed
     assert "test_average" not in fixed
+
+
+def test_a_helper_method_answered_at_column_zero_goes_into_the_class_one_blank_line_apart():
+    answer = "def _label(self):\n    return 'shape'\n\ndef name(self):\n    return self._label()\n"
+    fixed = merge_answer(FILE, answer, "python")
+    assert "    def _label(self):\n        return 'shape'\n\n    def name(self):\n        return self._label()\n" in fixed

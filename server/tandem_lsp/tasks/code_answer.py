@@ -100,8 +100,9 @@ def _by_definitions(lines: list[str], text: str, block: str, grammar: str) -> li
     placed[-1][3].extend(helpers)  # helpers after the last placed definition follow it
     replacements: list[tuple[int, int, list[str]]] = []
     for target, answered, before, after in placed:
-        new = _spaced([_lines_of(block_lines, d) for d in (*before, answered, *after)], answered, block_lines)
-        replacements.append((target.start_line, target.end_line, _reindented(new, _indent_of(lines[target.start_line]))))
+        indent = _indent_of(lines[target.start_line])
+        new = _spaced([_lines_of(block_lines, d) for d in (*before, answered, *after)], nested=bool(indent))
+        replacements.append((target.start_line, target.end_line, _reindented(new, indent)))
     replacements.sort()
     if any(a[1] >= b[0] for a, b in zip(replacements, replacements[1:])):
         return None  # two answered definitions claim overlapping lines: no sure placement
@@ -131,9 +132,9 @@ def _lines_of(block_lines: list[str], definition: Definition) -> list[str]:
     return block_lines[definition.start_line : definition.end_line + 1]
 
 
-def _spaced(pieces: list[list[str]], answered: Definition, block_lines: list[str]) -> list[str]:
+def _spaced(pieces: list[list[str]], nested: bool) -> list[str]:
     """Definitions one after another, apart by blank lines as top-level (two) or nested (one) ones are."""
-    gap = [""] * (2 if not _indent_of(block_lines[answered.start_line]) else 1)
+    gap = [""] * (1 if nested else 2)
     joined: list[str] = []
     for piece in pieces:
         joined += (gap if joined else []) + piece
