@@ -22,10 +22,15 @@ MAX_CHECKED_CHARS = 200_000
 _OPENERS = (":", "{", "(", "[", ",", "\\")
 
 
-def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
+def grammar_to_check(request: CompletionRequest, suggestion: str) -> str | None:
+    """The grammar a suggestion is checked in; None when it is not checked (nothing written, no grammar, a huge file)."""
     if not suggestion.strip() or len(request.text) > MAX_CHECKED_CHARS:
-        return False
-    grammar = grammar_for(request.language, request.path)
+        return None
+    return grammar_for(request.language, request.path)
+
+
+def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
+    grammar = grammar_to_check(request, suggestion)
     if grammar is None:
         return False
     last_line = suggestion.rstrip().splitlines()[-1].rstrip()

@@ -16,9 +16,8 @@ from __future__ import annotations
 import tree_sitter as ts
 
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.completion.syntax_guard import MAX_CHECKED_CHARS
+from tandem_lsp.completion.syntax_guard import grammar_to_check
 from tandem_lsp.context.grammars import parser_for
-from tandem_lsp.languages import grammar_for
 
 # Statements after which nothing in the same block runs (tree-sitter node types, all grammars).
 _ENDS_THE_BLOCK = {"return_statement", "break_statement", "continue_statement", "raise_statement", "throw_statement"}
@@ -29,9 +28,7 @@ _STATEMENT_ENDINGS = ("_statement", "_declaration", "_definition")
 
 
 def leaves_code_unreachable(request: CompletionRequest, suggestion: str) -> bool:
-    if not suggestion.strip() or len(request.text) > MAX_CHECKED_CHARS:
-        return False
-    grammar = grammar_for(request.language, request.path)
+    grammar = grammar_to_check(request, suggestion)
     if grammar is None:
         return False
     before = request.text[: request.offset].encode("utf-8", errors="replace")
