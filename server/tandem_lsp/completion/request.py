@@ -54,11 +54,8 @@ class CompletionRequest:
     def lines_below(self) -> Iterator[str]:
         """The lines below the cursor's line, one at a time (filters read a few per generated piece, not the whole file)."""
         start = self.line_end + 1
-        while start <= len(self.text):
+        while start < len(self.text):
             end = self.text.find("\n", start)
-            if end < 0:
-                if start < len(self.text):
-                    yield self.text[start:]
-                return
+            end = len(self.text) if end < 0 else end
             yield self.text[start:end]
             start = end + 1
