@@ -42,11 +42,13 @@ CASES = [
     (trim_suffix_overlap, "a partial overlap of punctuation", "f(g(█))\n", "1))", "1"),
     (trim_suffix_overlap, "words are not trimmed", "f(█bar)\n", "x, bar", "x, bar"),
     (trim_suffix_overlap, "the next line again", "def f():\n    █\n    return r\n", "r = 1\n    return r", "r = 1"),
+    (trim_suffix_overlap, "the next line again with other spacing", "def f():\n    █\n    r = a + b\n", "r=a+b", ""),
     (trim_suffix_overlap, "a near copy of a line below", "def f():\n    █\n    return any(g(n) for n in ns)\n", "seen = 1\n    return g(n) for n in ns\n", "seen = 1"),
     (trim_suffix_overlap, "the same line in a deeper block is no copy", "def f():\n    if a:\n        █\n    out.append(x)\n", "b = 1\n        out.append(x)", "b = 1\n        out.append(x)"),
     # insert_line_above: column 0 before an existing line.
     (insert_line_above, "a whole line with its newline", "def f():\n█    return y\n", "    y = 2\n    return y", "    y = 2\n"),
     (insert_line_above, "re-typing the existing line is nothing", "def f():\n█    return y\n", "    return y", ""),
+    (insert_line_above, "re-typing it with other spacing is nothing too", "def to_base(n):\n█    alphabet = digits + letters\n", "    alphabet=digits + letters", ""),
     (insert_line_above, "elsewhere it does nothing", "def f():\n    █\n", "y = 2", "y = 2"),
     # drop_repetition: a line repeated more than twice in a row ends the suggestion.
     (drop_repetition, "a loop on one line", "def f():\n    █\n", "x()\n    x()\n    x()\n    x()", "x()\n    x()"),

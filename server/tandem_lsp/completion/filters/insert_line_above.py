@@ -3,12 +3,13 @@
 The user put the cursor at the start of a line to insert one there. The model's
 line is cut at its newline (one line, as anywhere with text after the cursor),
 so the newline is given back here: without it, accepting would glue the new
-line onto the existing one. A line that only re-types the existing one is no
-suggestion.
+line onto the existing one. A line that only re-types the existing one (whatever its
+spacing) is no suggestion.
 """
 
 from __future__ import annotations
 
+from tandem_lsp.completion.indentation import same_but_spacing
 from tandem_lsp.completion.request import CompletionRequest
 
 
@@ -20,6 +21,6 @@ def apply(request: CompletionRequest, text: str) -> str:
     if not applies(request):
         return text
     line = text.split("\n", 1)[0]
-    if not line.strip() or line.strip() == request.line_suffix.strip():
+    if not line.strip() or same_but_spacing(line, request.line_suffix):
         return ""
     return line.rstrip() + "\n"

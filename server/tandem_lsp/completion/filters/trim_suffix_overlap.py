@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from tandem_lsp.completion.indentation import indent_width
+from tandem_lsp.completion.indentation import indent_width, without_spacing
 from tandem_lsp.completion.request import CompletionRequest
 
 # Shorter lines (`}`, `)`, `end`) legitimately repeat; only longer ones signal a loop.
@@ -42,7 +42,9 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
         complete = "\n" in text[position:]
         # The first line's indentation is the user's; a later line's is the model's own and must match to be a copy.
         same_place = number == 0 or indent_width(line) == next_indent
-        if number >= first and same_place and line.strip() == next_line and (complete or len(line.strip()) >= len(next_line)):
+        # Spacing aside: `alphabet=digits` re-types `alphabet = digits` all the same.
+        written = without_spacing(line)
+        if number >= first and same_place and written == without_spacing(next_line) and (complete or len(written) >= len(without_spacing(next_line))):
             return position
         if number >= 1 and complete and _near_copy(line, upcoming):
             return position
