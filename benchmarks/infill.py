@@ -1,6 +1,7 @@
 """Infilling judged by running the code: suggestions as shown by the server vs the bare model.
 
     python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f] [--threads 2]
+        [--set compareCandidates=1 ...]
 
 Holes are cut from programs that have tests (../shared/eval/quixbugs by default;
 see infill_holes.py for the editor situations a-f). For every hole, in one run:
@@ -121,11 +122,11 @@ def run_raw(model: Path, holes: list[Hole], threads: int, gpu_layers: int, max_t
 # -- the product ----------------------------------------------------------------------
 
 
-async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: int, workdir: Path) -> list[Answer]:
+async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: int, workdir: Path, completion: dict) -> list[Answer]:
     settings = {
         "completionModel": {"path": str(model), "threads": threads, "gpuLayers": gpu_layers},
         # Every suggestion is wanted here: the gate is applied afterwards, at each threshold.
-        "completion": {"minConfidence": 0.0},
+        "completion": {"minConfidence": 0.0, **completion},
     }
     answers = []
     async with lsp_session(settings) as session:
@@ -203,7 +204,9 @@ def main() -> None:
     parser.add_argument("--test-timeout", type=float, default=10.0)
     parser.add_argument("--skip-raw", action="store_true", help="only the server (when comparing server changes)")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a completion setting for the server, e.g. compareCandidates=1 (JSON value)")
     args = parser.parse_args()
+    completion = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
     model = require_model(args.model)
 
     runner = TestRunner(args.data, workers=2, timeout=args.test_timeout)
@@ -220,7 +223,7 @@ def main() -> None:
                 record.raw = answer
         print("server over stdio LSP ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="infill-docs-") as workdir:
-            answers = asyncio.run(run_server(model, holes, args.threads, args.gpu_layers, Path(workdir)))
+            answers = asyncio.run(run_server(model, holes, args.threads, args.gpu_layers, Path(workdir), completion))
         for record, answer in zip(records, answers):
             record.shown = answer
         print("running the tests ...", flush=True)

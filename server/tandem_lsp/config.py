@@ -75,6 +75,11 @@ class CompletionSettings(_Settings):
     # many at most, and the first that does neither is shown (none: nothing is
     # shown). 0 turns it off. Local GGUF only (completion/rejected.py).
     alternatives: int = Field(default=3, ge=0, le=8)
+    # On a fresh line (only indentation before the cursor), the model writes this
+    # many answers - its best and its next choices of first token - and the one
+    # with which the file reads most likely on into the lines below is shown.
+    # 1 shows its best at once. Local GGUF only.
+    compare_candidates: int = Field(default=3, ge=1, le=8)
     # Say nothing when unsure: a suggestion whose first line the model wrote with a
     # mean token probability below this is not shown (0 shows everything; needs a
     # backend that reports token probabilities, i.e. a local GGUF).

@@ -43,7 +43,8 @@ class ChoosingBackend(ScriptedBackend):
 
 
 async def suggest(backend: ScriptedBackend, request: CompletionRequest = REQUEST, **completion) -> str | None:
-    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, **completion})
+    # One answer unless rejected: comparing answers has its own tests (test_compared_candidates.py).
+    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, "compare_candidates": 1, **completion})
     registry = ScriptedRegistry(settings, general=backend)
     try:
         suggestion = await CompletionEngine(registry, lambda: settings.completion).complete(request)

@@ -29,6 +29,22 @@ def test_kv_cache_prefix_is_reused(backend):
     assert fresh.prompt_tokens_evaluated == fresh.prompt_tokens
 
 
+def test_continuations_are_scored_on_a_branch_that_leaves_the_cache_for_the_next_request(backend):
+    head = ["def add(a, b):\n    \"\"\"The sum of a and b.\"\"\"\n"]
+    prompt = head + ["    return"]
+    backend.generate(GenerationRequest(prompt=prompt, max_tokens=2))
+    pairs = [("", "    return a + b\n"), ("", "    zebra ) ( 12 ]\n"), ("", "    return a + b\n"), ("    return a + b\n", "\n")]
+    scores = backend.score_continuations(head, pairs, threading.Event())
+    assert scores[0] > scores[1]
+    assert scores[2] == pytest.approx(scores[0], abs=1e-3)  # each branch starts afresh from the shared head
+    assert scores[0] < scores[3] < 0  # only the scored part counts
+    again = backend.generate(GenerationRequest(prompt=prompt, max_tokens=2))
+    assert again.prompt_tokens_evaluated <= 1  # the prompt was still cached
+    cancelled = threading.Event()
+    cancelled.set()
+    assert backend.score_continuations(head, [("", "    return a\n")], cancelled) is None
+
+
 def test_a_review_grammar_does_not_leak_into_completions(backend, monkeypatch):
     schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
     chat = backend.chat(ChatRequest(messages=[ChatMessage("user", "Reply with JSON: answer = 4")], json_schema=schema, max_tokens=16))

@@ -48,6 +48,9 @@ CONTEXT_MARGIN = 16
 CONTEXT_REGION_LINES = PREFIX_LINE_STRIDE
 # Documents whose last prompt layout is remembered (the ones being edited).
 MAX_KEPT_LAYOUTS = 32
+# Candidates are compared on the file read on through them into this many lines
+# (the rest of the cursor's line and the three below it).
+COMPARED_LINES = 4
 
 
 def without_unfinished_line(text: str) -> str:
@@ -60,6 +63,16 @@ def without_unfinished_line(text: str) -> str:
     return text[:newline] if newline >= 0 else text
 
 
+def _token_spans(result: GenerationResult) -> list[tuple[int, int, float]]:
+    """(start, end, logprob) of each generated token, in characters of the output."""
+    spans = []
+    start = 0
+    for end, logprob in result.token_logprobs:
+        spans.append((start, end, logprob))
+        start = end
+    return spans
+
+
 def line_confidences(result: GenerationResult, skipped: int, shown: str) -> list[float | None]:
     """Per line of the suggestion, the mean token probability (geometric) the model wrote it with.
 
@@ -69,11 +82,7 @@ def line_confidences(result: GenerationResult, skipped: int, shown: str) -> list
     """
     if not result.token_logprobs:
         return []
-    tokens = []
-    start = 0
-    for end, logprob in result.token_logprobs:
-        tokens.append((start, end, logprob))
-        start = end
+    tokens = _token_spans(result)
     confidences: list[float | None] = []
     position = skipped
     for line in shown.split("\n"):
@@ -82,6 +91,12 @@ def line_confidences(result: GenerationResult, skipped: int, shown: str) -> list
         confidences.append(math.exp(sum(logprobs) / len(logprobs)) if logprobs else None)
         position = span_end + 1
     return confidences
+
+
+def written_logprob(result: GenerationResult, skipped: int, shown: str) -> float:
+    """The log-probability the model wrote the suggestion `shown` with (its tokens after `skipped` characters)."""
+    end = skipped + len(shown)
+    return sum(lp for first, last, lp in _token_spans(result) if last > skipped and first < end)
 
 
 def until_unsure_line(text: str, confidences: list[float | None], threshold: float) -> str:
@@ -327,6 +342,11 @@ class CompletionEngine:
             if alternative is None:
                 return None  # cancelled
             built, result, raw = alternative
+        elif self._compares_candidates(job, settings, built, result, raw):
+            best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw))
+            if best is None:
+                return None  # cancelled
+            built, result, raw = best
         lines = line_confidences(result, len(built.held_back), raw)
         confidence = suggestion_confidence(lines)
         if not job.speculative:  # what the user asked for, not a prefetch
@@ -378,6 +398,72 @@ class CompletionEngine:
             if raw.strip() and not why_rejected(job.request, raw, result.stop_reason):
                 return built, result, raw
         return built, result, ""
+
+    @staticmethod
+    def _compares_candidates(job: _Job, settings: CompletionSettings, built: BuiltPrompt, result: GenerationResult, raw: str) -> bool:
+        """Whether to write more answers and show the best (a fresh line the user asked about, a whole first answer)."""
+        return (
+            settings.compare_candidates > 1
+            and job.steerable
+            and not job.speculative
+            and built.prefix_head is not None
+            and not job.request.line_prefix.strip()
+            and result.stop_reason in ("eos", "stop_check")
+            and bool(raw.strip())
+        )
+
+    async def _best_candidate(
+        self,
+        job: _Job,
+        snippets: Sequence[Snippet],
+        relative: str,
+        settings: CompletionSettings,
+        first: tuple[BuiltPrompt, GenerationResult, str],
+    ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
+        """Among the model's answers for its best few first tokens, the one the file reads most likely with.
+
+        Greedy decoding commits to the first token the model likes best, and a
+        small model's line often reads well on its own but not with the code
+        below it. A candidate's score is the log-probability the model wrote it
+        with (fill-in-the-middle) plus that of the next lines of the file read
+        on after it, left to right, from the end of the prompt's prefix: the
+        code below judges the candidate. Chosen among other scores on programs
+        with tests (benchmarks/infill.py, fresh-line situations a, b, c, f: the
+        file's likelihood through the candidate as well lost on blocks, the
+        code below alone lost on single lines). None when cancelled.
+        """
+        candidates = [first]
+        for rank in range(1, settings.compare_candidates):
+            built, result = await self._registry.run(
+                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank), job.cancel
+            )
+            self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
+            if result.stop_reason == "cancelled":
+                return None
+            raw = self._shown_text(job.request, built, result)
+            if not raw.strip() or any(raw == other for _, _, other in candidates) or why_rejected(job.request, raw, result.stop_reason):
+                continue
+            candidates.append((built, result, raw))
+        if len(candidates) == 1:
+            return first
+        request = job.request
+        below = "\n".join(request.text[request.offset :].split("\n", COMPARED_LINES)[:COMPARED_LINES])
+        head, lead = first[0].prefix_head, first[0].after_prefix
+        pairs = [(lead + raw, below) for _, _, raw in candidates]
+
+        def read_on(backend: ModelBackend) -> list[float] | None:
+            score_continuations = getattr(backend, "score_continuations", None)
+            return score_continuations(head, pairs, job.cancel) if score_continuations else None
+
+        below_scores = await self._registry.run("completion", read_on, job.cancel)
+        if job.cancel.is_set():
+            return None
+        if not below_scores:
+            return first
+        scores = [written_logprob(result, len(built.held_back), raw) + after for (built, result, raw), after in zip(candidates, below_scores)]
+        best = max(range(len(candidates)), key=scores.__getitem__)
+        log.debug("candidates %s scored %s: showing %r", [raw for _, _, raw in candidates], [round(s, 2) for s in scores], candidates[best][2])
+        return candidates[best]
 
     def _generate(
         self,

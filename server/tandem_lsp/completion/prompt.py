@@ -99,6 +99,11 @@ class BuiltPrompt:
     required_start: str = ""
     # Where its parts came from (to keep it for the next request; None: not a FIM layout).
     layout: PromptLayout | None = None
+    # PSM only: the pieces up to the end of the prefix, and the document's text
+    # from there to the cursor (what the prompt puts after the middle token).
+    # The file read on from the prefix decides between candidates (engine.py).
+    prefix_head: list[PromptPiece] | None = None
+    after_prefix: str = ""
 
     def align_output(self, text: str) -> str:
         """Model output as seen from the cursor."""
@@ -298,25 +303,42 @@ def build_prompt(
     if fim.has_fim:
         layout = PromptLayout(prefix_start=start, middle_start=request.cursor_line, suffix_lines=end)
 
+    after_prefix = ""
     if fim.order == "psm":
         pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, line_prefix]
+        after_prefix = "" if indent_in_prefix else typed
     elif fim.order == "spm":
         pieces = context_pieces + [fim.suffix, suffix_text, fim.prefix, prefix_text + line_prefix]
     else:
         pieces = context_pieces + [opener + prefix_text + line_prefix]
-    return _assembled(pieces, count, context_paths, held_back, last_token is not None, layout)
+    return _assembled(pieces, count, context_paths, held_back, last_token is not None, layout, fim, after_prefix)
 
 
 def _assembled(
-    pieces: list[PromptPiece], count: TokenCounter, context_paths: list[str], held_back: str, healing: bool, layout: PromptLayout | None
+    pieces: list[PromptPiece],
+    count: TokenCounter,
+    context_paths: list[str],
+    held_back: str,
+    healing: bool,
+    layout: PromptLayout | None,
+    fim: FimTemplate,
+    after_prefix: str,
 ) -> BuiltPrompt:
     pieces = [p for p in pieces if p != "" and p is not None]
     # Per-line counts bound the budget from above; the exact figure comes from
     # tokenizing the assembled text pieces once.
     exact = sum(1 if isinstance(p, SpecialToken) else count.exact(p) for p in pieces)
     required = held_back if healing else ""
+    head = pieces[: pieces.index(fim.suffix)] if fim.order == "psm" and fim.suffix in pieces else None
     return BuiltPrompt(
-        pieces=pieces, token_count=exact, context_paths=context_paths, held_back=held_back, required_start=required, layout=layout
+        pieces=pieces,
+        token_count=exact,
+        context_paths=context_paths,
+        held_back=held_back,
+        required_start=required,
+        layout=layout,
+        prefix_head=head,
+        after_prefix=after_prefix if head is not None else "",
     )
 
 
@@ -344,4 +366,4 @@ def _build_kept(
     if used > budget.window:
         return None
     pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, written + line_prefix]
-    return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep)
+    return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep, fim, written + typed)

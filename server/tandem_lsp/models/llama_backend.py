@@ -12,11 +12,13 @@ One `Llama` per model, only ever touched from the model worker thread
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import math
 import threading
 import time
 from functools import cached_property
+from typing import Sequence
 
 from tandem_lsp.config import ModelSettings
 from tandem_lsp.models import kv_reuse
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # Prompt tokens evaluated per llama.cpp call; cancellation is checked between batches.
 PROMPT_BATCH = 128
+# Scoring continuations evaluates at most this many head tokens the cache lacks.
+MAX_UNCACHED_HEAD = 64
 # Choices kept per scored position: the model's first choice and its runners-up.
 SCORED_CHOICES = 4
 
@@ -67,6 +71,7 @@ class LlamaBackend:
                 n_gpu_layers=settings.gpu_layers,
                 verbose=False,
             )
+            self._open_second_sequence()
         except (ValueError, RuntimeError, OSError) as exc:
             hint = ""
             if "llama_context" in str(exc):
@@ -81,6 +86,28 @@ class LlamaBackend:
         # The last scored tokens and their (logprob, ranked choice ids, their logprobs), for reuse.
         self._scored: tuple[list[int], list[tuple[float, tuple[int, ...], tuple[float, ...]] | None]] = ([], [])
         log.info("loaded %s (fim: %s, ctx %d, threads %d)", self.name, self.fim.family, self.context_size, threads)
+
+    def _open_second_sequence(self) -> None:
+        """Give the context a second KV sequence, sharing one cache with the first.
+
+        Candidates are scored in sequence 1, branched off the prompt the last
+        generation left in sequence 0 (a copy of its cache entries, no work), so
+        scoring never throws away the cache the next keystroke reuses.
+        llama-cpp-python only creates multi-sequence contexts for embeddings, so
+        the context is made again with the same parameters and two sequences.
+        """
+        import contextlib
+
+        from llama_cpp import _internals
+
+        llm = self._llm
+        params = llm.context_params
+        params.n_seq_max = 2
+        params.kv_unified = True  # one cache of n_ctx cells, not n_ctx/2 per sequence
+        context = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        llm._ctx.close()
+        llm._ctx = llm._stack.enter_context(contextlib.closing(context))
+        self._branch_batch = llm._stack.enter_context(contextlib.closing(_internals.LlamaBatch(n_tokens=PROMPT_BATCH, embd=0, n_seq_max=1)))
 
     # -- vocabulary -----------------------------------------------------------
 
@@ -414,6 +441,69 @@ class LlamaBackend:
                 )
             offset += len(piece)
         return scores
+
+    def score_continuations(self, head: Prompt, continuations: Sequence[tuple[str, str]], cancel: threading.Event) -> list[float] | None:
+        """For each (read, scored) pair, the log-probability of `scored` where it follows `head` + `read`.
+
+        A token that spans the two counts for `scored`. Each pair is evaluated
+        in the second sequence, branched off the tokens `head` shares with the
+        cache of the last prompt; sequence 0 (what the next request reuses) is
+        left as it was. None when cancelled, or when too little of `head` is
+        cached to make scoring cheap.
+        """
+        import numpy as np
+
+        llm = self._llm
+        head_tokens = self._prompt_tokens(head)
+        cached = 0
+        limit = min(llm.n_tokens, len(head_tokens))
+        while cached < limit and llm.input_ids[cached] == head_tokens[cached]:
+            cached += 1
+        # The logits that predict the first token after the head come from its
+        # last position: evaluate from there at least.
+        start = min(cached, len(head_tokens) - 1)
+        if len(head_tokens) - start > MAX_UNCACHED_HEAD or start < 1:
+            return None
+        n_vocab = llm.n_vocab()
+        scores = []
+        try:
+            for read, scored in continuations:
+                body = self.tokenize(read + scored)
+                # The first body token that ends inside `scored` (UTF-8 bytes).
+                ends = itertools.accumulate(len(llm.detokenize([token])) for token in body)
+                first_scored = len(head_tokens) + next((i for i, end in enumerate(ends) if end > len(read.encode("utf-8"))), len(body))
+                sequence = head_tokens + body
+                feed = sequence[start:-1]
+                if llm.n_tokens + len(feed) > self.context_size:
+                    return None
+                llm._ctx.kv_cache_seq_rm(1, -1, -1)
+                llm._ctx.kv_cache_seq_cp(0, 1, 0, start)
+                total = 0.0
+                for offset in range(0, len(feed), PROMPT_BATCH):
+                    if cancel.is_set():
+                        return None
+                    chunk = feed[offset : offset + PROMPT_BATCH]
+                    self._decode_branch(chunk, start + offset)
+                    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(chunk), n_vocab))
+                    for row in range(len(chunk)):
+                        predicted = start + offset + row + 1  # logits at a position predict the next token
+                        if predicted >= first_scored:
+                            total += _logprob(logits[row], sequence[predicted])
+                scores.append(total)
+        finally:
+            llm._ctx.kv_cache_seq_rm(1, -1, -1)
+        return scores
+
+    def _decode_branch(self, tokens: list[int], position: int) -> None:
+        batch = self._branch_batch.batch
+        batch.n_tokens = len(tokens)
+        for i, token in enumerate(tokens):
+            batch.token[i] = token
+            batch.pos[i] = position + i
+            batch.seq_id[i][0] = 1
+            batch.n_seq_id[i] = 1
+            batch.logits[i] = True
+        self._llm._ctx.decode(self._branch_batch)
 
     def _piece(self, token: int) -> str:
         return self._llm.detokenize([token]).decode("utf-8", errors="replace")
