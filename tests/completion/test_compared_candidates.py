@@ -75,3 +75,10 @@ async def test_comparing_can_be_turned_off():
 async def test_a_backend_that_cannot_score_shows_its_best_answer():
     backend = ChoosingBackend(["    y = y", "    y = y * 2"])
     assert await suggest(backend) == "    y = y"
+
+
+async def test_after_a_rejected_first_answer_the_next_choices_are_compared_too():
+    backend = ScoringBackend(["    y = y", "    y = y * 2", "    z = 0"], liked={"y * 2": 5.0})
+    backend.ends_at_once = True  # sampled as usual the model ends at once: nothing on a fresh line
+    assert await suggest(backend) == "    y = y * 2"
+    assert backend.choices == [None, 0, 1, 2]

@@ -332,6 +332,7 @@ class CompletionEngine:
             return None
         raw = self._shown_text(job.request, built, result)
         rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
+        next_rank, lead = 1, ""
         if rejected:
             log.debug("first answer %r rejected (%s): trying the next choices", raw, rejected)
             lead = indentation_to_keep(job.request, built.align_output(result.text), rejected)
@@ -341,9 +342,10 @@ class CompletionEngine:
             alternative = await self._alternative(job, snippets, relative, settings, raw, 1 if wrote_more else 0, lead)
             if alternative is None:
                 return None  # cancelled
-            built, result, raw = alternative
-        elif self._compares_candidates(job, settings, built, result, raw):
-            best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw))
+            built, result, raw, rank = alternative
+            next_rank = rank + 1
+        if self._compares_candidates(job, settings, built, result, raw):
+            best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw), next_rank, lead)
             if best is None:
                 return None  # cancelled
             built, result, raw = best
@@ -377,10 +379,11 @@ class CompletionEngine:
         first_answer: str,
         first_rank: int,
         lead: str = "",
-    ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
+    ) -> tuple[BuiltPrompt, GenerationResult, str, int] | None:
         """The model's next choices of first token, in order, until one is not rejected too (rejected.py).
 
-        None when cancelled; when every choice is rejected, an empty suggestion (say nothing).
+        With it, the rank of that choice. None when cancelled; when every choice
+        is rejected, an empty suggestion (say nothing).
         """
         tried = {first_answer}
         built = result = None
@@ -396,8 +399,8 @@ class CompletionEngine:
                 continue
             tried.add(raw)
             if raw.strip() and not why_rejected(job.request, raw, result.stop_reason):
-                return built, result, raw
-        return built, result, ""
+                return built, result, raw, rank
+        return built, result, "", rank
 
     @staticmethod
     def _compares_candidates(job: _Job, settings: CompletionSettings, built: BuiltPrompt, result: GenerationResult, raw: str) -> bool:
@@ -419,6 +422,8 @@ class CompletionEngine:
         relative: str,
         settings: CompletionSettings,
         first: tuple[BuiltPrompt, GenerationResult, str],
+        next_rank: int = 1,
+        lead: str = "",
     ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
         """Among the model's answers for its best few first tokens, the one the file reads most likely with.
 
@@ -430,12 +435,15 @@ class CompletionEngine:
         code below judges the candidate. Chosen among other scores on programs
         with tests (benchmarks/infill.py, fresh-line situations a, b, c, f: the
         file's likelihood through the candidate as well lost on blocks, the
-        code below alone lost on single lines). None when cancelled.
+        code below alone lost on single lines).
+        `first` is what would be shown without comparing (the best answer, or
+        the first choice not rejected); the others are the choices from
+        `next_rank` on, begun with `lead` like it. None when cancelled.
         """
         candidates = [first]
-        for rank in range(1, settings.compare_candidates):
+        for rank in range(next_rank, next_rank + settings.compare_candidates - 1):
             built, result = await self._registry.run(
-                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank), job.cancel
+                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank, lead=lead), job.cancel
             )
             self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
             if result.stop_reason == "cancelled":
