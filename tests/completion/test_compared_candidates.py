@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 from fakes import ScriptedRegistry, settings_with
@@ -15,10 +16,18 @@ from tandem_lsp.models.backend import render_prompt
 class ScoringBackend(ChoosingBackend):
     """A steerable model that also scores continuations: by a table of words they contain."""
 
-    def __init__(self, by_choice: list[str], liked: dict[str, float]) -> None:
+    def __init__(self, by_choice: list[str], liked: dict[str, float], confidence: float | None = None) -> None:
         super().__init__(by_choice)
         self.liked = liked
         self.scored: list[tuple[str, list[str]]] = []
+        # How sure it is of every answer (None: it does not say).
+        self.confidence = confidence
+
+    def generate(self, request):
+        result = super().generate(request)
+        if self.confidence is not None and result.text:
+            result.token_logprobs = [(len(result.text), math.log(self.confidence))]
+        return result
 
     def score_continuations(self, head, pairs, cancel: threading.Event):
         self.scored.append((render_prompt(head), list(pairs)))
@@ -28,7 +37,7 @@ class ScoringBackend(ChoosingBackend):
 
 
 async def suggest(backend, request: CompletionRequest = REQUEST, **completion) -> str | None:
-    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, "min_confidence": 0.0, **completion})
+    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, "min_confidence": 0.0, "compare_candidates": 3, **completion})
     registry = ScriptedRegistry(settings, general=backend)
     try:
         suggestion = await CompletionEngine(registry, lambda: settings.completion).complete(request)
@@ -64,6 +73,16 @@ async def test_with_text_typed_on_the_line_only_the_best_answer_is_written():
     backend = ScoringBackend([" = y * 2", " = 0"], liked={"= 0": 9.0})
     assert (await suggest(backend, typed)).endswith("= y * 2")
     assert backend.choices == [None]
+
+
+async def test_an_answer_the_model_is_sure_of_is_shown_at_once():
+    sure = ScoringBackend(["    y = y", "    y = y * 2"], liked={"y * 2": 5.0}, confidence=0.95)
+    assert await suggest(sure) == "    y = y"
+    assert sure.choices == [None]
+    unsure = ScoringBackend(["    y = y", "    y = y * 2"], liked={"y * 2": 5.0}, confidence=0.6)
+    assert await suggest(unsure) == "    y = y * 2"
+    always = ScoringBackend(["    y = y", "    y = y * 2"], liked={"y * 2": 5.0}, confidence=0.95)
+    assert await suggest(always, compare_below_confidence=1.0) == "    y = y * 2"
 
 
 async def test_comparing_can_be_turned_off():

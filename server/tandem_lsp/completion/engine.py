@@ -404,16 +404,19 @@ class CompletionEngine:
 
     @staticmethod
     def _compares_candidates(job: _Job, settings: CompletionSettings, built: BuiltPrompt, result: GenerationResult, raw: str) -> bool:
-        """Whether to write more answers and show the best (a fresh line the user asked about, a whole first answer)."""
-        return (
+        """Whether to write more answers and show the best: a fresh line the user asked about, a whole first answer the model was not sure of."""
+        if not (
             settings.compare_candidates > 1
             and job.steerable
             and not job.speculative
             and built.prefix_head is not None
             and not job.request.line_prefix.strip()
             and result.stop_reason in ("eos", "stop_check")
-            and bool(raw.strip())
-        )
+            and raw.strip()
+        ):
+            return False
+        confidence = suggestion_confidence(line_confidences(result, len(built.held_back), raw))
+        return confidence is None or confidence < settings.compare_below_confidence
 
     async def _best_candidate(
         self,
