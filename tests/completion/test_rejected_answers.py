@@ -69,6 +69,13 @@ async def test_a_breaking_suggestion_is_replaced_by_the_models_next_choice_that_
     assert backend.choices == [None, 1, 2]
 
 
+async def test_when_only_later_lines_break_the_code_the_first_lines_are_the_answer():
+    # The model wrote the missing line, then went on with a mangled copy of the code below.
+    backend = ChoosingBackend(["    y = y * 2\n    return y for y in ys", "never asked"])
+    assert await suggest(backend) == "    y = y * 2"
+    assert backend.choices == [None]
+
+
 async def test_when_every_choice_breaks_the_code_nothing_is_shown():
     backend = ChoosingBackend(["    y = y *", "  y = 2", "    y = )", "    y = y * 2"])
     assert await suggest(backend, alternatives=2) is None

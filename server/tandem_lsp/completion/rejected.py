@@ -1,7 +1,8 @@
 """When the model's first answer is not the one to show, and its next choices are tried.
 
 Three cases the server can see and the bare model cannot:
-- the answer breaks the code (syntax_guard.py);
+- the answer breaks the code (syntax_guard.py); when its first lines alone do
+  not, they are the answer (lines_that_keep_the_code);
 - the answer leaves code below it unreachable: a `return` or `break` the model
   wrote before statements the user already has (unreachable.py);
 - the user is on a fresh line (only indentation before the cursor: they pressed
@@ -23,6 +24,7 @@ from tandem_lsp.completion.unreachable import leaves_code_unreachable
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
+BREAKS_THE_CODE = "breaks the code"
 
 
 def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
@@ -31,10 +33,25 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
         fresh_line = not request.line_prefix.strip()
         return NOTHING_ON_A_FRESH_LINE if fresh_line and stop_reason in _RETRIABLE_ENDS else None
     if breaks_code(request, shown):
-        return "breaks the code"
+        return BREAKS_THE_CODE
     if leaves_code_unreachable(request, shown):
         return "leaves code below unreachable"
     return None
+
+
+def lines_that_keep_the_code(request: CompletionRequest, shown: str) -> str:
+    """The first lines of a multi-line answer that breaks the code, as many as are not rejected ("" if none).
+
+    A small model that has written the missing line often goes on with a mangled
+    copy of the code below it (`return search_from(n) for n in ...` above the real
+    `return any(...)`); the lines before that are the answer.
+    """
+    lines = shown.split("\n")
+    for count in range(len(lines) - 1, 0, -1):
+        start = "\n".join(lines[:count])
+        if start.strip() and not why_rejected(request, start, "eos"):
+            return start
+    return ""
 
 
 def indentation_to_keep(request: CompletionRequest, output: str, why: str) -> str:
