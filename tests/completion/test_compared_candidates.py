@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import threading
 
-from fakes import ScriptedRegistry, settings_with
 from test_rejected_answers import REQUEST, ChoosingBackend
+from test_rejected_answers import suggest as suggest_with
 
-from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.models.backend import render_prompt
 
@@ -37,13 +36,8 @@ class ScoringBackend(ChoosingBackend):
 
 
 async def suggest(backend, request: CompletionRequest = REQUEST, **completion) -> str | None:
-    settings = settings_with(**{"prefetch": False, "cache": False, "debounce_max_ms": 0, "min_confidence": 0.0, "compare_candidates": 3, **completion})
-    registry = ScriptedRegistry(settings, general=backend)
-    try:
-        suggestion = await CompletionEngine(registry, lambda: settings.completion).complete(request)
-    finally:
-        registry.close()
-    return suggestion.text if suggestion else None
+    """The suggestion with three answers compared, whatever the model's confidence."""
+    return await suggest_with(backend, request, **{"min_confidence": 0.0, "compare_candidates": 3, **completion})
 
 
 async def test_on_a_fresh_line_the_answer_the_lines_below_read_best_with_is_shown():

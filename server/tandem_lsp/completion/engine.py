@@ -373,6 +373,18 @@ class CompletionEngine:
             output = without_unfinished_line(output)
         return cut_for_its_request(request, output)
 
+    async def _choice(
+        self, job: _Job, snippets: Sequence[Snippet], relative: str, settings: CompletionSettings, rank: int, lead: str
+    ) -> tuple[BuiltPrompt, GenerationResult, str] | None:
+        """The answer the model writes from its choice `rank` of first token (after `lead`), as shown; None when cancelled."""
+        built, result = await self._registry.run(
+            "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank, lead=lead), job.cancel
+        )
+        self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
+        if result.stop_reason == "cancelled":
+            return None
+        return built, result, self._shown_text(job.request, built, result)
+
     async def _alternative(
         self,
         job: _Job,
@@ -391,13 +403,10 @@ class CompletionEngine:
         tried = {first_answer}
         built = result = None
         for rank in range(first_rank, first_rank + settings.alternatives):
-            built, result = await self._registry.run(
-                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank, lead=lead), job.cancel
-            )
-            self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
-            if result.stop_reason == "cancelled":
+            choice = await self._choice(job, snippets, relative, settings, rank, lead)
+            if choice is None:
                 return None
-            raw = self._shown_text(job.request, built, result)
+            built, result, raw = choice
             if raw in tried:
                 continue
             tried.add(raw)
@@ -448,13 +457,10 @@ class CompletionEngine:
         """
         candidates = [first]
         for rank in range(next_rank, next_rank + settings.compare_candidates - 1):
-            built, result = await self._registry.run(
-                "completion", lambda b: self._generate(b, job, snippets, relative, settings, first_choice=rank, lead=lead), job.cancel
-            )
-            self.stats.record_generation(result.prompt_tokens, result.prompt_tokens_evaluated, result.stop_reason == "cancelled")
-            if result.stop_reason == "cancelled":
+            choice = await self._choice(job, snippets, relative, settings, rank, lead)
+            if choice is None:
                 return None
-            raw = self._shown_text(job.request, built, result)
+            built, result, raw = choice
             if not raw.strip() or any(raw == other for _, _, other in candidates) or why_rejected(job.request, raw, result.stop_reason):
                 continue
             candidates.append((built, result, raw))
