@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import statistics
 import sys
 import sysconfig
@@ -23,6 +24,15 @@ def add_model_pair(parser: argparse.ArgumentParser, larger_use: str, smaller_use
     """--model and --draft-model: the larger and the smaller model a run compares (the two Qwen2.5-Coder by default)."""
     parser.add_argument("--model", type=Path, default=QWEN_15B, help=f"the larger model ({larger_use})")
     parser.add_argument("--draft-model", type=Path, default=QWEN_05B, help=f"the smaller model ({smaller_use})")
+
+
+def add_settings_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a completion setting for the server, e.g. compareCandidates=1 (JSON value)")
+
+
+def completion_settings(items: list[str]) -> dict[str, Any]:
+    """`--set NAME=VALUE` items as the server's completion settings (values are JSON)."""
+    return {name: json.loads(value) for name, value in (item.split("=", 1) for item in items)}
 
 
 def require_model(path: Path) -> Path:

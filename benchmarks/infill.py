@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench_common import QWEN_05B, lsp_session, median, require_model, result_line, text_offset
+from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp_session, median, require_model, result_line, text_offset
 from infill_holes import SITUATIONS, Hole, cut_holes, sample
 from quixbugs_programs import DEFAULT_DATA, TestRunner
 
@@ -204,9 +204,9 @@ def main() -> None:
     parser.add_argument("--test-timeout", type=float, default=10.0)
     parser.add_argument("--skip-raw", action="store_true", help="only the server (when comparing server changes)")
     parser.add_argument("--json-out", type=Path)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a completion setting for the server, e.g. compareCandidates=1 (JSON value)")
+    add_settings_option(parser)
     args = parser.parse_args()
-    completion = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
+    completion = completion_settings(args.set)
     model = require_model(args.model)
 
     runner = TestRunner(args.data, workers=2, timeout=args.test_timeout)

@@ -24,7 +24,7 @@ time: `product` (default settings) and `off` (completion cache, prefetch and
 KV-cache reuse off).
 
     python benchmarks/pause_latency.py [--model PATH] [--threads 2] [--files textwrap.py,shlex.py,fnmatch.py]
-        [--lines-per-file 4] [--keys-per-s 8] [--wait-s 10] [--configs product,off] [--json-out FILE]
+        [--lines-per-file 4] [--keys-per-s 8] [--wait-s 10] [--configs product,off] [--json-out FILE] [--set NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_common import QWEN_05B, Session, lsp_session, median, percentile, require_model, result_line, stdlib_files
+from bench_common import QWEN_05B, Session, add_settings_option, completion_settings, lsp_session, median, percentile, require_model, result_line, stdlib_files
 
 FILES = ["textwrap.py", "shlex.py", "fnmatch.py"]
 CONFIGS = {
@@ -197,10 +197,13 @@ def _pause_row(pause: Pause) -> str:
     return f"{pause.config:8} {pause.file}:{pause.line:<5} {pause.kind:10} {latency} {verdict:6} {pause.typed.strip()!r}| -> {shown}"
 
 
-async def run_config(config: str, model: Path, threads: int, files: list[Path], lines_per_file: int, key_s: float, wait_s: float) -> list[Pause]:
+async def run_config(
+    config: str, model: Path, threads: int, files: list[Path], lines_per_file: int, key_s: float, wait_s: float, settings: dict[str, Any]
+) -> list[Pause]:
+    """`settings` (--set) apply to every config; a config's own switches win."""
     options: dict[str, Any] = {"completionModel": {"path": str(model), "threads": threads}}
-    if CONFIGS[config]:
-        options["completion"] = CONFIGS[config]
+    if settings or CONFIGS[config]:
+        options["completion"] = {**settings, **CONFIGS[config]}
     ids = itertools.count()
     pauses: list[Pause] = []
     async with lsp_session(options) as session:
@@ -257,6 +260,7 @@ def main() -> None:
     parser.add_argument("--wait-s", type=float, default=10.0, help="longest wait for the answer at a pause")
     parser.add_argument("--configs", default="product,off")
     parser.add_argument("--json-out", type=Path)
+    add_settings_option(parser)
     args = parser.parse_args()
     model = require_model(args.model)
     configs = [c for c in args.configs.split(",") if c]
@@ -267,7 +271,7 @@ def main() -> None:
 
     results = {}
     for config in configs:  # one after the other: never two servers competing for the cores
-        results[config] = asyncio.run(run_config(config, model, args.threads, files, args.lines_per_file, 1 / args.keys_per_s, args.wait_s))
+        results[config] = asyncio.run(run_config(config, model, args.threads, files, args.lines_per_file, 1 / args.keys_per_s, args.wait_s, completion_settings(args.set)))
 
     print(f"model {model.name}; {args.threads} threads; {args.keys_per_s:g} keys/s; wait {args.wait_s:g} s; files {', '.join(f.name for f in files)}")
     tables = print_table(results, args.wait_s)
