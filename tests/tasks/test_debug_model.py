@@ -77,8 +77,8 @@ async def test_debug_places_a_rewritten_function_as_a_one_line_edit():
         result = await debug(registry, SourceFile(CODE, "/home/me/shop/cart.py", "python"), TRACEBACK)
     finally:
         registry.close()
-    assert result.models == {"reasoning": "scripted"}  # one model: a single chat pass
-    assert result.source == "single pass" and result.explanation == "`totl` is a typo for `total`."
+    assert result.models == {"reasoning": "scripted"}  # one model: no draft
+    assert result.source == "agreed" and result.explanation == "`totl` is a typo for `total`."
     assert (result.fix.start_line, result.fix.end_line, result.fix.replacement) == (4, 4, "    return total")
     assert "-    return totl\n+    return total\n" in result.diff(CODE, "cart.py")
 
@@ -93,7 +93,7 @@ async def test_debug_with_the_embedded_model_returns_a_checked_edit_or_says_why(
         result = await debug(registry, source, TRACEBACK, context_snippets=["class Item: price: float; qty: int"])
     finally:
         registry.close()
-    assert result.models == {"reasoning": result.models["reasoning"]}  # one model: a single chat pass
+    assert result.models == {"reasoning": result.models["reasoning"]}  # one model: no draft
     assert result.explanation.strip() and result.why
     if result.fix is not None:
         assert error_count(result.new_text, "python") == 0

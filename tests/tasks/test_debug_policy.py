@@ -1,9 +1,10 @@
 """The draft/fix combination of debug, and deep review, with scripted model answers.
 
-The models are scripted so that each branch of the policy is pinned: both
-agree, the reasoning model's fix wins a disagreement, an unusable reasoning
-answer falls back to the draft, one more try when nothing is usable, one
-model only (single pass), changes to tests undone; a deep review's verdicts.
+The models are scripted so that each branch of the policy is pinned: the
+reasoning model's two answers agree, or differ and the more likely file wins
+(or the first, without likelihoods), the draft only when neither is usable, one
+more try when nothing is usable, changes to tests undone; a deep review's
+verdicts.
 """
 
 import json
@@ -14,7 +15,7 @@ from fakes import ScriptedRegistry
 from review_samples import BUGGY
 
 from tandem_lsp.config import Settings
-from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError
+from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError, TokenScore
 from tandem_lsp.tasks.debug import debug
 from tandem_lsp.tasks.review import review
 from tandem_lsp.tasks.source import SourceFile
@@ -36,10 +37,11 @@ class Scripted:
 
     context_size = 4096
 
-    def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]]) -> None:
+    def __init__(self, name: str, answers: dict[str, object], log: list[tuple[str, str]], likelihoods: dict[str, float] | None = None) -> None:
         self.name = name
         self._answers = answers
         self._log = log
+        self._likelihoods = likelihoods
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
@@ -47,22 +49,31 @@ class Scripted:
     def chat(self, request: ChatRequest) -> ChatResult:
         prompt = request.messages[-1].content
         if "fails with this error" in prompt:
-            # The retry is a fresh request for the code alone, not the first one again.
-            kind = "fix" if "what was wrong" in prompt else "retry"
+            # The plain request (no "Find the bug"), and the retry: a fresh request for the code alone.
+            kind = "plain" if "Find the bug" not in prompt else "fix" if "what was wrong" in prompt else "retry"
         else:
             kind = "verify" if "reported these" in prompt else "review"
         self._log.append((self.name, kind))
-        reply = self._answers[kind]
+        # Unless scripted otherwise, the plain request gets the same answer as the first.
+        reply = self._answers[kind] if kind in self._answers or kind != "plain" else self._answers["fix"]
         return ChatResult(content=reply if isinstance(reply, str) else json.dumps(reply))
 
-    def score_text(self, text: str, cancel) -> None:
-        return None  # like an HTTP model: no likelihoods, so review's likelihood pass adds nothing
+    def score_text(self, text: str, cancel) -> list[TokenScore] | None:
+        """Without scripted likelihoods, like an HTTP model (review's likelihood pass adds nothing)."""
+        if self._likelihoods is None:
+            return None
+        marker = next(m for m in self._likelihoods if m in text)
+        return [TokenScore(0, text, self._likelihoods[marker], text, self._likelihoods[marker])]
 
 
-def scripted_models(settings: Settings, general: dict, reasoning: dict) -> ScriptedRegistry:
-    """A general and a reasoning model answering by prompt kind; `registry.log` records (model, kind) in order."""
+def scripted_models(settings: Settings, general: dict, reasoning: dict, likelihoods: dict[str, float] | None = None) -> ScriptedRegistry:
+    """A general and a reasoning model answering by prompt kind; `registry.log` records (model, kind) in order.
+
+    `likelihoods` maps a piece of code to the reasoning model's log-likelihood of a file holding it.
+    """
     log: list[tuple[str, str]] = []
-    registry = ScriptedRegistry(settings, general=Scripted("general", general, log), reasoning=Scripted("reasoning", reasoning, log))
+    reasoner = Scripted("reasoning", reasoning, log, likelihoods)
+    registry = ScriptedRegistry(settings, general=Scripted("general", general, log), reasoning=reasoner)
     registry.log = log
     return registry
 
@@ -82,35 +93,52 @@ async def _debug(registry, text: str = BUGGY, error: str = "AssertionError: aver
         registry.close()
 
 
-async def test_agreeing_fixes_are_reported_as_agreed(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": GOOD})
+async def test_two_agreeing_answers_are_reported_as_agreed_and_no_draft_is_written(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": WRONG}, {"fix": GOOD})
     result = await _debug(registry)
     assert result.source == "agreed" and result.fix.start_line == 5 and result.fix.end_line == 5
     assert result.fix.replacement == "    for i in range(len(values)):"
-    assert registry.log == [("general", "fix"), ("reasoning", "fix")]
+    assert registry.log == [("reasoning", "fix"), ("reasoning", "plain")]
     assert result.explanation == "The loop skips the first value."
 
 
-async def test_the_reasoning_models_fix_wins_a_disagreement(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": WRONG})
+async def test_of_two_different_fixes_the_one_that_makes_the_file_more_likely_wins(tmp_path):
+    likely = {"range(len(values))": -40.0, "(len(values) - 1)": -55.0}
+    for first, second in ((GOOD, WRONG), (WRONG, GOOD)):  # whichever answer it came in
+        registry = scripted_models(two_models(tmp_path), {}, {"fix": first, "plain": second}, likely)
+        result = await _debug(registry)
+        assert result.source == "most likely" and "-40.0 against -55.0" in result.why
+        assert result.fix.replacement == "    for i in range(len(values)):"
+
+
+async def test_two_different_fixes_without_likelihoods_keep_the_first(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {}, {"fix": WRONG, "plain": GOOD})
     result = await _debug(registry)
-    assert result.source == "reasoning fix" and "draft differs" in result.why
+    assert result.source == "reasoning fix" and "cannot weigh" in result.why
     assert "(len(values) - 1)" in result.new_text
-    assert registry.log == [("general", "fix"), ("reasoning", "fix")]
+    assert result.explanation == "Divide by one less."
 
 
-async def test_an_unusable_reasoning_answer_falls_back_to_the_draft(tmp_path):
-    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": BROKEN, "retry": GOOD})
+async def test_an_unusable_answer_leaves_the_other(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {}, {"fix": BROKEN, "plain": GOOD})
+    result = await _debug(registry)
+    assert result.source == "reasoning fix" and "does not parse" in result.why
+    assert result.fix.replacement == "    for i in range(len(values)):"
+    assert result.explanation == "The loop skips the first value."
+
+
+async def test_two_unusable_answers_fall_back_to_the_draft(tmp_path):
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": BROKEN, "plain": NO_CODE, "retry": GOOD})
     result = await _debug(registry)
     assert result.source == "draft" and "does not parse" in result.why
     assert result.fix.replacement == "    for i in range(len(values)):"
-    assert ("reasoning", "retry") not in registry.log  # the draft was good enough
+    assert registry.log == [("reasoning", "fix"), ("reasoning", "plain"), ("general", "fix")]  # the draft was good enough
 
 
 async def test_when_nothing_is_usable_the_reasoning_model_tries_once_more(tmp_path):
     registry = scripted_models(two_models(tmp_path), {"fix": NO_CODE}, {"fix": BROKEN, "retry": GOOD})
     result = await _debug(registry)
-    assert registry.log == [("general", "fix"), ("reasoning", "fix"), ("reasoning", "retry")]
+    assert registry.log == [("reasoning", "fix"), ("reasoning", "plain"), ("general", "fix"), ("reasoning", "retry")]
     assert result.source == "second try" and "range(len(values))" in result.new_text
 
 
@@ -122,16 +150,16 @@ async def test_nothing_usable_says_so(tmp_path):
     assert result.explanation == "I am not sure what is wrong here."
 
 
-async def test_one_model_runs_a_single_pass(tmp_path):
+async def test_one_model_asks_twice_without_a_draft(tmp_path):
     registry = scripted_models(one_model(tmp_path), {"fix": GOOD}, {"fix": GOOD})
     result = await _debug(registry)
-    assert result.source == "single pass" and len(registry.log) == 1
+    assert result.source == "agreed" and [kind for _, kind in registry.log] == ["fix", "plain"]
 
 
 async def test_a_fix_that_changes_nothing_gets_one_more_try(tmp_path):
     registry = scripted_models(one_model(tmp_path), {}, {"fix": answer("It looks fine.", BUGGY), "retry": GOOD})
     result = await _debug(registry)
-    assert [kind for _, kind in registry.log] == ["fix", "retry"]
+    assert [kind for _, kind in registry.log] == ["fix", "plain", "retry"]
     assert result.source == "second try" and result.fix.replacement == "    for i in range(len(values)):"
 
 
