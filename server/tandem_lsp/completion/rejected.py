@@ -21,6 +21,7 @@ from __future__ import annotations
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
+from tandem_lsp.indentation import leading_whitespace
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
@@ -64,5 +65,4 @@ def indentation_to_keep(request: CompletionRequest, output: str, why: str) -> st
     if why != NOTHING_ON_A_FRESH_LINE or request.line_prefix:
         return ""
     first_line = output.split("\n", 1)[0]
-    indentation = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
-    return indentation if first_line.strip() else ""
+    return leading_whitespace(first_line) if first_line.strip() else ""

@@ -17,6 +17,7 @@ import difflib
 import re
 
 from tandem_lsp.context.symbols import Definition, parse_source
+from tandem_lsp.indentation import leading_whitespace
 
 _FENCED = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
 # A fragment must resemble the stretch it replaces this much (difflib ratio over lines).
@@ -50,13 +51,9 @@ def _outermost(definitions: list[Definition]) -> list[Definition]:
     return kept
 
 
-def _indent_of(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
-
-
 def _reindented(lines: list[str], indent: str) -> list[str]:
     """`lines` moved so that the first one starts at `indent` (a method answered at column 0, say)."""
-    current = _indent_of(lines[0]) if lines else ""
+    current = leading_whitespace(lines[0]) if lines else ""
     if current == indent:
         return lines
     moved = []
@@ -100,7 +97,7 @@ def _by_definitions(lines: list[str], text: str, block: str, grammar: str) -> li
     placed[-1][3].extend(helpers)  # helpers after the last placed definition follow it
     replacements: list[tuple[int, int, list[str]]] = []
     for target, answered, before, after in placed:
-        indent = _indent_of(lines[target.start_line])
+        indent = leading_whitespace(lines[target.start_line])
         new = _spaced([_lines_of(block_lines, d) for d in (*before, answered, *after)], nested=bool(indent))
         replacements.append((target.start_line, target.end_line, _reindented(new, indent)))
     replacements.sort()
@@ -173,7 +170,7 @@ def _by_resemblance(lines: list[str], block: str) -> list[str] | None:
     if best is None or best[0] < MIN_FRAGMENT_SIMILARITY:
         return None
     _, start, end = best
-    return lines[:start] + _reindented(new, _indent_of(lines[start])) + lines[end:]
+    return lines[:start] + _reindented(new, leading_whitespace(lines[start])) + lines[end:]
 
 
 def merge_answer(text: str, block: str, grammar: str | None) -> str | None:

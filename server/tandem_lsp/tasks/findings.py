@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from tandem_lsp.indentation import leading_whitespace
 from tandem_lsp.models.reasoning import split_reasoning
 from tandem_lsp.tasks.answer_json import FENCE, SEVERITIES, RawFinding, Severity
 from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, code_lines, edit_parses, keeps_definitions, split_lines
@@ -134,12 +135,8 @@ def narrow(lines: list[str], start: int, end: int, replacement: str) -> tuple[in
     return start + head, end - tail, "\n".join(new[head : len(new) - tail])
 
 
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
-
-
 def _min_indent(lines: list[str]) -> str:
-    indents = [_indent(line) for line in lines if line.strip()]
+    indents = [leading_whitespace(line) for line in lines if line.strip()]
     return min(indents, key=len) if indents else ""
 
 

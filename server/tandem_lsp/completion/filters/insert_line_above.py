@@ -9,7 +9,7 @@ spacing) is no suggestion.
 
 from __future__ import annotations
 
-from tandem_lsp.completion.indentation import same_but_spacing
+from tandem_lsp.indentation import same_but_spacing
 from tandem_lsp.completion.request import CompletionRequest
 
 

@@ -9,7 +9,7 @@ enclosing scope, never past a blank line followed by a dedent, and never past
 
 from __future__ import annotations
 
-from tandem_lsp.completion.indentation import indent_width
+from tandem_lsp.indentation import indent_width
 from tandem_lsp.completion.request import CompletionRequest
 
 MAX_LINES = 24

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from tandem_lsp.completion.indentation import indent_width, without_spacing
+from tandem_lsp.indentation import indent_width, without_spacing
 from tandem_lsp.completion.request import CompletionRequest
 
 # Shorter lines (`}`, `)`, `end`) legitimately repeat; only longer ones signal a loop.

@@ -1,10 +1,15 @@
-"""Whitespace in lines, as the scope and copy filters compare them.
+"""Whitespace in lines, for completion filters and for placing model answers.
 
-How deep a line is indented, in columns (tabs count TAB_WIDTH), and whether two
-lines are the same code written with other spacing (`a=b + c` is `a = b + c`).
+A line's indentation as text, how deep it is in columns (tabs count
+TAB_WIDTH), and whether two lines are the same code written with other spacing
+(`a=b + c` is `a = b + c`).
 """
 
 TAB_WIDTH = 4
+
+
+def leading_whitespace(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def indent_width(line: str) -> int:
