@@ -1,7 +1,7 @@
 """Infilling judged by running the code: suggestions as shown by the server vs the bare model.
 
     python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f] [--threads 2]
-        [--set compareCandidates=1 ...]
+        [--set compareCandidates=1 ...] [--order spread|program] [--skip-raw]
 
 Holes are cut from programs that have tests (../shared/eval/quixbugs by default;
 see infill_holes.py for the editor situations a-f). For every hole, in one run:
@@ -203,6 +203,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--test-timeout", type=float, default=10.0)
     parser.add_argument("--skip-raw", action="store_true", help="only the server (when comparing server changes)")
+    parser.add_argument(
+        "--order", choices=["spread", "program"], default="spread",
+        help="ask in sampled order (programs interleaved), or one program's holes after another (prompts share text, as when a user edits one file)",
+    )
     parser.add_argument("--json-out", type=Path)
     add_settings_option(parser)
     args = parser.parse_args()
@@ -215,6 +219,8 @@ def main() -> None:
         wanted = set(args.situations.split(","))
         holes = [h for name, text in programs.items() for h in cut_holes(name, text) if h.situation in wanted]
         holes = sample(holes, args.per_situation, args.seed)
+        if args.order == "program":
+            holes.sort(key=lambda h: (h.program, h.line))
         print(f"{len(programs)} programs, {len(holes)} holes: " + ", ".join(f"{s}={sum(h.situation == s for h in holes)}" for s in SITUATIONS))
         records = [Record(h) for h in holes]
         if not args.skip_raw:
