@@ -242,27 +242,6 @@ def test_pressing_enter_keeps_the_prompt_and_adds_the_finished_line_after_the_mi
     assert kept.layout == first.layout
 
 
-def test_typing_on_a_fresh_line_keeps_its_indentation_at_the_end_of_the_prefix():
-    # The fresh line's prompt stays as it was up to the middle token: its first keys
-    # add tokens at the end instead of making the model read the suffix again.
-    fim = template_for_family("qwen")
-    fresh = "def f(x):\n    \n    return y\n"
-    first = build_prompt(fim, _at_end_of(fresh, "def f(x):\n    "), PromptBudget(window=500), COUNT)
-    head = "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>"
-    assert first.render() == head and first.layout.prefix_indent == "    "
-    typed = _at_end_of(fresh.replace("    \n", "    y = x.sq\n"), "    y = x.sq")
-    kept = build_prompt(fim, typed, PromptBudget(window=500), COUNT, keep=first.layout)
-    assert kept.render() == head + "y = x.sq" and kept.held_back == ""
-    healed = build_prompt(fim, typed, PromptBudget(window=500), COUNT, keep=first.layout, last_token=lambda text: text[-2:])
-    assert healed.render() == head + "y = x." and healed.held_back == "sq" and healed.align_output("sqrt()") == "rt()"
-    # Enter after it: the finished line follows the middle token without the indentation the prefix holds.
-    entered = _at_end_of(fresh.replace("    \n", "    y = x.sq\n    \n"), "    y = x.sq\n    ")
-    assert build_prompt(fim, entered, PromptBudget(window=500), COUNT, keep=first.layout).render() == head + "y = x.sq\n    "
-    # Indentation taken back: the plain layout again.
-    dedented = _at_end_of(fresh.replace("    \n", "  y\n"), "  y")
-    assert build_prompt(fim, dedented, PromptBudget(window=500), COUNT, keep=first.layout).render() == build_prompt(fim, dedented, PromptBudget(window=500), COUNT).render()
-
-
 def test_a_kept_layout_is_rebuilt_when_the_cursor_leaves_its_region_or_the_lines_do_not_fit():
     fim = template_for_family("qwen")
     document = "def area(r):\n    s = r * r\n    t = s\n    return t\n"

@@ -15,9 +15,8 @@ While the user writes on downwards, the previous prompt's layout is kept
 the prefix and suffix stay as they were. Pressing Enter then adds a line's
 tokens at the end of the prompt instead of changing it before the suffix, which
 made llama.cpp evaluate the whole suffix again (seconds on a laptop CPU) at
-every new line. On a fresh line the indentation ends the prefix (below), and
-the layout keeps it there while that line is typed. The layout is rebuilt when
-the cursor leaves that region or the lines no longer fit.
+every new line. The layout is rebuilt when the cursor leaves that region or
+the lines no longer fit.
 
 Token healing: a prompt that ends inside a token (`tort` of `tortoise`, the
 indentation before `return`) forces a split the model rarely saw in training.
@@ -60,8 +59,6 @@ class PromptLayout:
     prefix_start: int  # first line of the prefix window
     middle_start: int  # first line after the middle token (the cursor's line, or one above it)
     suffix_lines: int  # how many lines the suffix holds (the cursor line's rest counts as one)
-    # A fresh line's indentation, when it ends the prefix (the middle line's text goes on after it).
-    prefix_indent: str = ""
 
     def holds(self, cursor_line: int) -> bool:
         """Whether a prompt at `cursor_line` can keep this layout."""
@@ -304,7 +301,7 @@ def build_prompt(
     prefix_text = "".join(above[start:]) + (typed if indent_in_prefix else "")
     layout = None
     if fim.has_fim:
-        layout = PromptLayout(start, request.cursor_line, end, prefix_indent=typed if indent_in_prefix else "")
+        layout = PromptLayout(prefix_start=start, middle_start=request.cursor_line, suffix_lines=end)
 
     after_prefix = ""
     if fim.order == "psm":
@@ -360,22 +357,13 @@ def _build_kept(
     above = request.before_line.splitlines(keepends=True)
     if keep.middle_start == request.cursor_line and not typed.strip():
         return None  # a fresh line of its own: the plain layout (its indentation ends the prefix)
-    # A fresh line's prompt ended its prefix with the indentation: what is typed
-    # on that line goes on after the middle token as if the model had written it,
-    # so its first keys do not change the prompt before the suffix (which made
-    # llama.cpp evaluate the whole suffix again, seconds on a laptop CPU).
-    indent = keep.prefix_indent
-    from_middle = "".join(above[keep.middle_start :]) + typed
-    if not from_middle.startswith(indent):
-        return None  # that indentation was changed
-    line_typed = typed[len(indent) :] if keep.middle_start == request.cursor_line else typed
-    written = from_middle[len(indent) : len(from_middle) - len(line_typed)]
-    line_prefix = _healed(line_typed, last_token) if last_token is not None else line_typed
-    held_back = line_typed[len(line_prefix) :]
+    written = "".join(above[keep.middle_start :])
+    line_prefix = _healed(typed, last_token) if last_token is not None else typed
+    held_back = typed[len(line_prefix) :]
     suffix_text = "".join(_suffix_lines(request)[: keep.suffix_lines])
-    prefix_text = "".join(above[keep.prefix_start : keep.middle_start]) + indent
+    prefix_text = "".join(above[keep.prefix_start : keep.middle_start])
     used = 3 + count(prefix_text) + count(suffix_text) + count(written) + count(line_prefix)
     if used > budget.window:
         return None
     pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, written + line_prefix]
-    return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep, fim, written + line_typed)
+    return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep, fim, written + typed)
