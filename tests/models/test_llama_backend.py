@@ -103,26 +103,6 @@ def test_text_taken_out_near_the_start_moves_the_cached_text_after_it_instead_of
     again = backend.generate(GenerationRequest(prompt=["# tools\n" + rest + "    path = os.getcwd()\n"], max_tokens=2))
     assert again.prompt_tokens_evaluated == 1
     assert again.text == second.text
-    # Text inserted before cached text: the text after it is moved in after the inserted tokens.
-    inserted_prompt = ["# tools\nimport re\n" + rest + "    path = os.getcwd()\n"]
-    inserted = backend.generate(GenerationRequest(prompt=inserted_prompt, max_tokens=2))
-    assert inserted.prompt_tokens_evaluated < len(backend.tokenize(rest)) // 2
-    assert backend.generate(GenerationRequest(prompt=inserted_prompt, max_tokens=2)).text == inserted.text
-
-
-def test_a_prompt_at_another_place_moves_each_cached_run_where_it_now_stands(backend):
-    above = "def helper(values):\n    total = 0\n    for value in values:\n        total += value * value\n    return total / len(values)\n\n\n"
-    below = "def main():\n    path = os.getcwd()\n    names = sorted(os.listdir(path))\n    for name in names:\n        print(name, len(name))\n"
-    backend.generate(GenerationRequest(prompt=["# tools\n" + above + "# below\n" + below + "# typed"], max_tokens=2, reuse_cache=False))
-    # The same text cut and ordered otherwise, new text between the runs.
-    moved_prompt = ["# tools\n" + below + "# moved here\n" + above + "# again"]
-    moved = backend.generate(GenerationRequest(prompt=moved_prompt, max_tokens=3))
-    assert moved.prompt_tokens_evaluated < moved.prompt_tokens // 3
-    # The cache holds exactly that prompt afterwards: asked again, only its last token is evaluated.
-    again = backend.generate(GenerationRequest(prompt=moved_prompt, max_tokens=3))
-    assert again.prompt_tokens_evaluated == 1 and again.text == moved.text
-    # A request cancelled while the runs are being put in place leaves a usable cache.
-    cancel = threading.Event()
-    cancel.set()
-    assert backend.generate(GenerationRequest(prompt=["# tools\n" + above + "# x\n" + below], max_tokens=2, cancel=cancel)).stop_reason == "cancelled"
-    assert backend.generate(GenerationRequest(prompt=moved_prompt, max_tokens=3)).text == moved.text
+    # Text inserted before cached text cannot be moved around: it is evaluated from the insertion on.
+    inserted = backend.generate(GenerationRequest(prompt=["# tools\nimport re\n" + rest + "    path = os.getcwd()\n"], max_tokens=2))
+    assert inserted.prompt_tokens_evaluated > len(backend.tokenize(rest))

@@ -263,62 +263,29 @@ class LlamaBackend:
     def _evaluate_prompt(self, tokens: list[int], cancel: threading.Event, reuse_cache: bool = True, move: bool = False) -> int:
         """Bring the KV cache to `tokens`, reusing the longest cached prefix.
 
-        With `move`, runs of cached tokens that the prompt holds elsewhere (the
-        window moved, the cursor went to another place) are moved where it has
-        them instead of being evaluated again (kv_reuse.py).
+        With `move`, when text was taken out before the end (the prefix window
+        moved down), the cached tokens after it are moved back into place
+        instead of being evaluated again (kv_reuse.py).
         Returns how many tokens were evaluated; negative when cancelled midway.
         """
         llm = self._llm
         cached = llm.input_ids[: llm.n_tokens].tolist() if reuse_cache else []
         reuse = kv_reuse.plan(cached, tokens, movable=move and self._can_move_cache)
+        evaluated = 0
         llm.n_tokens = reuse.keep
-        if not reuse.runs:
-            evaluated = 0
-            for start in range(llm.n_tokens, len(tokens), PROMPT_BATCH):
-                if cancel.is_set():
-                    return -max(evaluated, 1)
-                batch = tokens[start : start + PROMPT_BATCH]
-                llm.eval(batch)
-                evaluated += len(batch)
-            return evaluated
-        return self._evaluate_around_runs(tokens, reuse, cancel)
-
-    def _evaluate_around_runs(self, tokens: list[int], reuse: kv_reuse.ReusePlan, cancel: threading.Event) -> int:
-        """Apply a plan with moved runs: each run is parked in sequence 1, then put in place in turn.
-
-        llama.cpp decodes new tokens of a sequence only after its last
-        position, so sequence 0 is cut to the common start and rebuilt in
-        prompt order: the tokens before a run are evaluated, then the run is
-        moved in. Parked runs sit far beyond the context's positions meanwhile,
-        where no move lands on them.
-        """
-        llm, ctx = self._llm, self._llm._ctx
-        ctx.kv_cache_seq_rm(1, -1, -1)
-        for run in reuse.runs:
-            ctx.kv_cache_seq_cp(0, 1, run.old, run.old + run.size)
-        ctx.kv_cache_seq_rm(0, reuse.keep, -1)
-        parked = 2 * self.context_size
-        ctx.kv_cache_seq_shift(1, 0, -1, parked)
-        position, evaluated = reuse.keep, 0
-        try:
-            for run in (*reuse.runs, None):
-                end = run.new if run is not None else len(tokens)
-                for start in range(position, end, PROMPT_BATCH):
-                    if cancel.is_set():
-                        return -max(evaluated, 1)
-                    batch = tokens[start : min(start + PROMPT_BATCH, end)]
-                    self._decode(batch, start, sequence=0, all_logits=False)
-                    llm.input_ids[start : start + len(batch)] = batch
-                    llm.n_tokens = start + len(batch)
-                    evaluated += len(batch)
-                if run is None:
-                    break
-                ctx.kv_cache_seq_shift(1, run.old + parked, run.old + parked + run.size, run.new - run.old - parked)
-                ctx.kv_cache_seq_cp(1, 0, run.new, run.new + run.size)
-                llm.input_ids[run.new : run.new + run.size] = tokens[run.new : run.new + run.size]
-                llm.n_tokens = position = run.new + run.size
-        finally:
-            ctx.kv_cache_seq_rm(1, -1, -1)
+        if reuse.chunk:
+            ctx = llm._ctx
+            ctx.kv_cache_seq_rm(0, reuse.chunk_from + reuse.chunk, -1)
+            ctx.kv_cache_seq_rm(0, reuse.keep, reuse.chunk_from)
+            ctx.kv_cache_seq_shift(0, reuse.chunk_from, reuse.chunk_from + reuse.chunk, reuse.shift)
+            llm.input_ids[reuse.keep : reuse.reused] = tokens[reuse.keep : reuse.reused]
+            llm.n_tokens = reuse.reused
+        for start in range(llm.n_tokens, len(tokens), PROMPT_BATCH):
+            if cancel.is_set():
+                return -max(evaluated, 1)
+            batch = tokens[start : start + PROMPT_BATCH]
+            llm.eval(batch)
+            evaluated += len(batch)
         return evaluated
 
     @cached_property
@@ -516,7 +483,7 @@ class LlamaBackend:
                     if cancel.is_set():
                         return None
                     chunk = feed[offset : offset + PROMPT_BATCH]
-                    self._decode(chunk, start + offset, sequence=1, all_logits=True)
+                    self._decode_branch(chunk, start + offset)
                     logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(chunk), n_vocab))
                     for row in range(len(chunk)):
                         predicted = start + offset + row + 1  # logits at a position predict the next token
@@ -527,16 +494,15 @@ class LlamaBackend:
             llm._ctx.kv_cache_seq_rm(1, -1, -1)
         return scores
 
-    def _decode(self, tokens: list[int], position: int, sequence: int, all_logits: bool) -> None:
-        """Decode `tokens` at `position` on in one sequence; logits for every token, or the last only."""
+    def _decode_branch(self, tokens: list[int], position: int) -> None:
         batch = self._branch_batch.batch
         batch.n_tokens = len(tokens)
         for i, token in enumerate(tokens):
             batch.token[i] = token
             batch.pos[i] = position + i
-            batch.seq_id[i][0] = sequence
+            batch.seq_id[i][0] = 1
             batch.n_seq_id[i] = 1
-            batch.logits[i] = all_logits or i == len(tokens) - 1
+            batch.logits[i] = True
         self._llm._ctx.decode(self._branch_batch)
 
     def _piece(self, token: int) -> str:
