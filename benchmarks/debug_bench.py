@@ -22,6 +22,7 @@ starts, so that no two models compute at once. Each phase times each bug.
 
     python benchmarks/debug_bench.py --limit 16 [--types operator,quixbugs] [--configs 05b,15b_plain,pair] [--tasks debug,review] [--threads 2]
     python benchmarks/debug_bench.py --merge run1.json run2.json   # the tables of runs split over bugs or configurations
+    python benchmarks/debug_bench.py --skip-bugs-in run1.json --json-out run2.json   # the bugs run1 did not hold
 
 Prints a line per bug and configuration, a table by bug type (pass rate of each
 configuration, p50 seconds per bug, review hit rate) and a RESULT line.
@@ -284,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-timeout", type=float, default=10.0, help="seconds for one run of a program's tests")
     parser.add_argument("--json-out", type=Path, help="write the per-bug rows here")
     parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON", help="no run: the tables of earlier runs' --json-out files")
+    parser.add_argument("--skip-bugs-in", type=Path, metavar="JSON", help="leave out the bugs an earlier run's --json-out holds (to extend it; --merge joins the two)")
     args = parser.parse_args(argv)
     if args.merge:
         return report(merged_results(args.merge))
@@ -301,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         require_model(args.model)
 
     bugs = select(load_bugs(args.data), kinds, args.limit)
+    if args.skip_bugs_in:
+        done = json.loads(args.skip_bugs_in.read_text())["bugs"]
+        bugs = [b for b in bugs if b.name not in done]
     print(f"{len(bugs)} bugs: " + ", ".join(f"{k}={sum(b.kind == k for b in bugs)}" for k in BUG_TYPES), flush=True)
     rows: dict = {b.name: {"kind": b.kind, "program": b.program, "bug_lines": b.bug_lines, "change": b.change, "debug": {}, "review": None} for b in bugs}
     clean: dict[str, int] = {}  # false findings on each program's correct version
