@@ -9,8 +9,8 @@ spacing) is no suggestion.
 
 from __future__ import annotations
 
-from tandem_lsp.indentation import same_but_spacing
 from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.indentation import same_but_spacing
 
 
 def applies(request: CompletionRequest) -> bool:

@@ -9,8 +9,8 @@ enclosing scope, never past a blank line followed by a dedent, and never past
 
 from __future__ import annotations
 
-from tandem_lsp.indentation import indent_width
 from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.indentation import indent_width
 
 MAX_LINES = 24
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")

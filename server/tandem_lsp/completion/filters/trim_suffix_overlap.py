@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from tandem_lsp.indentation import indent_width, without_spacing
 from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.indentation import indent_width, without_spacing
 
 # Shorter lines (`}`, `)`, `end`) legitimately repeat; only longer ones signal a loop.
 _MIN_REPEATED_LINE = 4
