@@ -1,4 +1,4 @@
-"""Explain an error and propose a fix: the general model drafts, the reasoning model fixes.
+"""Explain an error and propose a fix: the reasoning model answers twice and weighs its answers.
 
 Policy (measured by benchmarks/debug_bench.py against each model alone):
 - The reasoning model is asked twice: the product's request (the code, the
