@@ -103,11 +103,12 @@ async def test_two_agreeing_answers_are_reported_as_agreed_and_no_draft_is_writt
 
 
 async def test_of_two_different_fixes_the_one_that_makes_the_file_more_likely_wins(tmp_path):
-    likely = {"range(len(values))": -40.0, "(len(values) - 1)": -55.0}
+    # The file as it was holds `range(1, len(values))`: -60.
+    likely = {"range(len(values))": -40.0, "(len(values) - 1)": -55.0, "range(1, len(values))": -60.0}
     for first, second in ((GOOD, WRONG), (WRONG, GOOD)):  # whichever answer it came in
         registry = scripted_models(two_models(tmp_path), {}, {"fix": first, "plain": second}, likely)
         result = await _debug(registry)
-        assert result.source == "most likely" and "-40.0 against -55.0" in result.why
+        assert result.source == "most likely" and "+20.0 against +5.0" in result.why
         assert result.fix.replacement == "    for i in range(len(values)):"
 
 

@@ -13,7 +13,7 @@ Policy (measured by benchmarks/debug_bench.py against each model alone):
   repairs the code under test, not the check that caught it.
 - When both answers pass and differ, the reasoning model weighs them: the fix
   with which it finds the whole file more likely (sum of token
-  log-probabilities) is used. Measured on 96 bugs with Qwen2.5-Coder-1.5B:
+  log-probabilities, likelihood/surprise.likelihood_gains) is used. Measured on 96 bugs with Qwen2.5-Coder-1.5B:
   where the two framings disagreed and both placed a fix, this picked the one
   that passed the hidden tests 14 times in 16; through the server the policy
   then fixed 48 of those 96 bugs against 39 for the 1.5B asked plainly (and
@@ -36,10 +36,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
-from tandem_lsp.models.backend import ChatMessage, ModelBackend
+from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
+from tandem_lsp.tasks.likelihood.surprise import likelihood_gains
 from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
 from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, plain_fix_messages
 from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, without_protected_changes
@@ -214,7 +215,7 @@ async def debug(
     result = DebugResult(explanation="")
     own = await ask(reasoner, messages, "finding a fix")
     plain = await ask(reasoner, plain_fix_messages(view, error), "writing a second fix")
-    chosen, result.source, result.why = await _weighed(registry, reasoner, own, plain, cancel)
+    chosen, result.source, result.why = await _weighed(registry, reasoner, source.text, own, plain, cancel)
     draft: _Answer | None = None
     if chosen is None and pair:
         draft = await ask(general, messages, "drafting a fix")
@@ -256,7 +257,9 @@ def workspace_definitions(index: WorkspaceIndex | None, source: SourceFile, offs
     return [f"# {s.path}\n{s.text}" for s in snippets if s.kind == "definition"]
 
 
-async def _weighed(registry: ModelRegistry, role: Role, first: _Answer, second: _Answer, cancel: threading.Event) -> tuple[_Answer | None, str, str]:
+async def _weighed(
+    registry: ModelRegistry, role: Role, original: str, first: _Answer, second: _Answer, cancel: threading.Event
+) -> tuple[_Answer | None, str, str]:
     """Which of the reasoning model's two answers to use, with the result's source and why."""
     if first.new_text is None or second.new_text is None:
         usable = first if first.new_text is not None else second if second.new_text is not None else None
@@ -266,29 +269,15 @@ async def _weighed(registry: ModelRegistry, role: Role, first: _Answer, second: 
         return usable, "reasoning fix", f"The reasoning model's fix (its other answer was unusable: {other.problem})"
     if _same_code(first.new_text, second.new_text):
         return first, "agreed", "Asked in two ways, the reasoning model wrote this fix both times."
-    texts = [first.new_text, second.new_text]
-    totals = await registry.run(role, lambda backend: _file_likelihoods(backend, texts, cancel), cancel)
-    if totals is None:
+    variants = [first.new_text, second.new_text]
+    gains = await registry.run(role, lambda backend: likelihood_gains(backend, original, variants, cancel), cancel)
+    if gains is None:
         return first, "reasoning fix", "The reasoning model's first fix (its two answers differ, and it cannot weigh them)."
-    best = 1 if totals[1] > totals[0] else 0  # a tie keeps the first
+    best = 1 if gains[1] > gains[0] else 0  # a tie keeps the first
     return (first, second)[best], "most likely", (
         f"The reasoning model's two fixes differ; with this one it finds the file more likely "
-        f"(log-likelihood {totals[best]:.1f} against {totals[1 - best]:.1f})."
+        f"({gains[best]:+.1f} against {gains[1 - best]:+.1f} nats over the code as it was)."
     )
-
-
-def _file_likelihoods(backend: ModelBackend, texts: Sequence[str], cancel: threading.Event) -> list[float] | None:
-    """The sum of each text's token log-probabilities under `backend`; None when it cannot score text."""
-    score = getattr(backend, "score_text", None)
-    if score is None:
-        return None
-    totals = []
-    for text in texts:
-        scores = score(text, cancel)
-        if not scores:
-            return None
-        totals.append(sum(token.logprob for token in scores))
-    return totals
 
 
 def _same_code(a: str, b: str) -> bool:
