@@ -468,8 +468,8 @@ class CompletionEngine:
             return first
         request = job.request
         below = "\n".join(request.text[request.offset :].split("\n", COMPARED_LINES)[:COMPARED_LINES])
-        head, lead = first[0].prefix_head, first[0].after_prefix
-        pairs = [(lead + raw, below) for _, _, raw in candidates]
+        head, after_prefix = first[0].prefix_head, first[0].after_prefix
+        pairs = [(after_prefix + raw, below) for _, _, raw in candidates]
 
         def read_on(backend: ModelBackend) -> list[float] | None:
             score_continuations = getattr(backend, "score_continuations", None)
