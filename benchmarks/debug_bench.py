@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-out", type=Path, help="write the per-bug rows here")
     parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON", help="no run: the tables of earlier runs' --json-out files")
     parser.add_argument("--skip-bugs-in", type=Path, metavar="JSON", help="leave out the bugs an earlier run's --json-out holds (to extend it; --merge joins the two)")
+    parser.add_argument("--only-bugs", default="", metavar="NAMES", help="comma-separated bug names (e.g. gcd/off_by_one1): run just these")
     args = parser.parse_args(argv)
     if args.merge:
         return report(merged_results(args.merge))
@@ -306,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_bugs_in:
         done = json.loads(args.skip_bugs_in.read_text())["bugs"]
         bugs = [b for b in bugs if b.name not in done]
+    if args.only_bugs:
+        wanted = set(args.only_bugs.split(","))
+        if unknown := wanted - {b.name for b in bugs}:
+            parser.error(f"unknown or left-out bugs: {sorted(unknown)}")
+        bugs = [b for b in bugs if b.name in wanted]
     print(f"{len(bugs)} bugs: " + ", ".join(f"{k}={sum(b.kind == k for b in bugs)}" for k in BUG_TYPES), flush=True)
     rows: dict = {b.name: {"kind": b.kind, "program": b.program, "bug_lines": b.bug_lines, "change": b.change, "debug": {}, "review": None} for b in bugs}
     clean: dict[str, int] = {}  # false findings on each program's correct version
