@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tandem_lsp.config import Settings
-from tandem_lsp.tasks.prompts import CodeView, FaultView, fix_messages, number_lines, review_messages
+from tandem_lsp.tasks.prompts import CodeView, FaultView, fix_messages, number_lines, plain_fix_messages, review_messages
 from tandem_lsp.tasks.router import model_kind, plan_verification, role_for, same_model
 
 QWEN3_TEMPLATE = "{% if enable_thinking %}<think>\n{% endif %}{{ messages }}"
@@ -72,3 +72,7 @@ def test_prompts_number_lines_and_differ_by_kind():
     debug = fix_messages(fault, "TypeError: boom", ["def g(): ..."])[-1].content
     assert "TypeError: boom" in debug and "def g(): ..." in debug and "line 2: `return x + 1`" in debug
     assert "```python\ndef f(x):\n    return x + 1\n```" in debug  # plain code, no line numbers: the answer is placed by name
+    # The plain request shows the file exactly as it is, as a user pastes it (trailing blank lines too).
+    ragged = FaultView("python", "def f(x):\n    return x\n\n", "")
+    plain = plain_fix_messages(ragged, "TypeError: boom\n")[-1].content
+    assert "```python\ndef f(x):\n    return x\n\n\n```" in plain and "```\nTypeError: boom\n```" in plain

@@ -216,12 +216,15 @@ def plain_fix_messages(view: FaultView, error: str) -> list[ChatMessage]:
     """The barest form of the request: the code, the error, the corrected code wanted.
 
     A second framing of the same question gives the model a second answer under
-    greedy decoding, and this one is how a user would ask it in a chat; the
-    debug policy keeps whichever answer the model itself finds more likely.
+    greedy decoding, and this one is how a user would ask it in a chat, the
+    file pasted exactly as it is: its answer is then the one the model gives
+    when asked alone (one blank line less at the end changed that answer on
+    some bugs). The debug policy keeps whichever answer the model itself finds
+    more likely.
     """
     fence = view.language or ""
     user = (
-        f"This code fails with this error.\n\n```{fence}\n{view.code.rstrip()}\n```\n\n"
+        f"This code fails with this error.\n\n```{fence}\n{view.code}\n```\n\n"
         f"Error:\n```\n{error.strip()}\n```\n\nReply with the whole corrected code in one ```{fence} block."
     )
     return [ChatMessage("system", SYSTEM_FIX), ChatMessage("user", user)]
