@@ -218,8 +218,8 @@ def plain_fix_messages(view: FaultView, error: str) -> list[ChatMessage]:
     A second framing of the same question gives the model a second answer under
     greedy decoding, and this one is how a user would ask it in a chat, the
     file pasted exactly as it is: its answer is then the one the model gives
-    when asked alone (one blank line less at the end changed that answer on
-    some bugs). The debug policy keeps whichever answer the model itself finds
+    when asked alone (one blank line less at the end lost the model's own
+    passing fix on a dev-set bug). The debug policy keeps whichever answer the model itself finds
     more likely.
     """
     fence = view.language or ""
