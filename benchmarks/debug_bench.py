@@ -23,6 +23,7 @@ starts, so that no two models compute at once. Each phase times each bug.
     python benchmarks/debug_bench.py --limit 16 [--types operator,quixbugs] [--configs 05b,15b_plain,pair] [--tasks debug,review] [--threads 2]
     python benchmarks/debug_bench.py --merge run1.json run2.json   # the tables of runs split over bugs or configurations
     python benchmarks/debug_bench.py --skip-bugs-in run1.json --json-out run2.json   # the bugs run1 did not hold
+    python benchmarks/debug_bench.py --configs pair --only-bugs gcd/off_by_one1,kth   # just these bugs
 
 Prints a line per bug and configuration, a table by bug type (pass rate of each
 configuration, p50 seconds per bug, review hit rate) and a RESULT line.

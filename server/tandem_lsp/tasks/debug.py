@@ -13,12 +13,13 @@ Policy (measured by benchmarks/debug_bench.py against each model alone):
   repairs the code under test, not the check that caught it.
 - When both answers pass and differ, the reasoning model weighs them: the fix
   with which it finds the whole file more likely (sum of token
-  log-probabilities, likelihood/surprise.likelihood_gains) is used. Measured on 96 bugs with Qwen2.5-Coder-1.5B:
-  where the two framings disagreed and both placed a fix, this picked the one
-  that passed the hidden tests 14 times in 16; through the server the policy
-  then fixed 48 of those 96 bugs against 39 for the 1.5B asked plainly (and
-  never one that the plain request fixed and it did not). Without likelihoods
-  (an HTTP model) the first answer is used.
+  log-probabilities, likelihood/surprise.likelihood_gains) is used. Measured
+  on 96 bugs with Qwen2.5-Coder-1.5B: where the two framings disagreed and
+  both placed a fix, this picked the one that passed the hidden tests 14
+  times in 16; through the server the policy then fixed 48 of those 96 bugs
+  against 39 for the 1.5B asked plainly (and never one that the plain request
+  fixed and it did not). Without likelihoods (an HTTP model) the first answer
+  is used.
 - The general model drafts only when neither of the reasoning model's answers
   passes the checks (the draft rarely decided anything else, and costs as
   much time as a third answer); when that fails too, the reasoning model gets

@@ -217,10 +217,10 @@ def plain_fix_messages(view: FaultView, error: str) -> list[ChatMessage]:
 
     A second framing of the same question gives the model a second answer under
     greedy decoding, and this one is how a user would ask it in a chat, the
-    file pasted exactly as it is: its answer is then the one the model gives
-    when asked alone (one blank line less at the end lost the model's own
-    passing fix on a dev-set bug). The debug policy keeps whichever answer the model itself finds
-    more likely.
+    code pasted exactly as the file holds it: its answer is then the one the
+    model gives when asked alone (one blank line less at the end lost the
+    model's own passing fix on a dev-set bug). The debug policy keeps
+    whichever answer the model itself finds more likely.
     """
     fence = view.language or ""
     user = (
