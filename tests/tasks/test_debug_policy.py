@@ -2,9 +2,10 @@
 
 The models are scripted so that each branch of the policy is pinned: the
 reasoning model's two answers agree, or differ and the more likely file wins
-(or the first, without likelihoods), the draft only when neither is usable, one
-more try when nothing is usable, changes to tests undone; a deep review's
-verdicts.
+(or the first, without likelihoods); with fewer than two usable answers, the
+lone one against the likelihood pass's one-line fixes; the draft only when
+nothing else is usable, one more try after it, changes to tests undone; a deep
+review's verdicts.
 """
 
 import json
@@ -17,6 +18,8 @@ from review_samples import BUGGY
 from tandem_lsp.config import Settings
 from tandem_lsp.models.backend import ChatRequest, ChatResult, ModelError, TokenScore
 from tandem_lsp.tasks.debug import debug
+from tandem_lsp.tasks.likelihood import line_fixes
+from tandem_lsp.tasks.likelihood.surprise import Candidate, Suspect
 from tandem_lsp.tasks.review import review
 from tandem_lsp.tasks.source import SourceFile
 
@@ -181,6 +184,68 @@ async def test_a_fix_of_the_test_alone_is_no_fix(tmp_path):
     result = await _debug(registry, TESTED)
     assert result.fix is None and "same as the original" in result.why
 
+
+UNCHANGED = answer("The code looks right to me.", BUGGY)
+# The file's likelihood with each version of the loop (the file as it was: -60).
+LIKELY = {"range(len(values))": -40.0, "(len(values) - 1)": -55.0, "range(1, len(values))": -60.0, "range(2, len(values))": -58.0}
+
+
+def line_fix(monkeypatch, text: str, old: str, new: str) -> None:
+    """The likelihood scan proposes replacing the line holding `old` by `new` (whichever model scans)."""
+    line = text.split("\n").index(old)
+    suspect = Suspect(line, 0, sum(len(x) + 1 for x in text.split("\n")[:line]), "x", "y", 0.01, 0.9)
+    proposed = {"done": False}
+
+    def draft_candidates(backend, scanned, focus, grammar, cancel, known=()):
+        if proposed["done"]:
+            return []  # the second model's own scan adds nothing new
+        proposed["done"] = True
+        return [Candidate(suspect, new)]
+
+    monkeypatch.setattr(line_fixes, "draft_candidates", draft_candidates)
+
+
+async def test_when_both_answers_find_the_code_fine_the_likeliest_one_line_fix_is_used(tmp_path, monkeypatch):
+    line_fix(monkeypatch, BUGGY, "    for i in range(1, len(values)):", "    for i in range(len(values)):")
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": UNCHANGED}, LIKELY)
+    result = await _debug(registry)
+    assert result.source == "likely line" and "+20.0 nats" in result.why and "same as the original" in result.why
+    assert result.fix.replacement == "    for i in range(len(values)):"
+    assert result.explanation.startswith("Line 6: ")
+    assert registry.log == [("reasoning", "fix"), ("reasoning", "plain")]  # no draft was needed
+
+
+async def test_a_one_line_fix_that_makes_the_file_more_likely_beats_the_lone_rewrite(tmp_path, monkeypatch):
+    line_fix(monkeypatch, BUGGY, "    for i in range(1, len(values)):", "    for i in range(len(values)):")
+    registry = scripted_models(two_models(tmp_path), {}, {"fix": WRONG, "plain": UNCHANGED}, LIKELY)
+    result = await _debug(registry)
+    assert result.source == "likely line" and "+20.0 nats; the reasoning model's own fix: +5.0" in result.why
+    assert "range(len(values))" in result.new_text and "(len(values) - 1)" not in result.new_text
+
+
+async def test_the_lone_rewrite_stays_when_it_reads_more_likely_than_any_one_line_fix(tmp_path, monkeypatch):
+    line_fix(monkeypatch, BUGGY, "    return total / len(values)", "    return total / (len(values) - 1)")
+    registry = scripted_models(two_models(tmp_path), {}, {"fix": UNCHANGED, "plain": GOOD}, LIKELY)
+    result = await _debug(registry)
+    assert result.source == "reasoning fix" and "more likely than any one-line fix (+20.0 nats)" in result.why
+    assert result.fix.replacement == "    for i in range(len(values)):"
+
+
+async def test_a_one_line_fix_must_gain_clearly(tmp_path, monkeypatch):
+    # +2 nats: not enough to stand on its own; the draft is asked instead.
+    line_fix(monkeypatch, BUGGY, "    for i in range(1, len(values)):", "    for i in range(2, len(values)):")
+    registry = scripted_models(two_models(tmp_path), {"fix": GOOD}, {"fix": UNCHANGED}, LIKELY)
+    result = await _debug(registry)
+    assert result.source == "draft" and "range(len(values))" in result.new_text
+
+
+async def test_the_likelihood_pass_never_proposes_to_change_a_test(tmp_path, monkeypatch):
+    line_fix(monkeypatch, TESTED, "assert average([2, 4]) == 3.0", "assert average([2, 4]) == 2.0")
+    likely = {"== 2.0": -10.0, "== 3.0": -60.0}
+    unchanged = answer("The code looks right to me.", TESTED)
+    registry = scripted_models(two_models(tmp_path), {"fix": unchanged}, {"fix": unchanged, "retry": unchanged}, likely)
+    result = await _debug(registry, TESTED)
+    assert result.fix is None and result.source == "none"
 
 async def test_deep_review_applies_the_verifiers_verdicts(tmp_path):
     draft = {"findings": [

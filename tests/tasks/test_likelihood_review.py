@@ -11,7 +11,7 @@ from fakes import ScriptedRegistry
 from tandem_lsp.config import ModelSettings, Settings
 from tandem_lsp.models.backend import GenerationResult, TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
-from tandem_lsp.tasks.likelihood import likely_findings
+from tandem_lsp.tasks.likelihood import likely_findings, line_fixes
 from tandem_lsp.tasks.syntax_checks import changes_code, code_lines, comment_columns, keeps_definitions
 from tandem_lsp.tasks.likelihood.line_edits import changed_words
 from tandem_lsp.tasks.likelihood.surprise import Candidate, Suspect, draft_candidates, find_suspects, likelihood_gains, second_look, with_line
@@ -257,8 +257,8 @@ def test_a_cancelled_scan_returns_nothing(backend):
 
 
 def _reported(monkeypatch, fixes: list[tuple[Candidate, float]]):
-    monkeypatch.setattr(likely_findings, "draft_candidates", lambda *args, **kwargs: [c for c, _ in fixes])
-    monkeypatch.setattr(likely_findings, "likelihood_gains", lambda backend, text, variants, cancel: [g for _, g in fixes])
+    monkeypatch.setattr(line_fixes, "draft_candidates", lambda *args, **kwargs: [c for c, _ in fixes])
+    monkeypatch.setattr(line_fixes, "likelihood_gains", lambda backend, text, variants, cancel: [g for _, g in fixes])
     # Every role is one object; the scan and the weighing are scripted above.
     registry = ScriptedRegistry(Settings(), general=SimpleNamespace(name="scripted"))
     try:

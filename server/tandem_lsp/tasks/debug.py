@@ -20,11 +20,17 @@ Policy (measured by benchmarks/debug_bench.py against each model alone):
   against 39 for the 1.5B asked plainly (and never one that the plain request
   fixed and it did not). Without likelihoods (an HTTP model) the first answer
   is used.
-- The general model drafts only when neither of the reasoning model's answers
-  passes the checks (the draft rarely decided anything else, and costs as
-  much time as a third answer); when that fails too, the reasoning model gets
-  one more try, asked for the code alone (asked the same way again, greedy
-  decoding repeats its answer word for word).
+- When fewer than two answers are usable (most often the model rewrote the
+  code unchanged: it found it fine), the likelihood pass still knows where the
+  code surprises the models: the general model proposes its own version of
+  each surprising line, the reasoning model adds its own and weighs every
+  one-line fix, and the lone answer's rewrite, by the whole file
+  (likelihood/line_fixes.py); the likeliest wins, a one-line fix only with a
+  clear gain. Tests and examples are never proposed for change.
+- The general model drafts a chat fix only when nothing above is usable; when
+  that fails too, the reasoning model gets one more try, asked for the code
+  alone (asked the same way again, greedy decoding repeats its answer word for
+  word).
 The result says which answer was used and why. The user's program is never run.
 """
 
@@ -41,6 +47,7 @@ from tandem_lsp.models.backend import ChatMessage
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
+from tandem_lsp.tasks.likelihood.line_fixes import weighed_line_fixes
 from tandem_lsp.tasks.likelihood.surprise import likelihood_gains
 from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
 from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, plain_fix_messages
@@ -73,7 +80,7 @@ class DebugResult:
     new_text: str | None = None
     reasoning: str = ""
     models: dict[str, str] = field(default_factory=dict)
-    # Which answer was used: "agreed", "most likely", "reasoning fix", "draft", "second try" or "none".
+    # Which answer was used: "agreed", "most likely", "reasoning fix", "likely line", "draft", "second try" or "none".
     source: str = "none"
     # Why that answer (and not the other) was used, in a sentence.
     why: str = ""
@@ -166,14 +173,20 @@ def check_answer(source: SourceFile, content: str, protected: set[int]) -> tuple
     if merged is None:
         return None, "That code could not be matched to the file: keep the functions' names."
     merged = without_protected_changes(source.text, merged, protected)
+    problem = fix_problem(source, merged)
+    return (None, problem) if problem else (merged, "")
+
+
+def fix_problem(source: SourceFile, fixed: str) -> str:
+    """Why the file as `fixed` is no usable fix ("" when it is one)."""
     grammar = source.grammar
-    if not changes_code(source.text, merged, grammar):
-        return None, "That code is the same as the original (tests and examples must stay as they are): it cannot fix the error."
-    if not parses_no_worse(source.text, merged, grammar):
-        return None, "That code does not parse."
-    if not keeps_definitions(source.text, grammar, 0, len(source.lines) - 1, merged):
-        return None, "That code drops a definition or a variable the rest of the file needs."
-    return merged, ""
+    if not changes_code(source.text, fixed, grammar):
+        return "That code is the same as the original (tests and examples must stay as they are): it cannot fix the error."
+    if not parses_no_worse(source.text, fixed, grammar):
+        return "That code does not parse."
+    if not keeps_definitions(source.text, grammar, 0, len(source.lines) - 1, fixed):
+        return "That code drops a definition or a variable the rest of the file needs."
+    return ""
 
 
 def _first_sentences(text: str, limit: int = 3) -> str:
@@ -216,7 +229,16 @@ async def debug(
     result = DebugResult(explanation="")
     own = await ask(reasoner, messages, "finding a fix")
     plain = await ask(reasoner, plain_fix_messages(view, error), "writing a second fix")
-    chosen, result.source, result.why = await _weighed(registry, reasoner, source.text, own, plain, cancel)
+    if own.new_text is not None and plain.new_text is not None:
+        chosen, result.source, result.why = await _weighed(registry, reasoner, source.text, own, plain, cancel)
+    else:
+        if progress is not None:
+            progress("weighing one-line fixes", 0)
+        lone = own if own.new_text is not None else plain if plain.new_text is not None else None
+        unusable = plain if lone is own else own
+        chosen, result.source, result.why = await _with_line_fixes(registry, source, lone, unusable.problem, protected, cancel)
+        if result.source == "likely line":
+            result.models["likelihood"] = chosen.model
     draft: _Answer | None = None
     if chosen is None and pair:
         draft = await ask(general, messages, "drafting a fix")
@@ -231,7 +253,8 @@ async def debug(
             chosen = again
             result.source, result.why = "second try", f"The first answers were unusable ({own.problem}); this one passed the checks."
     answers = [a for a in (own, plain, draft, chosen) if a is not None]
-    result.models = {general: draft.model} if draft is not None else {}
+    if draft is not None:
+        result.models[general] = draft.model
     result.models[reasoner] = own.model
     result.reasoning = "\n\n".join(dict.fromkeys(a.reasoning for a in answers if a.reasoning))
     if chosen is None:
@@ -260,14 +283,8 @@ def workspace_definitions(index: WorkspaceIndex | None, source: SourceFile, offs
 
 async def _weighed(
     registry: ModelRegistry, role: Role, original: str, first: _Answer, second: _Answer, cancel: threading.Event
-) -> tuple[_Answer | None, str, str]:
-    """Which of the reasoning model's two answers to use, with the result's source and why."""
-    if first.new_text is None or second.new_text is None:
-        usable = first if first.new_text is not None else second if second.new_text is not None else None
-        if usable is None:
-            return None, "none", ""
-        other = second if usable is first else first
-        return usable, "reasoning fix", f"The reasoning model's fix (its other answer was unusable: {other.problem})"
+) -> tuple[_Answer, str, str]:
+    """Which of the reasoning model's two usable answers to use, with the result's source and why."""
     if _same_code(first.new_text, second.new_text):
         return first, "agreed", "Asked in two ways, the reasoning model wrote this fix both times."
     variants = [first.new_text, second.new_text]
@@ -279,6 +296,42 @@ async def _weighed(
         f"The reasoning model's two fixes differ; with this one it finds the file more likely "
         f"({gains[best]:+.1f} against {gains[1 - best]:+.1f} nats over the code as it was)."
     )
+
+
+async def _with_line_fixes(
+    registry: ModelRegistry, source: SourceFile, lone: _Answer | None, other_problem: str, protected: set[int], cancel: threading.Event
+) -> tuple[_Answer | None, str, str]:
+    """The lone usable answer (if any) weighed against the one-line fixes of the likelihood pass.
+
+    When the reasoning model found the code fine in one answer or both, it
+    still knows where the code surprises it: the general model proposes its
+    own version of each surprising line, the reasoning model adds its own and
+    weighs every fix - and the lone answer's rewrite - by the whole file
+    (tasks/likelihood/line_fixes.py). Tests and examples are not proposed for
+    change. The most likely wins; a one-line fix must gain clearly (MIN_GAIN).
+    """
+    role = role_for("debug")
+    variants = [lone.new_text] if lone is not None and lone.new_text is not None else []
+    weighed = await weighed_line_fixes(
+        registry, source.text, source.grammar, (0, len(source.lines) - 1), role_for("review"), role, cancel,
+        skip_lines=protected, variants=variants,
+    )
+    usable = [fix for fix in weighed.clear() if not fix_problem(source, fix.candidate.apply(source.text))] if weighed else []
+    best = usable[0] if usable else None
+    lone_gain = weighed.variant_gains[0] if weighed and variants else None
+    if best is not None and (lone_gain is None or best.gain > lone_gain):
+        candidate = best.candidate
+        sentence = f"Line {candidate.suspect.line + 1}: {candidate.describe(source.text)}"
+        answer = _Answer(weighed.model, sentence, "", candidate.apply(source.text))
+        against = f"; the reasoning model's own fix: {lone_gain:+.1f}" if lone_gain is not None else ""
+        return answer, "likely line", (
+            f"The reasoning model's answers did not fix the code ({other_problem}); of the one-line fixes the models "
+            f"proposed where the code surprised them, the file reads most likely with this one ({best.gain:+.1f} nats{against})."
+        )
+    if lone is None:
+        return None, "none", ""
+    weighed_note = f" It reads the file more likely than any one-line fix ({lone_gain:+.1f} nats)." if best is not None else ""
+    return lone, "reasoning fix", f"The reasoning model's fix (its other answer was unusable: {other_problem}).{weighed_note}"
 
 
 def _same_code(a: str, b: str) -> bool:
