@@ -239,6 +239,13 @@ async def test_a_one_line_fix_must_gain_clearly(tmp_path, monkeypatch):
     assert result.source == "draft" and "range(len(values))" in result.new_text
 
 
+async def test_with_the_likelihood_scan_turned_off_debug_asks_the_draft(tmp_path, monkeypatch):
+    line_fix(monkeypatch, BUGGY, "    for i in range(1, len(values)):", "    for i in range(len(values)):")
+    settings = two_models(tmp_path).merged({"review": {"likelihoodScan": False}})
+    registry = scripted_models(settings, {"fix": WRONG}, {"fix": UNCHANGED}, LIKELY)
+    result = await _debug(registry)
+    assert result.source == "draft" and "(len(values) - 1)" in result.new_text
+
 async def test_the_likelihood_pass_never_proposes_to_change_a_test(tmp_path, monkeypatch):
     line_fix(monkeypatch, TESTED, "assert average([2, 4]) == 3.0", "assert average([2, 4]) == 2.0")
     likely = {"== 2.0": -10.0, "== 3.0": -60.0}

@@ -309,13 +309,16 @@ async def _with_line_fixes(
     weighs every fix - and the lone answer's rewrite - by the whole file
     (tasks/likelihood/line_fixes.py). Tests and examples are not proposed for
     change. The most likely wins; a one-line fix must gain clearly (MIN_GAIN).
+    The `likelihoodScan` setting turns the pass off.
     """
     role = role_for("debug")
     variants = [lone.new_text] if lone is not None and lone.new_text is not None else []
-    weighed = await weighed_line_fixes(
-        registry, source.text, source.grammar, (0, len(source.lines) - 1), role_for("review"), role, cancel,
-        skip_lines=protected, variants=variants,
-    )
+    weighed = None
+    if registry.settings.review.likelihood_scan:
+        weighed = await weighed_line_fixes(
+            registry, source.text, source.grammar, (0, len(source.lines) - 1), role_for("review"), role, cancel,
+            skip_lines=protected, variants=variants,
+        )
     usable = [fix for fix in weighed.clear() if not fix_problem(source, fix.candidate.apply(source.text))] if weighed else []
     best = usable[0] if usable else None
     lone_gain = weighed.variant_gains[0] if weighed and variants else None
