@@ -314,3 +314,33 @@ def test_a_fix_may_not_unbind_a_name_the_code_reads():
 def test_a_proposal_that_only_respaces_the_line_is_no_candidate():
     backend = Expecting("walk(child, seen)", " seen", "  seen", ")")
     assert draft_candidates(backend, MISSING, (0, 3), "python", threading.Event()) == []
+
+
+def test_the_closing_prose_of_a_file_is_left_unread_when_asked():
+    closing = 'def bitcount(n):\n    return bin(n).count("1")\n\n\n"""\nBitcount\n>>> bitcount(127)\n7\n"""\n# the end\n'
+    assert line_fixes.without_closing_prose(closing, "python") == 'def bitcount(n):\n    return bin(n).count("1")'
+    assert line_fixes.without_closing_prose(SOURCE, "python") == SOURCE.rstrip("\n")
+    assert line_fixes.without_closing_prose(closing, None) == closing  # unknown language: all of it
+
+
+def test_variants_are_weighed_on_the_code_and_one_that_changes_the_closing_prose_is_not_weighed(monkeypatch):
+    documented = SOURCE + '\n"""Binary search.\n"""\n'
+    weighed: list[str] = []
+
+    def gains(backend, text, variants, cancel):
+        weighed.extend([text, *variants])
+        return [1.0] * len(variants)
+
+    monkeypatch.setattr(line_fixes, "draft_candidates", lambda *args, **kwargs: [])
+    monkeypatch.setattr(line_fixes, "likelihood_gains", gains)
+    fixed = documented.replace("lo < hi", "lo <= hi")
+    registry = ScriptedRegistry(Settings(), general=SimpleNamespace(name="scripted"))
+    try:
+        result = asyncio.run(line_fixes.weighed_line_fixes(
+            registry, documented, "python", (0, 6), "review", "review", threading.Event(),
+            variants=[fixed, fixed.replace("Binary", "Linear")], skip_closing_prose=True,
+        ))
+    finally:
+        registry.close()
+    assert result.variant_gains == [1.0, None]
+    assert weighed == [SOURCE.rstrip("\n"), fixed[: fixed.index("\n\n")]]  # read up to the last line of code

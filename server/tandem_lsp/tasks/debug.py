@@ -309,20 +309,23 @@ async def _with_line_fixes(
     weighs every fix - and the lone answer's rewrite - by the whole file
     (tasks/likelihood/line_fixes.py). Tests and examples are not proposed for
     change. The most likely wins; a one-line fix must gain clearly (MIN_GAIN).
-    The `likelihoodScan` setting turns the pass off.
+    The `likelihoodScan` setting turns the pass off; files longer than
+    WHOLE_FILE_LINES go without it, and the models read up to the last line of
+    code (a closing docstring would be read again for every fix).
     """
     role = role_for("debug")
     variants = [lone.new_text] if lone is not None and lone.new_text is not None else []
     weighed = None
-    if registry.settings.review.likelihood_scan:
+    # A long file would be read again for every fix weighed: minutes on a laptop.
+    if registry.settings.review.likelihood_scan and len(source.lines) <= WHOLE_FILE_LINES:
         weighed = await weighed_line_fixes(
             registry, source.text, source.grammar, (0, len(source.lines) - 1), role_for("review"), role, cancel,
-            skip_lines=protected, variants=variants,
+            skip_lines=protected, variants=variants, skip_closing_prose=True,
         )
     usable = [fix for fix in weighed.clear() if not fix_problem(source, fix.candidate.apply(source.text))] if weighed else []
     best = usable[0] if usable else None
     lone_gain = weighed.variant_gains[0] if weighed and variants else None
-    if best is not None and (lone_gain is None or best.gain > lone_gain):
+    if best is not None and (lone is None or (lone_gain is not None and best.gain > lone_gain)):
         candidate = best.candidate
         sentence = f"Line {candidate.suspect.line + 1}: {candidate.describe(source.text)}"
         answer = _Answer(weighed.model, sentence, "", candidate.apply(source.text))
@@ -333,7 +336,7 @@ async def _with_line_fixes(
         )
     if lone is None:
         return None, "none", ""
-    weighed_note = f" It reads the file more likely than any one-line fix ({lone_gain:+.1f} nats)." if best is not None else ""
+    weighed_note = f" It reads the file more likely than any one-line fix ({lone_gain:+.1f} nats)." if best and lone_gain is not None else ""
     return lone, "reasoning fix", f"The reasoning model's fix (its other answer was unusable: {other_problem}).{weighed_note}"
 
 

@@ -19,7 +19,7 @@ from tandem_lsp.models.backend import ModelBackend
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.likelihood.surprise import Candidate, draft_candidates, likelihood_gains
 from tandem_lsp.tasks.router import same_model
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.tasks.syntax_checks import LineRange, code_lines
 
 # A fix counts when the file becomes this much more likely with it (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0
@@ -37,8 +37,9 @@ class WeighedFixes:
     fixes: list[WeighedFix]
     # The model file that weighed them.
     model: str
-    # Gains of the whole-file variants the caller asked to have weighed alongside, in its order.
-    variant_gains: list[float] = field(default_factory=list)
+    # Gains of the whole-file variants the caller asked to have weighed alongside, in its order
+    # (None for one that changes what the models were not given to read).
+    variant_gains: list[float | None] = field(default_factory=list)
 
     def clear(self) -> list[WeighedFix]:
         """The fixes that gain at least MIN_GAIN, the largest first."""
@@ -56,13 +57,24 @@ async def weighed_line_fixes(
     *,
     skip_lines: Collection[int] = (),
     variants: Sequence[str] = (),
+    skip_closing_prose: bool = False,
 ) -> WeighedFixes | None:
     """Fixes of lines in `focus` (none on `skip_lines`), each weighed; None when no model can score text.
 
     `variants` (whole-file texts, such as a chat model's rewrite) are weighed
-    in the same pass, against the same reading of the file.
+    in the same pass, against the same reading of the file. With
+    `skip_closing_prose` the models read the file only up to its last line of
+    code: a closing docstring or comment block is read again for every fix
+    weighed, most of the time spent on a file that ends in one.
     """
     second_opinion = not same_model(registry.settings, drafter, verifier)
+    full = text
+    if skip_closing_prose:
+        text = without_closing_prose(text, grammar)
+    tail = full[len(text) :]
+    # A variant that changes the closing prose cannot be weighed against the shortened reading.
+    readable = [v[: len(v) - len(tail)] if v.endswith(tail) else None for v in variants]
+    shown = [v for v in readable if v is not None]
 
     def kept(candidates: Sequence[Candidate] | None) -> list[Candidate]:
         return [c for c in candidates or [] if c.suspect.line not in skip_lines]
@@ -76,10 +88,10 @@ async def weighed_line_fixes(
             # suspects cost only their short continuations, and it knows more
             # (its version of a line the drafter flagged too may be the right one).
             candidates += kept(draft_candidates(backend, text, focus, grammar, cancel, drafted))
-        texts = [c.apply(text) for c in candidates] + list(variants)
+        texts = [c.apply(text) for c in candidates] + shown
         return candidates, likelihood_gains(backend, text, texts, cancel) if texts else [], backend.name
 
-    if not drafted and not second_opinion and not variants:
+    if not drafted and not second_opinion and not shown:
         return WeighedFixes([], "")
     candidates, gains, model = await registry.run(verifier, lambda backend: weigh(backend, second_opinion), cancel)
     if gains is None and second_opinion:
@@ -88,4 +100,13 @@ async def weighed_line_fixes(
     if gains is None:
         return None
     fixes = sorted((WeighedFix(c, g) for c, g in zip(candidates, gains)), key=lambda fix: fix.gain, reverse=True)
-    return WeighedFixes(fixes, model, gains[len(candidates) :])
+    shown_gains = iter(gains[len(candidates) :])
+    return WeighedFixes(fixes, model, [None if v is None else next(shown_gains) for v in readable])
+
+
+def without_closing_prose(text: str, grammar: str | None) -> str:
+    """`text` up to the end of its last line of code (all of it when the language is unknown)."""
+    lines = code_lines(text, grammar)
+    if not lines:
+        return text
+    return "\n".join(text.split("\n")[: max(lines) + 1])
