@@ -319,7 +319,7 @@ def test_a_proposal_that_only_respaces_the_line_is_no_candidate():
 def test_the_closing_prose_of_a_file_is_left_unread_when_asked():
     closing = 'def bitcount(n):\n    return bin(n).count("1")\n\n\n"""\nBitcount\n>>> bitcount(127)\n7\n"""\n# the end\n'
     assert line_fixes.without_closing_prose(closing, "python") == 'def bitcount(n):\n    return bin(n).count("1")'
-    assert line_fixes.without_closing_prose(SOURCE, "python") == SOURCE.rstrip("\n")
+    assert line_fixes.without_closing_prose(SOURCE, "python") == SOURCE  # nothing but a line break follows
     assert line_fixes.without_closing_prose(closing, None) == closing  # unknown language: all of it
 
 

@@ -105,8 +105,9 @@ async def weighed_line_fixes(
 
 
 def without_closing_prose(text: str, grammar: str | None) -> str:
-    """`text` up to the end of its last line of code (all of it when the language is unknown)."""
+    """`text` up to the end of its last line of code (all of it when nothing but blank lines follows, or the language is unknown)."""
     lines = code_lines(text, grammar)
     if not lines:
         return text
-    return "\n".join(text.split("\n")[: max(lines) + 1])
+    code = "\n".join(text.split("\n")[: max(lines) + 1])
+    return text if not text[len(code) :].strip() else code  # blank lines cost nothing to read
