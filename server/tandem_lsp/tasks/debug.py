@@ -314,7 +314,7 @@ async def _with_line_fixes(
     code (a closing docstring would be read again for every fix).
     """
     role = role_for("debug")
-    variants = [lone.new_text] if lone is not None and lone.new_text is not None else []
+    variants = [lone.new_text] if lone is not None else []
     weighed = None
     # A long file would be read again for every fix weighed: minutes on a laptop.
     if registry.settings.review.likelihood_scan and len(source.lines) <= WHOLE_FILE_LINES:
@@ -331,7 +331,7 @@ async def _with_line_fixes(
         answer = _Answer(weighed.model, sentence, "", candidate.apply(source.text))
         against = f"; the reasoning model's own fix: {lone_gain:+.1f}" if lone_gain is not None else ""
         return answer, "likely line", (
-            f"The reasoning model's answers did not fix the code ({other_problem}); of the one-line fixes the models "
+            f"The reasoning model gave {'one usable fix' if lone else 'no usable fix'} ({other_problem}); of the one-line fixes the models "
             f"proposed where the code surprised them, the file reads most likely with this one ({best.gain:+.1f} nats{against})."
         )
     if lone is None:
