@@ -70,8 +70,23 @@ async def lsp_session(
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.shutdown_session(), timeout=20)
-        with contextlib.suppress(Exception):
-            await client.stop()
+        await stop_client(client)
+
+
+async def stop_client(client: LanguageClient, timeout: float = 20) -> None:
+    """Stop the client and its server, killing a server that does not exit in `timeout` seconds.
+
+    pytest-lsp stops reading the server's stderr before it waits for the
+    server to exit: a server still writing its log then (a slow machine, a
+    shutdown that timed out) blocks on the full pipe, and the wait never ends.
+    """
+    server = getattr(client, "_server", None)
+    try:
+        await asyncio.wait_for(client.stop(), timeout)
+    except Exception:  # the timeout, or whatever stopping a broken session raised
+        if server is not None and server.returncode is None:
+            server.kill()
+            await server.wait()
 
 
 class ScriptedServer:
