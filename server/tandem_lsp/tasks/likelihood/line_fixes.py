@@ -73,8 +73,8 @@ async def weighed_line_fixes(
         text = without_closing_prose(text, grammar)
     tail = full[len(text) :]
     # A variant that changes the closing prose cannot be weighed against the shortened reading.
-    readable = [v[: len(v) - len(tail)] if v.endswith(tail) else None for v in variants]
-    shown = [v for v in readable if v is not None]
+    trimmed = [v[: len(v) - len(tail)] if v.endswith(tail) else None for v in variants]
+    to_weigh = [v for v in trimmed if v is not None]
 
     def kept(candidates: Sequence[Candidate] | None) -> list[Candidate]:
         return [c for c in candidates or [] if c.suspect.line not in skip_lines]
@@ -88,10 +88,10 @@ async def weighed_line_fixes(
             # suspects cost only their short continuations, and it knows more
             # (its version of a line the drafter flagged too may be the right one).
             candidates += kept(draft_candidates(backend, text, focus, grammar, cancel, drafted))
-        texts = [c.apply(text) for c in candidates] + shown
+        texts = [c.apply(text) for c in candidates] + to_weigh
         return candidates, likelihood_gains(backend, text, texts, cancel) if texts else [], backend.name
 
-    if not drafted and not second_opinion and not shown:
+    if not drafted and not second_opinion and not to_weigh:
         return WeighedFixes([], "")
     candidates, gains, model = await registry.run(verifier, lambda backend: weigh(backend, second_opinion), cancel)
     if gains is None and second_opinion:
@@ -100,8 +100,8 @@ async def weighed_line_fixes(
     if gains is None:
         return None
     fixes = sorted((WeighedFix(c, g) for c, g in zip(candidates, gains)), key=lambda fix: fix.gain, reverse=True)
-    shown_gains = iter(gains[len(candidates) :])
-    return WeighedFixes(fixes, model, [None if v is None else next(shown_gains) for v in readable])
+    variant_gains_left = iter(gains[len(candidates) :])
+    return WeighedFixes(fixes, model, [None if v is None else next(variant_gains_left) for v in trimmed])
 
 
 def without_closing_prose(text: str, grammar: str | None) -> str:
