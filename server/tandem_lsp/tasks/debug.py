@@ -325,13 +325,14 @@ async def _with_line_fixes(
             registry, source.text, source.grammar, (0, len(source.lines) - 1), role_for("review"), role, cancel,
             skip_lines=protected, variants=variants, skip_closing_prose=True,
         )
-    usable = [fix for fix in weighed.clear() if not fix_problem(source, fix.candidate.apply(source.text))] if weighed else []
-    best = usable[0] if usable else None
+    # The likeliest one-line fix that passes the checks every answer passes, with the file as it makes it.
+    fixed = ((fix, fix.candidate.apply(source.text)) for fix in (weighed.clear() if weighed else []))
+    best, best_text = next(((fix, text) for fix, text in fixed if not fix_problem(source, text)), (None, ""))
     lone_gain = weighed.variant_gains[0] if weighed and variants else None
     if best is not None and (lone is None or (lone_gain is not None and best.gain > lone_gain)):
         candidate = best.candidate
         sentence = f"Line {candidate.suspect.line + 1}: {candidate.describe(source.text)}"
-        answer = _Answer(weighed.model, sentence, "", candidate.apply(source.text))
+        answer = _Answer(weighed.model, sentence, "", best_text)
         against = f"; the reasoning model's own fix: {lone_gain:+.1f}" if lone_gain is not None else ""
         return answer, "likely line", (
             f"The reasoning model gave {'one usable fix' if lone else 'no usable fix'} ({other_problem}); of the one-line fixes the models "
