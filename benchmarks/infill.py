@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp_session, median, require_model, result_line, text_offset
 from infill_holes import SITUATIONS, Hole, cut_holes, sample
-from quixbugs_programs import DEFAULT_DATA, TestRunner
+from quixbugs_programs import DEFAULT_DATA, TestRunner, without_alternative_versions
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
@@ -67,7 +67,7 @@ class Record:
 
 
 def load_programs(data: Path, runner: TestRunner, only: set[str] | None) -> dict[str, str]:
-    """Correct programs whose tests exist and pass as they are."""
+    """Correct programs whose tests exist and pass as they are, without the alternative versions some end with."""
     programs = {}
     for path in sorted((data / "correct_python_programs").glob("*.py")):
         name = path.stem
@@ -75,7 +75,7 @@ def load_programs(data: Path, runner: TestRunner, only: set[str] | None) -> dict
             continue
         if only and name not in only:
             continue
-        programs[name] = path.read_text()
+        programs[name] = without_alternative_versions(path.read_text())
     verdicts = runner.passes_all(list(programs.items()))
     skipped = [name for name, ok in zip(programs, verdicts) if not ok]
     if skipped:
