@@ -1,10 +1,11 @@
-"""A rejected first answer (it breaks the code, leaves code below unreachable, or is nothing on a fresh line) is replaced by the model's next choice (rejected.py, engine.py)."""
+"""A rejected first answer (it breaks the code, leaves code below unreachable, is nothing on a fresh line, or leaves the names the code below reads unbound) is replaced by the model's next choice (rejected.py, engine.py)."""
 
 from __future__ import annotations
 
 from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
+from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
@@ -160,3 +161,38 @@ async def test_an_answer_that_leaves_code_unreachable_is_replaced_by_the_next_ch
     backend = ChoosingBackend(["return depth == 0", "depth = 0"])
     assert await suggest(backend, FIRST_LINE) == "depth = 0"
     assert backend.choices == [None, 1]
+
+
+# The user pressed Enter above a loop that fills `ret`, which nothing binds yet.
+BEFORE_THE_LOOP = CompletionRequest(
+    text="def evens(xs):\n    \n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", offset=19, language="python", path="/work/p.py", document_key="k"
+)
+
+
+def test_an_answer_that_binds_none_of_the_names_only_the_code_below_reads_leaves_them_unbound():
+    assert leaves_needed_names_unbound(BEFORE_THE_LOOP, "if not xs:\n        return []")
+    assert not leaves_needed_names_unbound(BEFORE_THE_LOOP, "ret = []")
+    # Inserting a line above the loop at column 0 is the same place.
+    above = CompletionRequest(text=BEFORE_THE_LOOP.text.replace("    \n", ""), offset=15, language="python", path="/work/p.py", document_key="k")
+    assert leaves_needed_names_unbound(above, "    total = 0\n")
+    assert not leaves_needed_names_unbound(above, "    ret = []\n")
+    # A name the code above reads too is not waited for here (a helper still to be written), nor is a builtin.
+    helper = CompletionRequest(
+        text="def f(x):\n    y = helper(x)\n    \n    return helper(y) + len(y)\n", offset=30, language="python", path="/p.py", document_key="k"
+    )
+    assert not leaves_needed_names_unbound(helper, "y += 1")
+    # Outside Python, or a file that does not compile: no judgement.
+    js = CompletionRequest(text="function f() {\n  \n  return ret;\n}\n", offset=17, language="javascript", path="/p.js", document_key="k")
+    assert not leaves_needed_names_unbound(js, "let x = 1;")
+
+
+async def test_an_answer_that_leaves_needed_names_unbound_gives_way_to_a_next_choice_that_binds_them():
+    backend = ChoosingBackend(["if not xs:\n        return []", "total = 0", "ret = []"])
+    assert await suggest(backend, BEFORE_THE_LOOP) == "ret = []"
+    assert backend.choices == [None, 1, 2]
+
+
+async def test_when_no_choice_binds_the_needed_names_the_first_answer_is_shown_after_all():
+    backend = ChoosingBackend(["total = 0", "count = 0", "n = len(xs)", "x = 1"])
+    assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
+    assert backend.choices == [None, 1, 2, 3]

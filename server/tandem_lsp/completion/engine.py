@@ -27,7 +27,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import BREAKS_THE_CODE, indentation_to_keep, lines_that_keep_the_code, why_rejected
+from tandem_lsp.completion.rejected import BREAKS_THE_CODE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -342,11 +342,14 @@ class CompletionEngine:
             # Greedy decoding wrote the best token where the choices branch unless it ended
             # there: the next choice is then the best.
             wrote_more = result.text[len(built.held_back) + len(lead) :].strip() if lead else result.generated_tokens
+            first = built, result, raw
             alternative = await self._alternative(job, snippets, relative, settings, raw, 1 if wrote_more else 0, lead)
             if alternative is None:
                 return None  # cancelled
             built, result, raw, rank = alternative
             next_rank = rank + 1
+            if not raw and rejected in WORTH_SHOWING_ANYWAY:
+                built, result, raw = first  # no choice is better: the first answer after all
         if self._compares_candidates(job, settings, built, result, raw):
             best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw), next_rank, lead)
             if best is None:

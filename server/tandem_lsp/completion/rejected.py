@@ -12,12 +12,17 @@ Three cases the server can see and the bare model cannot:
   model's runner-up first token is often that line (infill.py b/c: a third of
   the requests on an empty line at column 0 came back empty).
 
+- the answer leaves unbound a name that the code below reads and nothing
+  binds (needed_names.py). This one only steers: when no next choice binds
+  it, the first answer is shown all the same (WORTH_SHOWING_ANYWAY).
+
 An answer cut by the time or token limit is not retried: a second try would
 hit the same limit and make the user wait twice.
 """
 
 from __future__ import annotations
 
+from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
@@ -26,6 +31,9 @@ from tandem_lsp.indentation import leading_whitespace
 _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
 BREAKS_THE_CODE = "breaks the code"
+LEAVES_NEEDED_NAMES_UNBOUND = "leaves names the code below reads unbound"
+# Reasons that send the engine to the next choices but not to silence: the first answer is shown when none is better.
+WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND})
 
 
 def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
@@ -37,6 +45,8 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
         return BREAKS_THE_CODE
     if leaves_code_unreachable(request, shown):
         return "leaves code below unreachable"
+    if leaves_needed_names_unbound(request, shown):
+        return LEAVES_NEEDED_NAMES_UNBOUND
     return None
 
 
@@ -50,7 +60,7 @@ def lines_that_keep_the_code(request: CompletionRequest, shown: str) -> str:
     lines = shown.split("\n")
     for count in range(len(lines) - 1, 0, -1):
         start = "\n".join(lines[:count])
-        if start.strip() and not why_rejected(request, start, "eos"):
+        if start.strip() and why_rejected(request, start, "eos") in (None, *WORTH_SHOWING_ANYWAY):
             return start
     return ""
 
