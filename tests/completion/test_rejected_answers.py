@@ -6,6 +6,7 @@ from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
+from tandem_lsp.completion.rejected import indents_past_the_user
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
@@ -196,3 +197,20 @@ async def test_when_no_choice_binds_the_needed_names_the_first_answer_is_shown_a
     backend = ChoosingBackend(["total = 0", "count = 0", "n = len(xs)", "x = 1"])
     assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
     assert backend.choices == [None, 1, 2, 3]
+
+
+def test_an_answer_indented_deeper_than_the_fresh_line_with_no_block_opened_for_it_is_rejected():
+    # `def` opened the block and the editor indented into it: four more spaces are the model's mistake.
+    body = CompletionRequest(text="def f(xs):\n    \n    return xs\n", offset=15, language="python", path="/p.py", document_key="k")
+    assert indents_past_the_user(body, "    for x in xs:")
+    assert not indents_past_the_user(body, "for x in xs:")
+    # After a line that opens a block, an editor that did not indent leaves the model to do it.
+    not_indented = CompletionRequest(text="def f(xs):\n    if xs:\n    \n", offset=26, language="python", path="/p.py", document_key="k")
+    assert not indents_past_the_user(not_indented, "    return xs")
+    # At column 0 the model writes the whole indentation.
+    assert not indents_past_the_user(LINE_ABOVE, "    y = y * 2\n")
+
+
+async def test_an_answer_indented_past_the_fresh_line_gives_way_to_the_next_choice():
+    backend = ChoosingBackend(["    y = y * 2", "y = y * 3"])
+    assert await suggest(backend, FRESH_LINE) == "y = y * 3"
