@@ -214,3 +214,9 @@ def test_an_answer_indented_deeper_than_the_fresh_line_with_no_block_opened_for_
 async def test_an_answer_indented_past_the_fresh_line_gives_way_to_the_next_choice():
     backend = ChoosingBackend(["    y = y * 2", "y = y * 3"])
     assert await suggest(backend, FRESH_LINE) == "y = y * 3"
+
+
+async def test_after_a_broken_first_answer_a_choice_rejected_only_for_unbound_names_is_shown_when_none_is_better():
+    backend = ChoosingBackend(["return []", "total = 0", "return xs"])
+    assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
+    assert backend.choices == [None, 1, 2, 3]

@@ -27,7 +27,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import BREAKS_THE_CODE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
+from tandem_lsp.completion.rejected import BREAKS_THE_CODE, NOTHING_ON_A_FRESH_LINE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -342,14 +342,13 @@ class CompletionEngine:
             # Greedy decoding wrote the best token where the choices branch unless it ended
             # there: the next choice is then the best.
             wrote_more = result.text[len(built.held_back) + len(lead) :].strip() if lead else result.generated_tokens
-            first = built, result, raw
-            alternative = await self._alternative(job, snippets, relative, settings, raw, 1 if wrote_more else 0, lead)
+            # An answer rejected only to look for a better one is still shown when none is.
+            fallback = (built, result, raw, 0) if rejected in WORTH_SHOWING_ANYWAY else None
+            alternative = await self._alternative(job, snippets, relative, settings, raw, 1 if wrote_more else 0, lead, fallback)
             if alternative is None:
                 return None  # cancelled
             built, result, raw, rank = alternative
             next_rank = rank + 1
-            if not raw and rejected in WORTH_SHOWING_ANYWAY:
-                built, result, raw = first  # no choice is better: the first answer after all
         if self._compares_candidates(job, settings, built, result, raw):
             best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw), next_rank, lead)
             if best is None:
@@ -397,11 +396,13 @@ class CompletionEngine:
         first_answer: str,
         first_rank: int,
         lead: str = "",
+        fallback: tuple[BuiltPrompt, GenerationResult, str, int] | None = None,
     ) -> tuple[BuiltPrompt, GenerationResult, str, int] | None:
         """The model's next choices of first token, in order, until one is not rejected too (rejected.py).
 
-        With it, the rank of that choice. None when cancelled; when every choice
-        is rejected, an empty suggestion (say nothing).
+        With it, the rank of that choice. None when cancelled. When every choice
+        is rejected: `fallback`, else the first choice rejected only for a reason
+        worth showing anyway, else an empty suggestion (say nothing).
         """
         tried = {first_answer}
         built = result = None
@@ -413,9 +414,12 @@ class CompletionEngine:
             if raw in tried:
                 continue
             tried.add(raw)
-            if raw.strip() and not why_rejected(job.request, raw, result.stop_reason):
+            why = why_rejected(job.request, raw, result.stop_reason) if raw.strip() else NOTHING_ON_A_FRESH_LINE
+            if why is None:
                 return built, result, raw, rank
-        return built, result, "", rank
+            if why in WORTH_SHOWING_ANYWAY and fallback is None:
+                fallback = built, result, raw, rank
+        return fallback or (built, result, "", rank)
 
     @staticmethod
     def _compares_candidates(job: _Job, settings: CompletionSettings, built: BuiltPrompt, result: GenerationResult, raw: str) -> bool:
