@@ -220,10 +220,3 @@ async def test_after_a_broken_first_answer_a_choice_rejected_only_for_unbound_na
     backend = ChoosingBackend(["return []", "total = 0", "return xs"])
     assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
     assert backend.choices == [None, 1, 2, 3]
-
-
-async def test_at_column_0_the_next_choices_for_unbound_names_keep_the_indentation_the_model_chose():
-    above = CompletionRequest(text="def evens(xs):\n    for x in xs:\n        ret.append(x)\n    return ret\n", offset=15, language="python", path="/p.py", document_key="k")
-    backend = ChoosingBackend(["    total = 0", "    ret = []"])
-    assert await suggest(backend, above) == "    ret = []\n"
-    assert backend.required_starts == ["", "    "]

@@ -99,7 +99,7 @@ def indentation_to_keep(request: CompletionRequest, output: str, why: str) -> st
     the choices are taken after the indentation instead. Not when the answer
     broke the code: the indentation may be what broke it.
     """
-    if why == BREAKS_THE_CODE or request.line_prefix:
+    if why != NOTHING_ON_A_FRESH_LINE or request.line_prefix:
         return ""
     first_line = output.split("\n", 1)[0]
     return leading_whitespace(first_line) if first_line.strip() else ""
