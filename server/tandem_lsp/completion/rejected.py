@@ -1,6 +1,6 @@
 """When the model's first answer is not the one to show, and its next choices are tried.
 
-Three cases the server can see and the bare model cannot:
+Cases the server can see and the bare model cannot:
 - the answer breaks the code (syntax_guard.py); when its first lines alone do
   not, they are the answer (lines_that_keep_the_code);
 - the answer leaves code below it unreachable: a `return` or `break` the model
@@ -10,8 +10,9 @@ Three cases the server can see and the bare model cannot:
   is nothing, most often because the model ended at once or re-typed the next
   line, which the filters drop. The user is there to write a line; a small
   model's runner-up first token is often that line (infill.py b/c: a third of
-  the requests on an empty line at column 0 came back empty).
-
+  the requests on an empty line at column 0 came back empty). When no line at
+  the indentation the model chose will do, its other indentations are tried
+  (engine.py): the line may be the header of a deeper block below;
 - on a fresh line whose indentation the user (or the editor) has typed, the
   answer indents its line deeper still, where no block was opened for it:
   the line lands in the block above or breaks the one below (infill.py a/f:
