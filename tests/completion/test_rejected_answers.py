@@ -182,6 +182,9 @@ def test_an_answer_that_binds_none_of_the_names_only_the_code_below_reads_leaves
         text="def f(x):\n    y = helper(x)\n    \n    return helper(y) + len(y)\n", offset=30, language="python", path="/p.py", document_key="k"
     )
     assert not leaves_needed_names_unbound(helper, "y += 1")
+    # A statement the user has begun is theirs.
+    begun = CompletionRequest(text=BEFORE_THE_LOOP.text.replace("    \n", "    total\n"), offset=24, language="python", path="/work/p.py", document_key="k")
+    assert not leaves_needed_names_unbound(begun, " = 0")
     # Outside Python, or a file that does not compile: no judgement.
     js = CompletionRequest(text="function f() {\n  \n  return ret;\n}\n", offset=17, language="javascript", path="/p.js", document_key="k")
     assert not leaves_needed_names_unbound(js, "let x = 1;")

@@ -23,7 +23,8 @@ from tandem_lsp.tasks.syntax_checks import python_unbound_names
 
 
 def leaves_needed_names_unbound(request: CompletionRequest, suggestion: str) -> bool:
-    if grammar_to_check(request, suggestion) != "python":
+    # Only a fresh line: once the user has begun a statement, what it binds is their choice.
+    if request.line_prefix.strip() or grammar_to_check(request, suggestion) != "python":
         return False
     needed = names_waited_for(request.text, request.cursor_line, len(request.line_prefix.encode("utf-8")))
     if not needed:
