@@ -223,28 +223,3 @@ async def test_after_a_broken_first_answer_a_choice_rejected_only_for_unbound_na
     backend = ChoosingBackend(["return []", "total = 0", "return xs"])
     assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
     assert backend.choices == [None, 1, 2, 3]
-
-
-class IndentingBackend(ChoosingBackend):
-    """Answers by the indentation it must begin with (the kept lead) and the rank of the choice after it."""
-
-    def __init__(self, by_lead: dict[str, list[str]]) -> None:
-        super().__init__([""])
-        self.by_lead = by_lead
-
-    def generate(self, request: GenerationRequest) -> GenerationResult:
-        self.choices.append(request.first_choice)
-        self.required_starts.append(request.required_start)
-        answers = self.by_lead[request.required_start]
-        text = answers[min(request.first_choice or 0, len(answers) - 1)]
-        return GenerationResult(text=text, stop_reason="eos", prompt_tokens=10, prompt_tokens_evaluated=10, generated_tokens=3)
-
-
-async def test_when_no_line_at_the_models_indentation_will_do_its_next_choices_of_indentation_are_tried():
-    # Column 0 above the body of a loop whose header is missing: the model re-types the body's first line.
-    header_missing = CompletionRequest(
-        text="def f(xs):\n    t = 0\n        t += 1\n    return t\n", offset=len("def f(xs):\n    t = 0\n"), language="python", path="/p.py", document_key="k"
-    )
-    backend = IndentingBackend({"": ["        t += 1", "    for x in xs:"], "        ": ["        t += 1", "        t += 1"]})
-    assert await suggest(backend, header_missing) == "    for x in xs:\n"
-    assert backend.required_starts == ["", "        ", "        ", "        ", ""]

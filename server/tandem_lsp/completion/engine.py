@@ -348,14 +348,6 @@ class CompletionEngine:
             if alternative is None:
                 return None  # cancelled
             built, result, raw, rank = alternative
-            if not raw and lead:
-                # No line at the indentation the model chose will do; the missing line may sit
-                # at another (the header of a deeper block below): its next choices of indentation.
-                lead = ""
-                alternative = await self._alternative(job, snippets, relative, settings, raw, 1)
-                if alternative is None:
-                    return None  # cancelled
-                built, result, raw, rank = alternative
             next_rank = rank + 1
         if self._compares_candidates(job, settings, built, result, raw):
             best = await self._best_candidate(job, snippets, relative, settings, (built, result, raw), next_rank, lead)
