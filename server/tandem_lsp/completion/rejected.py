@@ -10,9 +10,7 @@ Cases the server can see and the bare model cannot:
   is nothing, most often because the model ended at once or re-typed the next
   line, which the filters drop. The user is there to write a line; a small
   model's runner-up first token is often that line (infill.py b/c: a third of
-  the requests on an empty line at column 0 came back empty). When no line at
-  the indentation the model chose will do, its other indentations are tried
-  (engine.py): the line may be the header of a deeper block below;
+  the requests on an empty line at column 0 came back empty);
 - on a fresh line whose indentation the user (or the editor) has typed, the
   answer indents its line deeper still, where no block was opened for it:
   the line lands in the block above or breaks the one below (infill.py a/f:
