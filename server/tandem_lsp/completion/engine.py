@@ -27,7 +27,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import BREAKS_THE_CODE, NOTHING_ON_A_FRESH_LINE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
+from tandem_lsp.completion.rejected import BREAKS_THE_CODE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -414,7 +414,9 @@ class CompletionEngine:
             if raw in tried:
                 continue
             tried.add(raw)
-            why = why_rejected(job.request, raw, result.stop_reason) if raw.strip() else NOTHING_ON_A_FRESH_LINE
+            if not raw.strip():
+                continue
+            why = why_rejected(job.request, raw, result.stop_reason)
             if why is None:
                 return built, result, raw, rank
             if why in WORTH_SHOWING_ANYWAY and fallback is None:
