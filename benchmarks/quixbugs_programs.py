@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tandem_lsp.tasks.likelihood.line_fixes import without_closing_prose
+
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbugs"
 
 
@@ -31,24 +33,16 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "quixbu
 
 
 def without_alternative_versions(source: str) -> str:
-    """The program without the string literals that close the module.
+    """The program without the prose that closes the module.
 
     Half of QuixBugs' correct programs end in a docstring that holds another
     version of the same program. A model that sees it can copy the line that a
     benchmark cut out, which no user's file offers: infilling would measure how
     much of the file's end a prompt shows, not how well the model writes code.
+    The cut is the product's own (debug reads files up to their last code line).
     """
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return source
-    cut = len(body)
-    while cut and isinstance(body[cut - 1], ast.Expr) and isinstance(body[cut - 1].value, ast.Constant) and isinstance(body[cut - 1].value.value, str):
-        cut -= 1
-    if cut == len(body) or cut == 0:
-        return source
-    last_code_line = body[cut - 1].end_lineno
-    return "\n".join(source.split("\n")[:last_code_line]).rstrip() + "\n"
+    code = without_closing_prose(source, "python")
+    return source if code == source else code.rstrip() + "\n"
 
 
 @dataclass
