@@ -16,6 +16,7 @@ Python only: its symbol table says what is bound, as the compiler sees it.
 from __future__ import annotations
 
 import ast
+import functools
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import grammar_to_check
@@ -33,6 +34,8 @@ def leaves_needed_names_unbound(request: CompletionRequest, suggestion: str) -> 
     return after is not None and needed <= after
 
 
+# The same document is judged for every answer the engine weighs at one cursor.
+@functools.lru_cache(maxsize=8)
 def names_waited_for(text: str, cursor_line: int, cursor_byte: int) -> frozenset[str]:
     """Unbound names that the code reads only after the cursor (0-based line, byte in it), in the function around it."""
     unbound = python_unbound_names(text)
