@@ -164,6 +164,13 @@ async def test_an_answer_that_leaves_code_unreachable_is_replaced_by_the_next_ch
     assert backend.choices == [None, 1]
 
 
+async def test_when_only_a_later_line_ends_the_block_early_the_first_lines_are_the_answer():
+    # The model wrote the missing line, then a `return` of its own above the user's loop.
+    backend = ChoosingBackend(["depth = 0\n    return depth", "never asked"])
+    assert await suggest(backend, FIRST_LINE) == "depth = 0"
+    assert backend.choices == [None]
+
+
 # The user pressed Enter above a loop that fills `ret`, which nothing binds yet.
 BEFORE_THE_LOOP = CompletionRequest(
     text="def evens(xs):\n    \n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", offset=19, language="python", path="/work/p.py", document_key="k"

@@ -27,7 +27,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import BREAKS_THE_CODE, WORTH_SHOWING_ANYWAY, indentation_to_keep, lines_that_keep_the_code, why_rejected
+from tandem_lsp.completion.rejected import LATER_LINES_CAN_CAUSE, WORTH_SHOWING_ANYWAY, first_lines_to_keep, indentation_to_keep, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -332,8 +332,8 @@ class CompletionEngine:
             return None
         raw = self._shown_text(job.request, built, result)
         rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
-        if rejected == BREAKS_THE_CODE and (kept := lines_that_keep_the_code(job.request, raw)):
-            log.debug("first answer %r breaks the code: showing its first lines %r", raw, kept)
+        if rejected in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw)):
+            log.debug("first answer %r %s: showing its first lines %r", raw, rejected, kept)
             raw, rejected = kept, None
         next_rank, lead = 1, ""
         if rejected:

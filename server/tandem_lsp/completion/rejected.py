@@ -1,10 +1,11 @@
 """When the model's first answer is not the one to show, and its next choices are tried.
 
 Cases the server can see and the bare model cannot:
-- the answer breaks the code (syntax_guard.py); when its first lines alone do
-  not, they are the answer (lines_that_keep_the_code);
+- the answer breaks the code (syntax_guard.py);
 - the answer leaves code below it unreachable: a `return` or `break` the model
   wrote before statements the user already has (unreachable.py);
+  for these two, when a multi-line answer's first lines alone are not
+  rejected, they are the answer (first_lines_to_keep);
 - the user is on a fresh line (only indentation before the cursor: they pressed
   Enter, or put the cursor at the start of a line to insert one) and the answer
   is nothing, most often because the model ended at once or re-typed the next
@@ -36,6 +37,9 @@ _RETRIABLE_ENDS = ("eos", "stop_check")
 _GOES_ON = (",", "(", "[", "{", "\\", "=", "+", "-", "*", "/", "|", "&", " and", " or")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
 BREAKS_THE_CODE = "breaks the code"
+LEAVES_CODE_UNREACHABLE = "leaves code below unreachable"
+# Reasons a later line of an answer can give while its first lines are right.
+LATER_LINES_CAN_CAUSE = frozenset({BREAKS_THE_CODE, LEAVES_CODE_UNREACHABLE})
 LEAVES_NEEDED_NAMES_UNBOUND = "leaves names the code below reads unbound"
 # Reasons that send the engine to the next choices but not to silence: the first answer is shown when none is better.
 WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND})
@@ -49,7 +53,7 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     if breaks_code(request, shown):
         return BREAKS_THE_CODE
     if leaves_code_unreachable(request, shown):
-        return "leaves code below unreachable"
+        return LEAVES_CODE_UNREACHABLE
     if indents_past_the_user(request, shown):
         return "indents deeper than the line"
     if leaves_needed_names_unbound(request, shown):
@@ -76,12 +80,14 @@ def indents_past_the_user(request: CompletionRequest, shown: str) -> bool:
     return not (above.endswith(":") and indent_width(above) >= indent_width(typed))
 
 
-def lines_that_keep_the_code(request: CompletionRequest, shown: str) -> str:
-    """The first lines of a multi-line answer that breaks the code, as many as are not rejected ("" if none).
+def first_lines_to_keep(request: CompletionRequest, shown: str) -> str:
+    """The first lines of a rejected multi-line answer, as many as are not rejected ("" if none).
 
     A small model that has written the missing line often goes on with a mangled
     copy of the code below it (`return search_from(n) for n in ...` above the real
-    `return any(...)`); the lines before that are the answer.
+    `return any(...)`), or ends the function early with a `return` of its own
+    above the user's statements (`middle = len(arr) // 2` then `return merge(...)`
+    above the real `left = ...`); the lines before that are the answer.
     """
     lines = shown.split("\n")
     for count in range(len(lines) - 1, 0, -1):
