@@ -39,6 +39,8 @@ CASES = [
     (limit_scope, "above a deeper block: a header ends it, the body is below", "def f(xs):\n    █\n        t += x\n    return t\n", "for x in xs:\n        t += 1", "for x in xs:"),
     (limit_scope, "above a deeper block: lines before the header stay", "def f(xs):\n    █\n        t += x\n", "t = 0\n    for x in xs:\n        y = x", "t = 0\n    for x in xs:"),
     (limit_scope, "above a deeper block: a brace header too", "function f(xs) {\n  █\n    t += x;\n  }\n}", "for (const x of xs) {\n    t += 1;", "for (const x of xs) {"),
+    (limit_scope, "a typed header above a deeper block: its line only", "def f(xs):\n    for x in █\n        t += x\n", "xs:\n        t += 1", "xs:"),
+    (limit_scope, "a typed header above a block no deeper keeps its body", "def f(xs):\n    for x in █\n    return t\n", "xs:\n        t += x", "xs:\n        t += x"),
     (limit_scope, "above a block no deeper: a header keeps its body", "def f(xs):\n    █\n    return t\n", "for x in xs:\n        t += x", "for x in xs:\n        t += x"),
     (limit_scope, "at most MAX_LINES lines", "def f():\n    █\n", "\n    ".join(f"x{i} = {i}" for i in range(40)), "\n    ".join(f"x{i} = {i}" for i in range(limit_scope.MAX_LINES))),
     # trim_suffix_overlap: nothing the document already has after the cursor.
