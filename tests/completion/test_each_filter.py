@@ -46,6 +46,10 @@ CASES = [
     # trim_suffix_overlap: nothing the document already has after the cursor.
     (trim_suffix_overlap, "a closing bracket already there", "f(█)\n", "x)", "x"),
     (trim_suffix_overlap, "a partial overlap of punctuation", "f(g(█))\n", "1))", "1"),
+    (trim_suffix_overlap, "the answer's own closing bracket stays", "f(█)\n", "g.pop()", "g.pop()"),
+    (trim_suffix_overlap, "a closing bracket too many goes, its own stays", "f(█)\n", "g.pop())", "g.pop()"),
+    (trim_suffix_overlap, "an auto-closed quote", 'f("█")\n', 'hi")', "hi"),
+    (trim_suffix_overlap, "a bracket opened on the line above", "f(\n    a, █)\n", "b)", "b"),
     (trim_suffix_overlap, "words are not trimmed", "f(█bar)\n", "x, bar", "x, bar"),
     (trim_suffix_overlap, "the next line again", "def f():\n    █\n    return r\n", "r = 1\n    return r", "r = 1"),
     (trim_suffix_overlap, "the next line again with other spacing", "def f():\n    █\n    r = a + b\n", "r=a+b", ""),

@@ -9,6 +9,11 @@ resembles one of the next lines of the file, at the same indentation, ends the
 suggestion too. At another indentation it is another statement in another
 block (a loop body `rpntokens.append(opstack.pop())` written above the same
 call in the loop below it), and it stays.
+
+A closing bracket or quote the suggestion ends with is dropped when the text
+after the cursor starts with it, unless the suggestion needs it for a bracket
+of its own: `opstack.pop()` inside `append(…)` keeps its `)` (infill.py e,
+1.5B: 2 holes lost to the bare model that way).
 """
 
 from __future__ import annotations
@@ -80,14 +85,57 @@ def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     if not suffix or "\n" in text or not request.line_prefix:
         # At column 0 the text after the cursor is the next line, not this line's end.
         return text
-    if text.rstrip().endswith(suffix):
-        return text.rstrip()[: -len(suffix)]
+    overlap = _overlap_with_suffix(text.rstrip(), suffix)
+    if not overlap:
+        return text
+    trimmed = text.rstrip()[:-overlap]
+    # `opstack.pop()` before the `)` of `append(`: the answer's own closing bracket is no copy.
+    whole_line = request.line_prefix + "{}" + request.line_suffix
+    if _unmatched(whole_line.format(text)) < _unmatched(whole_line.format(trimmed)):
+        return text
+    return trimmed
+
+
+def _overlap_with_suffix(text: str, suffix: str) -> int:
+    """How many characters at the end of `text` the text after the cursor starts with (0 if none)."""
+    if text.endswith(suffix):
+        return len(suffix)
     # A partial overlap counts only for punctuation (closing brackets, quotes).
     for size in range(len(suffix) - 1, 0, -1):
         head = suffix[:size]
-        if not any(ch.isalnum() for ch in head) and text.rstrip().endswith(head):
-            return text.rstrip()[:-size]
-    return text
+        if not any(ch.isalnum() for ch in head) and text.endswith(head):
+            return size
+    return 0
+
+
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_QUOTES = "\"'`"
+
+
+def _unmatched(line: str) -> int:
+    """Brackets and quotes on a line left without their partner (string contents skipped)."""
+    open_brackets: list[str] = []
+    unmatched = 0
+    quote = ""
+    escaped = False
+    for ch in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+        elif ch in "([{":
+            open_brackets.append(ch)
+        elif ch in _PAIRS:
+            if open_brackets and open_brackets[-1] == _PAIRS[ch]:
+                open_brackets.pop()
+            else:
+                unmatched += 1
+    return unmatched + len(open_brackets) + bool(quote)
 
 
 def apply(request: CompletionRequest, text: str) -> str:
