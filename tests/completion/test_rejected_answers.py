@@ -6,7 +6,7 @@ from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
-from tandem_lsp.completion.rejected import indents_past_the_user
+from tandem_lsp.completion.rejected import indents_past_the_user, leaves_body_without_header
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
@@ -230,3 +230,29 @@ async def test_after_a_broken_first_answer_a_choice_rejected_only_for_unbound_na
     backend = ChoosingBackend(["return []", "total = 0", "return xs"])
     assert await suggest(backend, BEFORE_THE_LOOP) == "total = 0"
     assert backend.choices == [None, 1, 2, 3]
+
+
+# A loop body with no loop: the user is at column 0 on the line where its header goes.
+BEFORE_THE_BODY = CompletionRequest(
+    text="def total(xs):\n    t = 0\n\n        t += x\n    return t\n", offset=27, language="python", path="/work/p.py", document_key="k"
+)
+
+
+def test_an_answer_that_does_not_open_the_block_whose_header_is_missing_leaves_the_body_without_it():
+    assert leaves_body_without_header(BEFORE_THE_BODY, "    print(t)")
+    assert not leaves_body_without_header(BEFORE_THE_BODY, "    for x in xs:")
+    assert not leaves_body_without_header(BEFORE_THE_BODY, "    t = 1\n    for x in xs:")  # its last line heads the body
+    # At column 0 before the body's own line (insert above it): the same.
+    at_the_body = CompletionRequest(text="def total(xs):\n    t = 0\n        t += x\n", offset=26, language="python", path="/p.py", document_key="k")
+    assert leaves_body_without_header(at_the_body, "    t = 2\n")
+    # Code below no deeper than above, or a block the line above opens: no header is missing.
+    assert not leaves_body_without_header(LINE_ABOVE, "    y = y * 2\n")
+    opened = CompletionRequest(text="def f(xs):\n    for x in xs:\n\n        t += x\n", offset=29, language="python", path="/p.py", document_key="k")
+    assert not leaves_body_without_header(opened, "        t = 0")
+
+
+async def test_a_next_choice_that_heads_the_body_below_is_shown_and_else_the_first_answer():
+    backend = ChoosingBackend(["    print(t)", "    for x in xs:"])
+    assert await suggest(backend, BEFORE_THE_BODY) == "    for x in xs:"
+    backend = ChoosingBackend(["    print(t)", "    print(xs)"])
+    assert await suggest(backend, BEFORE_THE_BODY) == "    print(t)"

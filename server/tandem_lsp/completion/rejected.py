@@ -17,8 +17,14 @@ Cases the server can see and the bare model cannot:
   the line lands in the block above or breaks the one below (infill.py a/f:
   1 of 10 such 0.5B answers passed; the 1.5B never wrote one);
 - the answer leaves unbound a name that the code below reads and nothing
-  binds (needed_names.py). This one only steers: when no next choice binds
-  it, the first answer is shown all the same (WORTH_SHOWING_ANYWAY).
+  binds (needed_names.py);
+- on a fresh line between code and a block indented deeper than it, which no
+  line opens, the answer does not end by opening a block: the block below is
+  a body waiting for its header (the `for` or `if` the user is to write),
+  and the file stays broken (infill.py a-c, 0.5B: 5 such answers, none
+  passed; the file parses no worse, so syntax_guard lets them through).
+These last two only steer: when no next choice does better, the first answer
+is shown all the same (WORTH_SHOWING_ANYWAY).
 
 An answer cut by the time or token limit is not retried: a second try would
 hit the same limit and make the user wait twice.
@@ -41,8 +47,9 @@ LEAVES_CODE_UNREACHABLE = "leaves code below unreachable"
 # Reasons a later line of an answer can give while its first lines are right.
 LATER_LINES_CAN_CAUSE = frozenset({BREAKS_THE_CODE, LEAVES_CODE_UNREACHABLE})
 LEAVES_NEEDED_NAMES_UNBOUND = "leaves names the code below reads unbound"
+LEAVES_BODY_WITHOUT_HEADER = "leaves the block below without its header"
 # Reasons that send the engine to the next choices but not to silence: the first answer is shown when none is better.
-WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND})
+WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND, LEAVES_BODY_WITHOUT_HEADER})
 
 
 def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
@@ -58,6 +65,8 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
         return "indents deeper than the line"
     if leaves_needed_names_unbound(request, shown):
         return LEAVES_NEEDED_NAMES_UNBOUND
+    if leaves_body_without_header(request, shown):
+        return LEAVES_BODY_WITHOUT_HEADER
     return None
 
 
@@ -74,10 +83,33 @@ def indents_past_the_user(request: CompletionRequest, shown: str) -> bool:
         return False
     if grammar_to_check(request, shown) != "python":
         return False
-    above = next((line for line in reversed(request.before_line.split("\n")) if line.strip()), "").rstrip()
+    above = _code_line_above(request)
     if above.endswith(_GOES_ON):
         return False
     return not (above.endswith(":") and indent_width(above) >= indent_width(typed))
+
+
+def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
+    """Whether a Python answer on a fresh line above a block that nothing opens fails to open it.
+
+    The code below the cursor (at column 0 before an existing line: that line)
+    is indented deeper than the code above it, which opens no block and goes on
+    with no statement: that code is a body, and the line the user is writing
+    is its header. Only the answer's last line can be that header.
+    """
+    if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
+        return False
+    suffix = request.line_suffix
+    below = suffix if suffix.strip() else next((line for line in request.lines_below() if line.strip()), "")
+    above = _code_line_above(request)
+    if not below.strip() or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
+        return False
+    return not shown.rstrip().endswith(":")
+
+
+def _code_line_above(request: CompletionRequest) -> str:
+    """The nearest line above the cursor's with code on it, without trailing whitespace ("" if none)."""
+    return next((line.rstrip() for line in request.lines_above() if line.strip() and not line.lstrip().startswith("#")), "")
 
 
 def first_lines_to_keep(request: CompletionRequest, shown: str) -> str:

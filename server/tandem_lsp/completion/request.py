@@ -59,3 +59,11 @@ class CompletionRequest:
             end = len(self.text) if end < 0 else end
             yield self.text[start:end]
             start = end + 1
+
+    def lines_above(self) -> Iterator[str]:
+        """The lines above the cursor's line, nearest first, one at a time."""
+        end = self.line_start - 1
+        while end >= 0:
+            start = self.text.rfind("\n", 0, end) + 1
+            yield self.text[start:end]
+            end = start - 1
