@@ -6,7 +6,7 @@ from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
-from tandem_lsp.completion.rejected import indents_past_the_user, leaves_body_without_header
+from tandem_lsp.completion.rejected import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
@@ -256,3 +256,24 @@ async def test_a_next_choice_that_heads_the_body_below_is_shown_and_else_the_fir
     assert await suggest(backend, BEFORE_THE_BODY) == "    for x in xs:"
     backend = ChoosingBackend(["    print(t)", "    print(xs)"])
     assert await suggest(backend, BEFORE_THE_BODY) == "    print(t)"
+
+
+def test_an_answer_at_column_0_inside_a_block_steps_out_of_it():
+    # Column 0 between two lines of a function body: a new `def` or a module comment ends the function.
+    assert steps_out_to_column_0(LINE_ABOVE, "def main():\n")
+    assert steps_out_to_column_0(LINE_ABOVE, "# Example usage:\n")
+    assert steps_out_to_column_0(LINE_ABOVE, "    y = 2\nprint(y)\n")  # a later line too
+    assert not steps_out_to_column_0(LINE_ABOVE, "    y = y * 2\n")
+    # Right after `def ...:` the body must be indented.
+    after_def = CompletionRequest(text="def f(xs):\n\n    return xs\n", offset=11, language="python", path="/p.py", document_key="k")
+    assert steps_out_to_column_0(after_def, "xs = list(xs)")
+    # At the end of a function (code below at column 0) or above a body whose header is missing, column 0 is right.
+    at_the_end = CompletionRequest(text="def f(xs):\n    return xs\n\n\nprint(f(1))\n", offset=26, language="python", path="/p.py", document_key="k")
+    assert not steps_out_to_column_0(at_the_end, "def g():\n    pass")
+    header_missing = CompletionRequest(text="xs = [1]\n\n    print(x)\n", offset=9, language="python", path="/p.py", document_key="k")
+    assert not steps_out_to_column_0(header_missing, "for x in xs:")
+
+
+async def test_a_next_choice_that_stays_in_the_block_is_shown_instead_of_one_at_column_0():
+    backend = ChoosingBackend(["def main():\n", "    y = y * 2\n"])
+    assert await suggest(backend, LINE_ABOVE) == "    y = y * 2\n"

@@ -23,7 +23,12 @@ Cases the server can see and the bare model cannot:
   a body waiting for its header (the `for` or `if` the user is to write),
   and the file stays broken (infill.py a-c, 0.5B: 5 such answers, none
   passed; the file parses no worse, so syntax_guard lets them through).
-These last two only steer: when no next choice does better, the first answer
+- on a fresh line inside a block (the code above is indented or opens one,
+  the code below is indented), the answer writes a line at column 0: it ends
+  the function the code below belongs to (`def main():`, `# Example usage:`
+  in the middle of a function; infill.py b/c, 0.5B: 12 such answers, none
+  passed).
+These last three only steer: when no next choice does better, the first answer
 is shown all the same (WORTH_SHOWING_ANYWAY).
 
 An answer cut by the time or token limit is not retried: a second try would
@@ -48,8 +53,9 @@ LEAVES_CODE_UNREACHABLE = "leaves code below unreachable"
 LATER_LINES_CAN_CAUSE = frozenset({BREAKS_THE_CODE, LEAVES_CODE_UNREACHABLE})
 LEAVES_NEEDED_NAMES_UNBOUND = "leaves names the code below reads unbound"
 LEAVES_BODY_WITHOUT_HEADER = "leaves the block below without its header"
+STEPS_OUT_TO_COLUMN_0 = "steps out of the block to column 0"
 # Reasons that send the engine to the next choices but not to silence: the first answer is shown when none is better.
-WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND, LEAVES_BODY_WITHOUT_HEADER})
+WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND, LEAVES_BODY_WITHOUT_HEADER, STEPS_OUT_TO_COLUMN_0})
 
 
 def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> str | None:
@@ -67,6 +73,8 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
         return LEAVES_NEEDED_NAMES_UNBOUND
     if leaves_body_without_header(request, shown):
         return LEAVES_BODY_WITHOUT_HEADER
+    if steps_out_to_column_0(request, shown):
+        return STEPS_OUT_TO_COLUMN_0
     return None
 
 
@@ -99,12 +107,35 @@ def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
     """
     if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
         return False
-    suffix = request.line_suffix
-    below = suffix if suffix.strip() else next((line for line in request.lines_below() if line.strip()), "")
+    below = _code_line_below(request)
     above = _code_line_above(request)
-    if not below.strip() or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
+    if not below or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
         return False
     return not shown.rstrip().endswith(":")
+
+
+def steps_out_to_column_0(request: CompletionRequest, shown: str) -> bool:
+    """Whether a Python answer on a fresh line inside a block writes a line at column 0 above the block's indented code.
+
+    Inside a block: the code below is indented, and the code above is indented
+    too or opens a block. (Above it at column 0 with no block opened, the code
+    below is a body waiting for its header, which may well be at column 0.)
+    """
+    if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
+        return False
+    below = _code_line_below(request)
+    above = _code_line_above(request)
+    if not below[:1].isspace() or not (above[:1].isspace() or above.endswith(":")):
+        return False
+    lines = shown.split("\n")
+    return any(line.strip() and not line[:1].isspace() for line in (request.line_prefix + lines[0], *lines[1:]))
+
+
+def _code_line_below(request: CompletionRequest) -> str:
+    """The code the answer goes above: the rest of the cursor's line if any, else the nearest line below with code ("" if none)."""
+    if request.line_suffix.strip():
+        return request.line_suffix
+    return next((line for line in request.lines_below() if line.strip() and not line.lstrip().startswith("#")), "")
 
 
 def _code_line_above(request: CompletionRequest) -> str:
