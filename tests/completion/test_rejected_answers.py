@@ -171,6 +171,15 @@ async def test_when_only_a_later_line_ends_the_block_early_the_first_lines_are_t
     assert backend.choices == [None]
 
 
+async def test_a_line_inserted_above_the_cursors_line_is_one_line_and_no_first_lines_are_kept_of_it():
+    # At column 0 before a body whose header is missing: the answer's line break is where it ends, not a second line.
+    text = "def f(x):\n    y = x\n        return y\n"
+    request = CompletionRequest(text=text, offset=text.index("        return"), language="python", path="/p.py", document_key="k")
+    backend = ChoosingBackend(["    return 0\n", "    if y:\n"])
+    assert await suggest(backend, request) == "    if y:\n"
+    assert backend.choices == [None, 1]
+
+
 # The user pressed Enter above a loop that fills `ret`, which nothing binds yet.
 BEFORE_THE_LOOP = CompletionRequest(
     text="def evens(xs):\n    \n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", offset=19, language="python", path="/work/p.py", document_key="k"

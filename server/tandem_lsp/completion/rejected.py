@@ -152,9 +152,11 @@ def first_lines_to_keep(request: CompletionRequest, shown: str) -> str:
     above the user's statements (`middle = len(arr) // 2` then `return merge(...)`
     above the real `left = ...`); the lines before that are the answer.
     """
-    lines = shown.split("\n")
+    # A line inserted above the cursor's line ends with its line break: that is no second line.
+    line_break = "\n" if shown.endswith("\n") else ""
+    lines = shown[: len(shown) - len(line_break)].split("\n")
     for count in range(len(lines) - 1, 0, -1):
-        start = "\n".join(lines[:count])
+        start = "\n".join(lines[:count]) + line_break
         if start.strip() and why_rejected(request, start, "eos") in (None, *WORTH_SHOWING_ANYWAY):
             return start
     return ""
