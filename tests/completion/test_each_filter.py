@@ -50,6 +50,7 @@ CASES = [
     (trim_suffix_overlap, "a closing bracket too many goes, its own stays", "f(█)\n", "g.pop())", "g.pop()"),
     (trim_suffix_overlap, "an auto-closed quote", 'f("█")\n', 'hi")', "hi"),
     (trim_suffix_overlap, "a bracket opened on the line above", "f(\n    a, █)\n", "b)", "b"),
+    (trim_suffix_overlap, "braces on the line are text, not a template", "const o = {a: f(█)};\n", "g())", "g()"),
     (trim_suffix_overlap, "words are not trimmed", "f(█bar)\n", "x, bar", "x, bar"),
     (trim_suffix_overlap, "the next line again", "def f():\n    █\n    return r\n", "r = 1\n    return r", "r = 1"),
     (trim_suffix_overlap, "the next line again with other spacing", "def f():\n    █\n    r = a + b\n", "r=a+b", ""),

@@ -90,8 +90,8 @@ def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
         return text
     trimmed = text.rstrip()[:-overlap]
     # `opstack.pop()` before the `)` of `append(`: the answer's own closing bracket is no copy.
-    whole_line = request.line_prefix + "{}" + request.line_suffix
-    if _unmatched(whole_line.format(text)) < _unmatched(whole_line.format(trimmed)):
+    prefix, suffix_as_typed = request.line_prefix, request.line_suffix
+    if _unmatched(prefix + text + suffix_as_typed) < _unmatched(prefix + trimmed + suffix_as_typed):
         return text
     return trimmed
 
