@@ -419,6 +419,7 @@ class CompletionEngine:
             why = why_rejected(job.request, raw, result.stop_reason)
             if why is None:
                 return built, result, raw, rank
+            log.debug("choice %d %r rejected (%s)", rank, raw, why)
             if why in WORTH_SHOWING_ANYWAY and fallback is None:
                 fallback = built, result, raw, rank
         return fallback or (built, result, "", rank)

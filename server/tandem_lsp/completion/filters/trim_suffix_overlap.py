@@ -8,7 +8,9 @@ with a near copy of the code below (`return search_from(...)` for the real
 resembles one of the next lines of the file, at the same indentation, ends the
 suggestion too. At another indentation it is another statement in another
 block (a loop body `rpntokens.append(opstack.pop())` written above the same
-call in the loop below it), and it stays.
+call in the loop below it), and it stays. So does a twin that puts other names
+in the same places (`i += 1` above the `j += 1` of the next branch; infill.py
+f: the bare model passed with `i += 1` where the server stopped before it).
 
 A closing bracket or quote the suggestion ends with is dropped when the text
 after the cursor starts with it, unless the suggestion needs it for a bracket
@@ -18,6 +20,7 @@ of its own: `opstack.pop()` inside `append(…)` keeps its `)` (infill.py e,
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
 
 from tandem_lsp.completion.request import CompletionRequest
@@ -74,10 +77,28 @@ def _near_copy(line: str, upcoming: list[tuple[int, str]]) -> bool:
         return False
     indent = indent_width(line)
     return any(
-        indent == other_indent and SequenceMatcher(None, stripped, other, autojunk=False).ratio() >= _NEAR_COPY
+        indent == other_indent and SequenceMatcher(None, stripped, other, autojunk=False).ratio() >= _NEAR_COPY and not _twin(stripped, other)
         for other_indent, other in upcoming
         if len(other) >= _MIN_REPEATED_LINE
     )
+
+
+_TOKENS = re.compile(r"\w+|[^\w\s]")
+
+
+def _twin(line: str, other: str) -> bool:
+    """Whether two alike lines differ only by names or numbers put in for others, token for token.
+
+    Code is full of such twins (`i += 1` / `j += 1`, `digit_list[low_mid] = 0` /
+    `digit_list[high_mid] = 0`): each is a statement of its own. A mangled copy
+    of a line below adds or drops tokens instead (`return g(n) for n in ns` for
+    `return any(g(n) for n in ns)`).
+    """
+    ours, theirs = _TOKENS.findall(line), _TOKENS.findall(other)
+    if len(ours) != len(theirs):
+        return False
+    swapped = [(a, b) for a, b in zip(ours, theirs) if a != b]
+    return bool(swapped) and all(a[0].isalnum() or a[0] == "_" for pair in swapped for a in pair)
 
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
