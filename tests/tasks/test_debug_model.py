@@ -6,7 +6,7 @@ from fakes import Reply, Script, ScriptedBackend, ScriptedRegistry
 from tandem_lsp.config import Settings
 from tandem_lsp.models.embedded import default_model_path
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.syntax_checks import error_count
+from tandem_lsp.code_checks import error_count
 from tandem_lsp.tasks.debug import debug, error_lines, fault_view, fix_from_texts, unified_diff
 from tandem_lsp.tasks.source import SourceFile
 

@@ -12,7 +12,7 @@ from tandem_lsp.config import ModelSettings, Settings
 from tandem_lsp.models.backend import GenerationResult, TokenScore
 from tandem_lsp.models.llama_backend import LlamaBackend
 from tandem_lsp.tasks.likelihood import likely_findings, line_fixes
-from tandem_lsp.tasks.syntax_checks import changes_code, code_lines, comment_columns, keeps_definitions
+from tandem_lsp.code_checks import changes_code, code_lines, comment_columns, keeps_definitions
 from tandem_lsp.tasks.likelihood.line_edits import changed_words
 from tandem_lsp.tasks.likelihood.surprise import Candidate, Suspect, draft_candidates, find_suspects, likelihood_gains, second_look, with_line
 

@@ -2,7 +2,7 @@
 
 import json
 
-from tandem_lsp.tasks.syntax_checks import edit_parses, enclosing_scope, error_count, review_scope
+from tandem_lsp.code_checks import edit_parses, enclosing_scope, error_count, review_scope
 from tandem_lsp.tasks.answer_json import RawFinding, read_findings
 from tandem_lsp.tasks.findings import Finding, check_finding, dedupe, findings_schema, validate_findings
 from tandem_lsp.tasks.review import apply_verdicts

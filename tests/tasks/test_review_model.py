@@ -15,7 +15,7 @@ from tandem_lsp.config import Settings
 from tandem_lsp.models.embedded import default_model_path
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.syntax_checks import edit_parses
+from tandem_lsp.code_checks import edit_parses
 from tandem_lsp.tasks.explain import explain
 from tandem_lsp.tasks.review import review
 

@@ -15,7 +15,7 @@ from tandem_lsp.languages import language_for_path
 from tandem_lsp.models.backend import ModelError
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.code_checks import LineRange
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ import functools
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import grammar_to_check
-from tandem_lsp.tasks.syntax_checks import python_unbound_names
+from tandem_lsp.code_checks import python_unbound_names
 
 
 def leaves_needed_names_unbound(request: CompletionRequest, suggestion: str) -> bool:

@@ -15,7 +15,7 @@ import ast
 
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.languages import grammar_for
-from tandem_lsp.tasks.syntax_checks import parses_no_worse
+from tandem_lsp.code_checks import parses_no_worse
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
 MAX_CHECKED_CHARS = 200_000

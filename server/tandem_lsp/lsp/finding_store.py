@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from tandem_lsp.lsp.convert import line_range
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.code_checks import LineRange
 from tandem_lsp.tasks.findings import Finding
 
 SOURCE = "tandem"

@@ -45,7 +45,7 @@ from tandem_lsp.lsp.progress import ThrottledProgress, work_done
 from tandem_lsp.lsp.server import TandemServer
 from tandem_lsp.models.backend import ModelError
 from tandem_lsp.tasks.chat import TaskCancelled
-from tandem_lsp.tasks.syntax_checks import LineRange, review_scope
+from tandem_lsp.code_checks import LineRange, review_scope
 from tandem_lsp.tasks.debug import DebugResult, debug, workspace_definitions
 from tandem_lsp.tasks.source import SourceFile
 from tandem_lsp.tasks.explain import explain

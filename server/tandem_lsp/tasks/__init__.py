@@ -9,7 +9,6 @@ router.py   which role serves which task; when verification runs; how to prompt 
 prompts.py  the prompts, numbered code lines, JSON schemas of the answers
 answer_json.py  the JSON in a model answer, salvage of odd answers, coercion to RawFinding
 findings.py Finding, the answer schema, range/syntax validation, dedupe
-syntax_checks.py  tree-sitter scopes, syntax checks of edits, code-vs-comment lines
 likelihood/ review findings and debug candidates from what a code model finds unlikely (no prompt, no JSON)
 chat.py     one chat turn on the model worker, cancellable, with progress
 """

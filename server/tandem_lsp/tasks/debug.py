@@ -52,7 +52,7 @@ from tandem_lsp.tasks.chat import Progress, chat
 from tandem_lsp.tasks.code_answer import code_block, merge_answer, prose
 from tandem_lsp.tasks.likelihood.line_fixes import weighed_line_fixes
 from tandem_lsp.tasks.likelihood.surprise import likelihood_gains
-from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
+from tandem_lsp.code_checks import LineRange, changes_code, enclosing_scope, keeps_definitions, parses_no_worse
 from tandem_lsp.tasks.prompts import FaultView, FixProposal, fix_messages, plain_fix_messages
 from tandem_lsp.tasks.protected_lines import error_is_in, protected_lines, without_protected_changes
 from tandem_lsp.tasks.router import model_kind, role_for, same_model

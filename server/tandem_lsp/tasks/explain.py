@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tandem_lsp.languages import grammar_for
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import Progress, chat
-from tandem_lsp.tasks.syntax_checks import LineRange, review_scope
+from tandem_lsp.code_checks import LineRange, review_scope
 from tandem_lsp.tasks.prompts import explain_messages
 from tandem_lsp.tasks.review import code_view
 from tandem_lsp.tasks.router import model_kind, role_for

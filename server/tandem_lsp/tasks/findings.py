@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from tandem_lsp.indentation import leading_whitespace
 from tandem_lsp.models.reasoning import split_reasoning
 from tandem_lsp.tasks.answer_json import FENCE, SEVERITIES, RawFinding, Severity
-from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, code_lines, edit_parses, keeps_definitions, split_lines
+from tandem_lsp.code_checks import LineRange, changes_code, code_lines, edit_parses, keeps_definitions, split_lines
 
 # Caps in the schema keep a looping small model from filling its whole token budget.
 MAX_MESSAGE_CHARS = 240

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from tandem_lsp.models.backend import ChatMessage
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.code_checks import LineRange
 from tandem_lsp.tasks.findings import MAX_MESSAGE_CHARS, MAX_REPLACEMENT_CHARS, Finding, finding_item_schema
 from tandem_lsp.tasks.router import ModelKind
 

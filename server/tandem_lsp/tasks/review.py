@@ -11,7 +11,7 @@ from typing import Any
 from tandem_lsp.languages import grammar_for
 from tandem_lsp.models.registry import ModelRegistry
 from tandem_lsp.tasks.chat import Progress, TaskCancelled, chat
-from tandem_lsp.tasks.syntax_checks import LineRange, review_scope, split_lines
+from tandem_lsp.code_checks import LineRange, review_scope, split_lines
 from tandem_lsp.tasks.answer_json import RawFinding, as_line, coerce_finding, load_json, read_findings
 from tandem_lsp.tasks.findings import Checked, Finding, check_finding, dedupe, findings_schema, validate_findings
 from tandem_lsp.tasks.likelihood.likely_findings import likelihood_findings

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from tandem_lsp.languages import grammar_for
-from tandem_lsp.tasks.syntax_checks import split_lines
+from tandem_lsp.code_checks import split_lines
 
 
 @dataclass(frozen=True)

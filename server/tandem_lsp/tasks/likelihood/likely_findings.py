@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from tandem_lsp.models.registry import ModelRegistry
-from tandem_lsp.tasks.syntax_checks import LineRange
+from tandem_lsp.code_checks import LineRange
 from tandem_lsp.tasks.answer_json import RawFinding
 from tandem_lsp.tasks.findings import Finding, check_finding
 from tandem_lsp.tasks.router import role_for

@@ -19,7 +19,7 @@ from tandem_lsp.models.backend import ModelBackend
 from tandem_lsp.models.registry import ModelRegistry, Role
 from tandem_lsp.tasks.likelihood.surprise import Candidate, draft_candidates, likelihood_gains
 from tandem_lsp.tasks.router import same_model
-from tandem_lsp.tasks.syntax_checks import LineRange, code_lines
+from tandem_lsp.code_checks import LineRange, code_lines
 
 # A fix counts when the file becomes this much more likely with it (nats; e^3 ~ 20x).
 MIN_GAIN = 3.0

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tandem_lsp.models.backend import GenerationRequest, ModelBackend, TokenScore
-from tandem_lsp.tasks.syntax_checks import LineRange, changes_code, code_lines, comment_columns, edit_parses, keeps_definitions
+from tandem_lsp.code_checks import LineRange, changes_code, code_lines, comment_columns, edit_parses, keeps_definitions
 from tandem_lsp.tasks.likelihood.line_edits import changed_words, one_change_versions
 
 # The model must have bet on something else (at least this likely) and found

@@ -2,7 +2,9 @@
 
 A task reviews a selection, else the function or class around the cursor,
 else the whole file. A proposed replacement is only trusted when the edited
-document parses no worse than the original did.
+document parses no worse than the original did. Completion asks the same of a
+suggestion (syntax_guard.py), and which names a Python file reads unbound
+(needed_names.py); so this module sits beside both, under neither.
 """
 
 from __future__ import annotations
