@@ -6,7 +6,7 @@ from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
-from tandem_lsp.completion.rejected import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
+from tandem_lsp.completion.block_structure import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable

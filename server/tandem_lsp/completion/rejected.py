@@ -12,24 +12,25 @@ Cases the server can see and the bare model cannot:
   line, which the filters drop. The user is there to write a line; a small
   model's runner-up first token is often that line (infill.py b/c: a third of
   the requests on an empty line at column 0 came back empty);
+- the answer leaves unbound a name that the code below reads and nothing
+  binds (needed_names.py; Python);
+Python's blocks as a fresh line sees them (block_structure.py):
 - on a fresh line whose indentation the user (or the editor) has typed, the
   answer indents its line deeper still, where no block was opened for it:
   the line lands in the block above or breaks the one below (infill.py a/f:
   1 of 10 such 0.5B answers passed; the 1.5B never wrote one);
-- the answer leaves unbound a name that the code below reads and nothing
-  binds (needed_names.py);
 - on a fresh line between code and a block indented deeper than it, which no
   line opens, the answer does not end by opening a block: the block below is
   a body waiting for its header (the `for` or `if` the user is to write),
   and the file stays broken (infill.py a-c, 0.5B: 5 such answers, none
-  passed; the file parses no worse, so syntax_guard lets them through).
+  passed; the file parses no worse, so syntax_guard lets them through);
 - on a fresh line inside a block (the code above is indented or opens one,
   the code below is indented), the answer writes a line at column 0: it ends
   the function the code below belongs to (`def main():`, `# Example usage:`
   in the middle of a function; infill.py b/c, 0.5B: 12 such answers, none
   passed).
-These last three only steer: when no next choice does better, the first answer
-is shown all the same (WORTH_SHOWING_ANYWAY).
+The unbound names and these last two only steer: when no next choice does
+better, the first answer is shown all the same (WORTH_SHOWING_ANYWAY).
 
 An answer cut by the time or token limit is not retried: a second try would
 hit the same limit and make the user wait twice.
@@ -37,15 +38,14 @@ hit the same limit and make the user wait twice.
 
 from __future__ import annotations
 
+from tandem_lsp.completion.block_structure import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.completion.syntax_guard import breaks_code, grammar_to_check
+from tandem_lsp.completion.syntax_guard import breaks_code
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
-from tandem_lsp.indentation import indent_width, leading_whitespace
+from tandem_lsp.indentation import leading_whitespace
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
-# Line ends after which the next line continues the same statement, indented as the writer likes.
-_GOES_ON = (",", "(", "[", "{", "\\", "=", "+", "-", "*", "/", "|", "&", " and", " or")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
 BREAKS_THE_CODE = "breaks the code"
 LEAVES_CODE_UNREACHABLE = "leaves code below unreachable"
@@ -76,71 +76,6 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     if steps_out_to_column_0(request, shown):
         return STEPS_OUT_TO_COLUMN_0
     return None
-
-
-def indents_past_the_user(request: CompletionRequest, shown: str) -> bool:
-    """Whether a Python answer on an indented fresh line adds indentation that no block above asks for.
-
-    The editor's indentation after Enter is the block's own; it is too shallow
-    only right after a line that opens a block and is no less indented. After
-    a line that goes on (inside brackets, after a backslash) any indentation
-    may be right. Python only: there indentation is the block structure.
-    """
-    typed = request.line_prefix
-    if not typed or typed.strip() or request.line_suffix.strip() or shown[:1] not in (" ", "\t"):
-        return False
-    if grammar_to_check(request, shown) != "python":
-        return False
-    above = _code_line_above(request)
-    if above.endswith(_GOES_ON):
-        return False
-    return not (above.endswith(":") and indent_width(above) >= indent_width(typed))
-
-
-def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
-    """Whether a Python answer on a fresh line above a block that nothing opens fails to open it.
-
-    The code below the cursor (at column 0 before an existing line: that line)
-    is indented deeper than the code above it, which opens no block and goes on
-    with no statement: that code is a body, and the line the user is writing
-    is its header. Only the answer's last line can be that header.
-    """
-    if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
-        return False
-    below = _code_line_below(request)
-    above = _code_line_above(request)
-    if not below or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
-        return False
-    return not shown.rstrip().endswith(":")
-
-
-def steps_out_to_column_0(request: CompletionRequest, shown: str) -> bool:
-    """Whether a Python answer on a fresh line inside a block writes a line at column 0 above the block's indented code.
-
-    Inside a block: the code below is indented, and the code above is indented
-    too or opens a block. (Above it at column 0 with no block opened, the code
-    below is a body waiting for its header, which may well be at column 0.)
-    """
-    if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
-        return False
-    below = _code_line_below(request)
-    above = _code_line_above(request)
-    if not below[:1].isspace() or not (above[:1].isspace() or above.endswith(":")):
-        return False
-    lines = shown.split("\n")
-    return any(line.strip() and not line[:1].isspace() for line in (request.line_prefix + lines[0], *lines[1:]))
-
-
-def _code_line_below(request: CompletionRequest) -> str:
-    """The code the answer goes above: the rest of the cursor's line if any, else the nearest line below with code ("" if none)."""
-    if request.line_suffix.strip():
-        return request.line_suffix
-    return next((line for line in request.lines_below() if line.strip() and not line.lstrip().startswith("#")), "")
-
-
-def _code_line_above(request: CompletionRequest) -> str:
-    """The nearest line above the cursor's with code on it, without trailing whitespace ("" if none)."""
-    return next((line.rstrip() for line in request.lines_above() if line.strip() and not line.lstrip().startswith("#")), "")
 
 
 def first_lines_to_keep(request: CompletionRequest, shown: str) -> str:
