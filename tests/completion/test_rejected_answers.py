@@ -65,6 +65,16 @@ def test_a_suggestion_breaks_the_code_when_it_adds_syntax_errors():
     assert not breaks_code(CompletionRequest(text="x = (", offset=5, path="/a.txt"), ")))")  # no grammar: no judgement
 
 
+def test_a_python_header_breaks_the_code_where_neither_the_code_below_nor_a_body_to_come_fits_it():
+    # At column 0 above a loop body indented twice: a header at the `for` level takes that body from the `for`.
+    text = "def f(xs):\n    for x in xs:\n            y = x\n"
+    above_body = CompletionRequest(text=text, offset=text.index("            y"), language="python", path="/p.py", document_key="k")
+    assert breaks_code(above_body, "    if x:\n")
+    assert not breaks_code(above_body, "        if x:\n")  # the code below is its body
+    # Nothing below to be its body: the body comes next, as the user types on.
+    assert not breaks_code(CompletionRequest(text="def f(xs):\n    \n", offset=15, language="python", path="/p.py", document_key="k"), "for x in xs:")
+
+
 async def test_a_breaking_suggestion_is_replaced_by_the_models_next_choice_that_does_not_break():
     backend = ChoosingBackend(["    y = y *", "  y = 2", "    y = y * 2"])
     assert await suggest(backend) == "    y = y * 2"

@@ -6,20 +6,28 @@ wrong indentation, a statement cut in half, a closing bracket too many. The
 engine then asks the model for its next choices instead (engine.py).
 
 A suggestion that ends by opening a block or a bracket is unfinished, not
-broken: the body comes with the next suggestion, as the user types on.
+broken: the body comes with the next suggestion, as the user types on. A
+Python header is still judged: its body is the code below it or the one to
+come, and a header at an indentation where neither fits breaks the block
+around it (`for …:` at the level of the `for` above it, taking its body away;
+infill.py a-c, 0.5B: 16 such answers shown, none passed).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
-from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.languages import grammar_for
 from tandem_lsp.code_checks import parses_no_worse
+from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.indentation import leading_whitespace
+from tandem_lsp.languages import grammar_for
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
 MAX_CHECKED_CHARS = 200_000
 _OPENERS = (":", "{", "(", "[", ",", "\\")
+# A whole Python line that opens a block of statements.
+_PYTHON_HEADER = re.compile(r"\s*(async\s+)?(if|elif|else|for|while|try|except|finally|with|def|class|match|case)\b.*:$")
 
 
 def grammar_to_check(request: CompletionRequest, suggestion: str) -> str | None:
@@ -33,12 +41,20 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     grammar = grammar_to_check(request, suggestion)
     if grammar is None:
         return False
+    before, after = request.text[: request.offset], request.text[request.offset :]
+    with_suggestion = before + suggestion + after
+    # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
+    python_compiled = grammar == "python" and _compiles(request.text)
     last_line = suggestion.rstrip().splitlines()[-1].rstrip()
+    if python_compiled and _PYTHON_HEADER.match(last_line) and (suggestion.endswith("\n") or not request.line_suffix.strip()):
+        # A header's body is the code below, or the one the user writes next: broken only when neither will do.
+        written = suggestion.rstrip("\n")
+        body_to_come = "\n" + leading_whitespace(last_line) + "    pass"
+        with_body_to_come = before + written + body_to_come + suggestion[len(written) :] + after
+        return not (_compiles(with_suggestion) or _compiles(with_body_to_come))
     if last_line.endswith(_OPENERS):
         return False
-    with_suggestion = request.text[: request.offset] + suggestion + request.text[request.offset :]
-    if grammar == "python" and _compiles(request.text):
-        # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
+    if python_compiled:
         return not _compiles(with_suggestion)
     return not parses_no_worse(request.text, with_suggestion, grammar)
 
