@@ -41,21 +41,23 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     grammar = grammar_to_check(request, suggestion)
     if grammar is None:
         return False
+    last_line = suggestion.rstrip().splitlines()[-1].rstrip()
+    python_header = grammar == "python" and _PYTHON_HEADER.match(last_line) and (suggestion.endswith("\n") or not request.line_suffix.strip())
+    if last_line.endswith(_OPENERS) and not python_header:
+        return False
     before, after = request.text[: request.offset], request.text[request.offset :]
     with_suggestion = before + suggestion + after
-    # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
-    python_compiled = grammar == "python" and _compiles(request.text)
-    last_line = suggestion.rstrip().splitlines()[-1].rstrip()
-    if python_compiled and _PYTHON_HEADER.match(last_line) and (suggestion.endswith("\n") or not request.line_suffix.strip()):
+    if grammar == "python" and _compiles(request.text):
+        # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
+        if not python_header:
+            return not _compiles(with_suggestion)
         # A header's body is the code below, or the one the user writes next: broken only when neither will do.
         written = suggestion.rstrip("\n")
         body_to_come = "\n" + leading_whitespace(last_line) + "    pass"
         with_body_to_come = before + written + body_to_come + suggestion[len(written) :] + after
         return not (_compiles(with_suggestion) or _compiles(with_body_to_come))
-    if last_line.endswith(_OPENERS):
-        return False
-    if python_compiled:
-        return not _compiles(with_suggestion)
+    if python_header:
+        return False  # in a file that does not compile, a header stays unfinished, as any opener
     return not parses_no_worse(request.text, with_suggestion, grammar)
 
 
