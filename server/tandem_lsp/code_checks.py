@@ -121,7 +121,13 @@ def parses_no_worse(before: str, after: str, grammar: str | None) -> bool:
     """True when `after` has no more syntax errors than `before` (unknown languages pass, as in edit_parses)."""
     if grammar is None:
         return True
-    return error_count(after, grammar) <= error_count(before, grammar)
+    return error_count(after, grammar) <= _errors_before(before, grammar)
+
+
+# `before` is the same document for every answer weighed at one cursor (and every fix of one review).
+@functools.lru_cache(maxsize=8)
+def _errors_before(text: str, grammar: str) -> int:
+    return error_count(text, grammar)
 
 
 def _edited(text: str, start: int, end: int, new_text: str) -> str:

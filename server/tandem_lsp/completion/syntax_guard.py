@@ -16,6 +16,7 @@ infill.py a-c, 0.5B: 16 such answers shown, none passed).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from tandem_lsp.code_checks import parses_no_worse
@@ -47,7 +48,7 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
         return False
     before, after = request.text[: request.offset], request.text[request.offset :]
     with_suggestion = before + suggestion + after
-    if grammar == "python" and _compiles(request.text):
+    if grammar == "python" and _document_compiles(request.text):
         # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
         if not python_header:
             return not _compiles(with_suggestion)
@@ -59,6 +60,12 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     if python_header:
         return False  # in a file that does not compile, a header stays unfinished, as any opener
     return not parses_no_worse(request.text, with_suggestion, grammar)
+
+
+# The unchanged document is judged for every answer the engine weighs at one cursor.
+@functools.lru_cache(maxsize=8)
+def _document_compiles(text: str) -> bool:
+    return _compiles(text)
 
 
 def _compiles(source: str) -> bool:
