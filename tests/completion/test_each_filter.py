@@ -7,16 +7,9 @@ one filter whose rule it pins.
 from __future__ import annotations
 
 import pytest
+from documents import request_at_mark
 
 from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetition, insert_line_above, limit_scope, trim_suffix_overlap
-from tandem_lsp.completion.request import CompletionRequest
-
-CURSOR = "█"
-
-
-def request(document: str, language: str = "python") -> CompletionRequest:
-    return CompletionRequest(text=document.replace(CURSOR, ""), offset=document.index(CURSOR), language=language)
-
 
 CASES = [
     # limit_scope: where a suggestion may end.
@@ -75,8 +68,8 @@ CASES = [
 
 @pytest.mark.parametrize("rule,name,document,text,expected", CASES, ids=[f"{c[0].__name__.rsplit('.', 1)[-1]}: {c[1]}" for c in CASES])
 def test_each_filter_on_its_own(rule, name, document, text, expected):
-    assert rule.apply(request(document), text) == expected
+    assert rule.apply(request_at_mark(document), text) == expected
 
 
 def test_fences_are_text_in_prose():
-    assert cut_at_fence.apply(request("Example:\n█\n", language="markdown"), "```py\nx = 1\n```") == "```py\nx = 1\n```"
+    assert cut_at_fence.apply(request_at_mark("Example:\n█\n", language="markdown"), "```py\nx = 1\n```") == "```py\nx = 1\n```"

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from documents import request_at_mark
 
 from tandem_lsp.completion.filters import postprocess, reached_end
-from tandem_lsp.completion.request import CompletionRequest
-
-CURSOR = "█"
-
-
-def request(document: str, language: str = "python") -> CompletionRequest:
-    offset = document.index(CURSOR)
-    return CompletionRequest(text=document.replace(CURSOR, ""), offset=offset, language=language)
-
 
 CASES = [
     # Mid-line (text after the cursor): one line only, closing bracket not doubled.
@@ -97,35 +89,35 @@ CASES = [
 
 @pytest.mark.parametrize("name,document,raw,expected", CASES, ids=[c[0] for c in CASES])
 def test_postprocess_golden(name, document, raw, expected):
-    assert postprocess(request(document), raw) == expected
+    assert postprocess(request_at_mark(document), raw) == expected
 
 
 def test_fences_are_text_in_markdown():
-    assert postprocess(request("Example:\n█\n", language="markdown"), "```python\nx = 1\n```") == "```python\nx = 1\n```"
+    assert postprocess(request_at_mark("Example:\n█\n", language="markdown"), "```python\nx = 1\n```") == "```python\nx = 1\n```"
 
 
 def test_streaming_stops_at_a_fence():
-    req = request("def f(x):\n    █\n")
+    req = request_at_mark("def f(x):\n    █\n")
     assert not reached_end(req, "return x * 2\n    ``")
     assert reached_end(req, "return x * 2\n    ```")
 
 
 def test_streaming_stops_once_the_scope_is_closed():
-    req = request("def area(r):█\n")
+    req = request_at_mark("def area(r):█\n")
     assert not reached_end(req, "\n    return 3.14")
     assert not reached_end(req, "\n    return 3.14 * r * r\n")
     assert reached_end(req, "\n    return 3.14 * r * r\n\ndef")
-    assert reached_end(request("print(█)\n"), "'hi')\n")
-    assert not reached_end(request("print(█)\n"), "'hi'")
+    assert reached_end(request_at_mark("print(█)\n"), "'hi')\n")
+    assert not reached_end(request_at_mark("print(█)\n"), "'hi'")
 
 
 def test_streaming_stops_when_the_output_repeats_the_next_line():
-    req = request("def f(x):\n    █\n    return result\n")
+    req = request_at_mark("def f(x):\n    █\n    return result\n")
     assert reached_end(req, "result = x * 2\n    return result")
 
 
 def test_streaming_waits_for_a_word_that_may_continue_the_statement_after_a_blank_line():
-    req = request("def f(x):\n    if x > 1:\n        return 1\n    █\n")
+    req = request_at_mark("def f(x):\n    if x > 1:\n        return 1\n    █\n")
     assert not reached_end(req, "elif x < 0:\n        return 0\n\n    e")
     assert not reached_end(req, "elif x < 0:\n        return 0\n\n    else:")
     assert reached_end(req, "elif x < 0:\n        return 0\n\n    x = 2\n")

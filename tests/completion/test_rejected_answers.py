@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from documents import request_at_mark
 from fakes import Script, ScriptedBackend, ScriptedRegistry, settings_with
 
 from tandem_lsp.completion.engine import CompletionEngine
@@ -62,17 +63,16 @@ def test_a_suggestion_breaks_the_code_when_it_adds_syntax_errors():
     # Ending by opening a block or a bracket is unfinished, not broken.
     assert not breaks_code(REQUEST, "    if y > 3:")
     assert not breaks_code(REQUEST, "    y = max(")
-    assert not breaks_code(CompletionRequest(text="x = (", offset=5, path="/a.txt"), ")))")  # no grammar: no judgement
+    assert not breaks_code(request_at_mark("x = (█", language="", path="/a.txt"), ")))")  # no grammar: no judgement
 
 
 def test_a_python_header_breaks_the_code_where_neither_the_code_below_nor_a_body_to_come_fits_it():
     # At column 0 above a loop body indented twice: a header at the `for` level takes that body from the `for`.
-    text = "def f(xs):\n    for x in xs:\n            y = x\n"
-    above_body = CompletionRequest(text=text, offset=text.index("            y"), language="python", path="/p.py", document_key="k")
+    above_body = request_at_mark("def f(xs):\n    for x in xs:\n█            y = x\n", path="/p.py", document_key="k")
     assert breaks_code(above_body, "    if x:\n")
     assert not breaks_code(above_body, "        if x:\n")  # the code below is its body
     # Nothing below to be its body: the body comes next, as the user types on.
-    assert not breaks_code(CompletionRequest(text="def f(xs):\n    \n", offset=15, language="python", path="/p.py", document_key="k"), "for x in xs:")
+    assert not breaks_code(request_at_mark("def f(xs):\n    █\n", path="/p.py", document_key="k"), "for x in xs:")
 
 
 async def test_a_breaking_suggestion_is_replaced_by_the_models_next_choice_that_does_not_break():
@@ -110,8 +110,8 @@ async def test_switched_off_or_a_backend_that_cannot_be_steered_shows_the_first_
 
 
 # The user pressed Enter, or put the cursor at the start of a line to insert one: they are there to write a line.
-FRESH_LINE = CompletionRequest(text="def scale(x):\n    y = x + 1\n    \n    return y\n", offset=32, language="python", path="/work/scale.py", document_key="k")
-LINE_ABOVE = CompletionRequest(text="def scale(x):\n    y = x + 1\n    return y\n", offset=28, language="python", path="/work/scale.py", document_key="k")
+FRESH_LINE = request_at_mark("def scale(x):\n    y = x + 1\n    █\n    return y\n", path="/work/scale.py", document_key="k")
+LINE_ABOVE = request_at_mark("def scale(x):\n    y = x + 1\n█    return y\n", path="/work/scale.py", document_key="k")
 
 
 async def test_nothing_on_a_fresh_line_is_replaced_by_the_models_best_choice_that_does_not_end_at_once():
@@ -130,7 +130,7 @@ async def test_re_typing_the_next_line_above_it_is_nothing_too_and_the_runner_up
 
 
 async def test_nothing_is_an_answer_in_the_middle_of_a_line_and_after_a_time_cut():
-    typed = CompletionRequest(text="def scale(x):\n    y = x + 1\n", offset=27, language="python", path="/work/scale.py", document_key="k")
+    typed = request_at_mark("def scale(x):\n    y = x + 1█\n", path="/work/scale.py", document_key="k")
     backend = ChoosingBackend(["never asked"], ends_at_once=True)
     assert await suggest(backend, typed) is None
     assert backend.choices == [None]
@@ -141,9 +141,7 @@ async def test_nothing_is_an_answer_in_the_middle_of_a_line_and_after_a_time_cut
 
 
 # The user pressed Enter on the first line of a function that goes on below.
-FIRST_LINE = CompletionRequest(
-    text="def depth_ok(s):\n    \n    for c in s:\n        depth += 1\n    return depth == 0\n", offset=21, language="python", path="/work/p.py", document_key="k"
-)
+FIRST_LINE = request_at_mark("def depth_ok(s):\n    █\n    for c in s:\n        depth += 1\n    return depth == 0\n", path="/work/p.py", document_key="k")
 
 
 def test_a_return_or_break_the_model_writes_before_existing_statements_leaves_them_unreachable():
@@ -151,20 +149,19 @@ def test_a_return_or_break_the_model_writes_before_existing_statements_leaves_th
     assert leaves_code_unreachable(FIRST_LINE, "depth = 0\n    return depth")  # the suggestion's own later line too
     assert not leaves_code_unreachable(FIRST_LINE, "depth = 0")
     # At the end of a block, or before an `else`, nothing is cut off.
-    end = CompletionRequest(text="def f(x):\n    y = x\n    \n\nz = 1\n", offset=24, language="python", path="/p.py", document_key="k")
+    end = request_at_mark("def f(x):\n    y = x\n    █\n\nz = 1\n", path="/p.py", document_key="k")
     assert not leaves_code_unreachable(end, "return y")
-    branch = CompletionRequest(text="def f(x):\n    if x:\n        \n    else:\n        x = 1\n", offset=27, language="python", path="/p.py", document_key="k")
+    branch = request_at_mark("def f(x):\n    if x:\n        █\n    else:\n        x = 1\n", path="/p.py", document_key="k")
     assert not leaves_code_unreachable(branch, "return 1")
     # What the user typed is theirs: `ret` typed, `urn 1` suggested.
-    typed = CompletionRequest(text="def f(x):\n    ret\n    x = 2\n", offset=17, language="python", path="/p.py", document_key="k")
+    typed = request_at_mark("def f(x):\n    ret█\n    x = 2\n", path="/p.py", document_key="k")
     assert not leaves_code_unreachable(typed, "urn 1")
 
 
 def test_unreachable_code_is_judged_in_other_grammars_too():
-    js = "function f(x) {\n  \n  x += 1;\n  return x;\n}\n"
-    request = CompletionRequest(text=js, offset=18, language="javascript", path="/p.js", document_key="k")
+    request = request_at_mark("function f(x) {\n  █\n  x += 1;\n  return x;\n}\n", language="javascript", path="/p.js", document_key="k")
     assert leaves_code_unreachable(request, "return 0;")
-    hoisted = CompletionRequest(text="function f() {\n  \n  function g() {}\n}\n", offset=17, language="javascript", path="/p.js", document_key="k")
+    hoisted = request_at_mark("function f() {\n  █\n  function g() {}\n}\n", language="javascript", path="/p.js", document_key="k")
     assert not leaves_code_unreachable(hoisted, "return g();")  # function declarations are hoisted
 
 
@@ -183,36 +180,31 @@ async def test_when_only_a_later_line_ends_the_block_early_the_first_lines_are_t
 
 async def test_a_line_inserted_above_the_cursors_line_is_one_line_and_no_first_lines_are_kept_of_it():
     # At column 0 before a body whose header is missing: the answer's line break is where it ends, not a second line.
-    text = "def f(x):\n    y = x\n        return y\n"
-    request = CompletionRequest(text=text, offset=text.index("        return"), language="python", path="/p.py", document_key="k")
+    request = request_at_mark("def f(x):\n    y = x\n█        return y\n", path="/p.py", document_key="k")
     backend = ChoosingBackend(["    return 0\n", "    if y:\n"])
     assert await suggest(backend, request) == "    if y:\n"
     assert backend.choices == [None, 1]
 
 
 # The user pressed Enter above a loop that fills `ret`, which nothing binds yet.
-BEFORE_THE_LOOP = CompletionRequest(
-    text="def evens(xs):\n    \n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", offset=19, language="python", path="/work/p.py", document_key="k"
-)
+BEFORE_THE_LOOP = request_at_mark("def evens(xs):\n    █\n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", path="/work/p.py", document_key="k")
 
 
 def test_an_answer_that_binds_none_of_the_names_only_the_code_below_reads_leaves_them_unbound():
     assert leaves_needed_names_unbound(BEFORE_THE_LOOP, "if not xs:\n        return []")
     assert not leaves_needed_names_unbound(BEFORE_THE_LOOP, "ret = []")
     # Inserting a line above the loop at column 0 is the same place.
-    above = CompletionRequest(text=BEFORE_THE_LOOP.text.replace("    \n", ""), offset=15, language="python", path="/work/p.py", document_key="k")
+    above = request_at_mark("def evens(xs):\n█    for x in xs:\n        ret.append(x * 2)\n    return ret\n", path="/work/p.py", document_key="k")
     assert leaves_needed_names_unbound(above, "    total = 0\n")
     assert not leaves_needed_names_unbound(above, "    ret = []\n")
     # A name the code above reads too is not waited for here (a helper still to be written), nor is a builtin.
-    helper = CompletionRequest(
-        text="def f(x):\n    y = helper(x)\n    \n    return helper(y) + len(y)\n", offset=30, language="python", path="/p.py", document_key="k"
-    )
+    helper = request_at_mark("def f(x):\n    y = helper(x)\n    █\n    return helper(y) + len(y)\n", path="/p.py", document_key="k")
     assert not leaves_needed_names_unbound(helper, "y += 1")
     # A statement the user has begun is theirs.
-    begun = CompletionRequest(text=BEFORE_THE_LOOP.text.replace("    \n", "    total\n"), offset=24, language="python", path="/work/p.py", document_key="k")
+    begun = request_at_mark("def evens(xs):\n    total█\n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", path="/work/p.py", document_key="k")
     assert not leaves_needed_names_unbound(begun, " = 0")
     # Outside Python, or a file that does not compile: no judgement.
-    js = CompletionRequest(text="function f() {\n  \n  return ret;\n}\n", offset=17, language="javascript", path="/p.js", document_key="k")
+    js = request_at_mark("function f() {\n  █\n  return ret;\n}\n", language="javascript", path="/p.js", document_key="k")
     assert not leaves_needed_names_unbound(js, "let x = 1;")
 
 
@@ -230,11 +222,11 @@ async def test_when_no_choice_binds_the_needed_names_the_first_answer_is_shown_a
 
 def test_an_answer_indented_deeper_than_the_fresh_line_with_no_block_opened_for_it_is_rejected():
     # `def` opened the block and the editor indented into it: four more spaces are the model's mistake.
-    body = CompletionRequest(text="def f(xs):\n    \n    return xs\n", offset=15, language="python", path="/p.py", document_key="k")
+    body = request_at_mark("def f(xs):\n    █\n    return xs\n", path="/p.py", document_key="k")
     assert indents_past_the_user(body, "    for x in xs:")
     assert not indents_past_the_user(body, "for x in xs:")
     # After a line that opens a block, an editor that did not indent leaves the model to do it.
-    not_indented = CompletionRequest(text="def f(xs):\n    if xs:\n    \n", offset=26, language="python", path="/p.py", document_key="k")
+    not_indented = request_at_mark("def f(xs):\n    if xs:\n    █\n", path="/p.py", document_key="k")
     assert not indents_past_the_user(not_indented, "    return xs")
     # At column 0 the model writes the whole indentation.
     assert not indents_past_the_user(LINE_ABOVE, "    y = y * 2\n")
@@ -252,9 +244,7 @@ async def test_after_a_broken_first_answer_a_choice_rejected_only_for_unbound_na
 
 
 # A loop body with no loop: the user is at column 0 on the line where its header goes.
-BEFORE_THE_BODY = CompletionRequest(
-    text="def total(xs):\n    t = 0\n\n        t += x\n    return t\n", offset=27, language="python", path="/work/p.py", document_key="k"
-)
+BEFORE_THE_BODY = request_at_mark("def total(xs):\n    t = 0\n█\n        t += x\n    return t\n", path="/work/p.py", document_key="k")
 
 
 def test_an_answer_that_does_not_open_the_block_whose_header_is_missing_leaves_the_body_without_it():
@@ -262,11 +252,11 @@ def test_an_answer_that_does_not_open_the_block_whose_header_is_missing_leaves_t
     assert not leaves_body_without_header(BEFORE_THE_BODY, "    for x in xs:")
     assert not leaves_body_without_header(BEFORE_THE_BODY, "    t = 1\n    for x in xs:")  # its last line heads the body
     # At column 0 before the body's own line (insert above it): the same.
-    at_the_body = CompletionRequest(text="def total(xs):\n    t = 0\n        t += x\n", offset=26, language="python", path="/p.py", document_key="k")
+    at_the_body = request_at_mark("def total(xs):\n    t = 0\n█        t += x\n", path="/p.py", document_key="k")
     assert leaves_body_without_header(at_the_body, "    t = 2\n")
     # Code below no deeper than above, or a block the line above opens: no header is missing.
     assert not leaves_body_without_header(LINE_ABOVE, "    y = y * 2\n")
-    opened = CompletionRequest(text="def f(xs):\n    for x in xs:\n\n        t += x\n", offset=29, language="python", path="/p.py", document_key="k")
+    opened = request_at_mark("def f(xs):\n    for x in xs:\n\n█        t += x\n", path="/p.py", document_key="k")
     assert not leaves_body_without_header(opened, "        t = 0")
 
 
@@ -284,12 +274,12 @@ def test_an_answer_at_column_0_inside_a_block_steps_out_of_it():
     assert steps_out_to_column_0(LINE_ABOVE, "    y = 2\nprint(y)\n")  # a later line too
     assert not steps_out_to_column_0(LINE_ABOVE, "    y = y * 2\n")
     # Right after `def ...:` the body must be indented.
-    after_def = CompletionRequest(text="def f(xs):\n\n    return xs\n", offset=11, language="python", path="/p.py", document_key="k")
+    after_def = request_at_mark("def f(xs):\n█\n    return xs\n", path="/p.py", document_key="k")
     assert steps_out_to_column_0(after_def, "xs = list(xs)")
     # At the end of a function (code below at column 0) or above a body whose header is missing, column 0 is right.
-    at_the_end = CompletionRequest(text="def f(xs):\n    return xs\n\n\nprint(f(1))\n", offset=26, language="python", path="/p.py", document_key="k")
+    at_the_end = request_at_mark("def f(xs):\n    return xs\n\n█\nprint(f(1))\n", path="/p.py", document_key="k")
     assert not steps_out_to_column_0(at_the_end, "def g():\n    pass")
-    header_missing = CompletionRequest(text="xs = [1]\n\n    print(x)\n", offset=9, language="python", path="/p.py", document_key="k")
+    header_missing = request_at_mark("xs = [1]\n█\n    print(x)\n", path="/p.py", document_key="k")
     assert not steps_out_to_column_0(header_missing, "for x in xs:")
 
 
