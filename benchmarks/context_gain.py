@@ -1,6 +1,7 @@
 """What cross-file context buys: masked-line completion through the server, with and without the index.
 
-    python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0]
+    python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0] [--dir DIR]
+        [--kinds definition,similar,recent --kinds definition ...]
 
 Samples lines of this machine's standard library (modules not written here)
 whose code uses a name imported from another module, where that name does not
@@ -9,7 +10,9 @@ after Enter) and completed by the real server over stdio LSP twice, in one
 run: once with the standard library as its workspace folder (the index built
 before the first request), once with the index off (the current file only).
 Prints exact match (whitespace trimmed) and edit similarity for both, and the
-ratio; the goal is context >= 1.3x the plain exact match, never lower.
+ratio; the goal is context >= 1.3x the plain exact match, never lower. Each
+`--kinds` adds a run with the index that puts only those kinds of context in
+the prompt (completion.contextKinds), to tell which kind helps.
 Everything else is the server's defaults (cache, prefetch, debounce).
 """
 
@@ -145,6 +148,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--show-prompt", type=int, default=0, metavar="K", help="print the first K prompts with context")
+    parser.add_argument(
+        "--kinds",
+        action="append",
+        default=[],
+        metavar="KIND,...",
+        help="one run with the index per use, with only these kinds of context (completion.contextKinds: definition, similar, recent); default: the server's",
+    )
     args = parser.parse_args()
     model = require_model(args.model)
 
@@ -157,22 +167,37 @@ def main() -> int:
     model_settings = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
     with_index = {"completionModel": model_settings, "index": {"exclude": IndexSettings().exclude + ["site-packages", "__pycache__"]}}
     without_index = {"completionModel": model_settings, "index": {"enabled": False}}
-    with_context = asyncio.run(complete_all(with_index, samples, "context", args.dir, args.show_prompt))
+    arms = {",".join(kinds): kinds for kinds in ([k for k in arm.split(",") if k] for arm in args.kinds)} or {"": None}
+    with_context = {}
+    for label, kinds in arms.items():
+        settings = with_index if kinds is None else {**with_index, "completion": {"contextKinds": kinds}}
+        with_context[label] = asyncio.run(complete_all(settings, samples, f"context {label}".strip(), args.dir, args.show_prompt))
     plain = asyncio.run(complete_all(without_index, samples, "plain", None))
     # How often the index put the needed definition into reach of the prompt.
     hits = sum(1 for s in samples if any(s.name in snippet.text for snippet in index.retrieve(s.path, s.text, s.offset, 1000)))
     expected = [s.expected for s in samples]
-    n = len(samples)
-    em_context = sum(a == b for a, b in zip(with_context, expected)) / max(n, 1)
-    em_plain = sum(a == b for a, b in zip(plain, expected)) / max(n, 1)
-    es_context = sum(edit_similarity(a, b) for a, b in zip(with_context, expected)) / max(n, 1)
-    es_plain = sum(edit_similarity(a, b) for a, b in zip(plain, expected)) / max(n, 1)
-    print(f"model {model.name}; definition of the used name retrieved for {hits}/{n} samples")
-    print(f"exact match:     context {em_context:.3f}  plain {em_plain:.3f}")
-    print(f"edit similarity: context {es_context:.3f}  plain {es_plain:.3f}")
+    n = max(len(samples), 1)
+
+    def exact_match(outputs: list[str]) -> float:
+        return sum(a == b for a, b in zip(outputs, expected)) / n
+
+    def similarity(outputs: list[str]) -> float:
+        return sum(edit_similarity(a, b) for a, b in zip(outputs, expected)) / n
+
+    print(f"model {model.name}; definition of the used name retrieved for {hits}/{len(samples)} samples")
+    for label, outputs in with_context.items():
+        print(f"context {label or '(server default)'}: exact match {exact_match(outputs):.3f}  edit similarity {similarity(outputs):.3f}")
+    print(f"plain (index off): exact match {exact_match(plain):.3f}  edit similarity {similarity(plain):.3f}")
     print(f"total time {time.perf_counter() - started:.0f} s")
-    gain = em_context / em_plain if em_plain else float("inf") if em_context else 1.0
-    print(result_line(n=n, em_context=em_context, em_plain=em_plain, context_gain=round(gain, 3), es_context=es_context, es_plain=es_plain))
+    em_plain = exact_match(plain)
+    figures = {}
+    for label, outputs in with_context.items():
+        suffix = "_" + label.replace(",", "_") if label else ""
+        em = exact_match(outputs)
+        figures[f"em_context{suffix}"] = em
+        figures[f"context_gain{suffix}"] = round(em / em_plain if em_plain else float("inf") if em else 1.0, 3)
+        figures[f"es_context{suffix}"] = similarity(outputs)
+    print(result_line(n=len(samples), **figures, em_plain=em_plain, es_plain=similarity(plain)))
     return 0
 
 

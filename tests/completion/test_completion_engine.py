@@ -8,6 +8,7 @@ below is fixed by the test, not by the machine's speed.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 from fakes import Reply, Script, ScriptedBackend, ScriptedRegistry, eventually, settings_with, wait_event
@@ -16,6 +17,7 @@ from tandem_lsp.completion import engine as engine_module
 from tandem_lsp.completion.debounce import AdaptiveDebounce
 from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.request import CompletionRequest
+from tandem_lsp.context.retrieve import ContextSnippet
 
 SOURCE = "def multiply(a, b):\n    return "
 
@@ -245,3 +247,32 @@ async def test_after_enter_the_prompt_only_grows_at_its_end(make_engine):
     first, second = backend.generations[0].prompt, backend.generations[1].prompt
     assert second.startswith(first)
     assert second[len(first) :] == "\n    "
+
+
+@dataclass(frozen=True)
+class _Context:
+    """A workspace index stand-in: one snippet of each kind of cross-file context."""
+
+    version: int = 0
+
+    def snippets(self, request: CompletionRequest) -> list[ContextSnippet]:
+        return [
+            ContextSnippet("geometry.py", "def area(w, h):\n    return w * h", "definition", 1.0, 0),
+            ContextSnippet("report.py", "total = area(3, 4) + perimeter", "similar", 0.5, 0),
+            ContextSnippet("notes.py", "# renamed width to w", "recent", 0.2, 0),
+        ]
+
+    def relative_path(self, path: str) -> str:
+        return "calc.py"
+
+
+@pytest.mark.parametrize("kinds", [["definition", "similar", "recent"], ["definition"], []])
+async def test_only_the_chosen_kinds_of_cross_file_context_reach_the_prompt(make_engine, kinds):
+    engine, backend = make_engine(Reply(["a * b"]), context_kinds=kinds, cache=False)
+    engine.context = _Context()
+    await engine.complete(at_end(SOURCE))
+    prompt = backend.generation(1).prompt
+    assert ("def area(w, h):" in prompt) == ("definition" in kinds)
+    assert ("total = area(3, 4)" in prompt) == ("similar" in kinds)
+    assert ("# renamed width to w" in prompt) == ("recent" in kinds)
+    assert "def multiply(a, b):" in prompt  # the current file is there whatever the context

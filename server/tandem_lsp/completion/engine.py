@@ -321,6 +321,7 @@ class CompletionEngine:
 
     async def _run(self, job: _Job, settings: CompletionSettings) -> str | None:
         snippets, relative = await self._cross_file_context(job.request)
+        snippets = [s for s in snippets if s.kind in settings.context_kinds]
         try:
             built, result = await self._registry.run("completion", lambda b: self._generate(b, job, snippets, relative, settings), job.cancel)
         except ModelError as exc:

@@ -73,6 +73,7 @@ class Snippet(Protocol):
 
     path: str
     text: str
+    kind: str  # "definition", "similar" or "recent" (completion.contextKinds picks)
 
 
 @dataclass(frozen=True)
