@@ -184,10 +184,14 @@ def main() -> int:
     def similarity(outputs: list[str]) -> float:
         return sum(edit_similarity(a, b) for a, b in zip(outputs, expected)) / n
 
+    def uses_name(outputs: list[str]) -> float:
+        """How often the line calls the imported name it needs (what the index's definitions are there for)."""
+        return sum(re.search(rf"\b{re.escape(s.name)}\b", out) is not None for s, out in zip(samples, outputs)) / n
+
     print(f"model {model.name}; definition of the used name retrieved for {hits}/{len(samples)} samples")
     for label, outputs in with_context.items():
-        print(f"context {label or '(server default)'}: exact match {exact_match(outputs):.3f}  edit similarity {similarity(outputs):.3f}")
-    print(f"plain (index off): exact match {exact_match(plain):.3f}  edit similarity {similarity(plain):.3f}")
+        print(f"context {label or '(server default)'}: exact match {exact_match(outputs):.3f}  edit similarity {similarity(outputs):.3f}  uses the name {uses_name(outputs):.3f}")
+    print(f"plain (index off): exact match {exact_match(plain):.3f}  edit similarity {similarity(plain):.3f}  uses the name {uses_name(plain):.3f}")
     print(f"total time {time.perf_counter() - started:.0f} s")
     em_plain = exact_match(plain)
     figures = {}
