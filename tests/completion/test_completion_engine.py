@@ -8,6 +8,7 @@ below is fixed by the test, not by the machine's speed.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -251,16 +252,17 @@ async def test_after_enter_the_prompt_only_grows_at_its_end(make_engine):
 
 @dataclass(frozen=True)
 class _Context:
-    """A workspace index stand-in: one snippet of each kind of cross-file context."""
+    """A workspace index stand-in: one snippet of each kind of cross-file context asked for."""
 
     version: int = 0
 
-    def snippets(self, request: CompletionRequest) -> list[ContextSnippet]:
-        return [
+    def snippets(self, request: CompletionRequest, kinds: Sequence[str]) -> list[ContextSnippet]:
+        every_kind = [
             ContextSnippet("geometry.py", "def area(w, h):\n    return w * h", "definition", 1.0, 0),
             ContextSnippet("report.py", "total = area(3, 4) + perimeter", "similar", 0.5, 0),
             ContextSnippet("notes.py", "# renamed width to w", "recent", 0.2, 0),
         ]
+        return [s for s in every_kind if s.kind in kinds]
 
     def relative_path(self, path: str) -> str:
         return "calc.py"

@@ -83,7 +83,6 @@ def test_budget_trims_far_away_lines_on_a_stride_boundary():
 class _Snippet:
     path: str
     text: str
-    kind: str = "definition"
 
 
 def test_context_as_repository_files_when_the_model_has_repo_tokens():
@@ -166,7 +165,6 @@ class _LineSnippet:
     path: str
     text: str
     start_line: int
-    kind: str = "definition"
 
 
 def test_context_never_shrinks_the_current_files_window():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.resolve import path_key
-from tandem_lsp.context.retrieve import ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
+from tandem_lsp.context.retrieve import ALL_KINDS, ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
 from tandem_lsp.context.symbols import Definition, Import, parse_source
 from tandem_lsp.languages import grammar_for_path, language_for_path
 
@@ -51,12 +51,14 @@ def view_of(sources: dict[str, str], recent: Sequence[tuple[str, int, int]] = ()
     return IndexView(files, by_name, postings, owners, term_counts, sum(term_counts), list(recent))
 
 
-def retrieve_at(view: IndexView, rel: str, text: str, marker: str, seconds: float = 5.0) -> list[ContextSnippet]:
+def retrieve_at(
+    view: IndexView, rel: str, text: str, marker: str, seconds: float = 5.0, kinds: Sequence[str] = ALL_KINDS
+) -> list[ContextSnippet]:
     """Retrieve for a cursor placed right after the first `marker` in `text`."""
     path = f"{ROOT}/{rel}"
     cursor = cursor_at(path, text, text.index(marker) + len(marker))
     local = None if path in view.files else parse_unindexed(path, text)
-    return retrieve(view, cursor, time.perf_counter() + seconds, local)
+    return retrieve(view, cursor, time.perf_counter() + seconds, local, kinds)
 
 
 SHAPES = '''def area_of_circle(radius):
@@ -125,6 +127,17 @@ def test_recent_edits_of_other_files_only() -> None:
     recent = [s for s in retrieve_at(view, "main.py", MAIN, "return total") if s.kind == "recent"]
     assert [(s.path, s.start_line) for s in recent] == [("notes.py", 7)]
     assert recent[0].text.splitlines()[0] == "note_7 = 7" and "note_10 = 10" in recent[0].text
+
+
+def test_only_the_kinds_asked_for_are_looked_for() -> None:
+    notes = "".join(f"note_{n} = {n}\n" for n in range(20))
+    text = MAIN + "\nwidget = frobnicate_widget(widget_registry)\n"
+    sources = {"shapes.py": SHAPES, "notes.py": notes, "widgets.py": "def frobnicate_widget(widget_registry):\n    return widget_registry\n"}
+    view = view_of(sources, recent=[("/w/notes.py", 10, 10)])
+    every_kind = {s.kind for s in retrieve_at(view, "main.py", text, "area_of_circle(")}
+    assert every_kind == {"definition", "similar", "recent"}
+    for kinds in (["definition"], ["similar", "recent"], []):
+        assert {s.kind for s in retrieve_at(view, "main.py", text, "area_of_circle(", kinds=kinds)} == set(kinds)
 
 
 def test_nothing_once_the_deadline_has_passed() -> None:

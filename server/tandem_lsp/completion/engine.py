@@ -123,7 +123,7 @@ def suggestion_confidence(confidences: list[float | None]) -> float | None:
 class ContextProvider(Protocol):
     """Cross-file context for a completion (the workspace index implements this)."""
 
-    def snippets(self, request: CompletionRequest) -> Sequence[Snippet]: ...
+    def snippets(self, request: CompletionRequest, kinds: Sequence[str]) -> Sequence[Snippet]: ...
 
     def relative_path(self, path: str) -> str: ...
 
@@ -305,14 +305,15 @@ class CompletionEngine:
         self._current = job
         return job
 
-    async def _cross_file_context(self, request: CompletionRequest) -> tuple[Sequence[Snippet], str]:
+    async def _cross_file_context(self, request: CompletionRequest, kinds: Sequence[str]) -> tuple[Sequence[Snippet], str]:
         context = self.context
-        if context is None:
+        if context is None or not kinds:
             return (), ""
-        key = (id(context), getattr(context, "version", 0), request.document_key, request.cursor_line // CONTEXT_REGION_LINES)
+        kinds = tuple(kinds)
+        key = (id(context), getattr(context, "version", 0), request.document_key, request.cursor_line // CONTEXT_REGION_LINES, kinds)
         if key != self._context_key:
             try:
-                snippets = await asyncio.get_running_loop().run_in_executor(None, context.snippets, request)
+                snippets = await asyncio.get_running_loop().run_in_executor(None, context.snippets, request, kinds)
             except Exception:  # context is a bonus; never fail a completion for it
                 log.exception("context retrieval failed")
                 return (), ""
@@ -320,8 +321,7 @@ class CompletionEngine:
         return self._context_snippets, context.relative_path(request.path)
 
     async def _run(self, job: _Job, settings: CompletionSettings) -> str | None:
-        snippets, relative = await self._cross_file_context(job.request)
-        snippets = [s for s in snippets if s.kind in settings.context_kinds]
+        snippets, relative = await self._cross_file_context(job.request, settings.context_kinds)
         try:
             built, result = await self._registry.run("completion", lambda b: self._generate(b, job, snippets, relative, settings), job.cancel)
         except ModelError as exc:

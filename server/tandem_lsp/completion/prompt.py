@@ -73,7 +73,6 @@ class Snippet(Protocol):
 
     path: str
     text: str
-    kind: str  # "definition", "similar" or "recent" (completion.contextKinds picks)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from tandem_lsp.context.files import RootFilter, SkipFile, file_signature, read_
 from tandem_lsp.context.gc_pause import gc_paused
 from tandem_lsp.context.postings import Postings
 from tandem_lsp.context.resolve import path_key
-from tandem_lsp.context.retrieve import RECENT_CONTEXT_LINES, ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
+from tandem_lsp.context.retrieve import ALL_KINDS, RECENT_CONTEXT_LINES, ContextSnippet, IndexView, cursor_at, parse_unindexed, retrieve
 from tandem_lsp.context.symbols import Definition, FileSymbols, Import, parse_source
 from tandem_lsp.context.tree_edit import edit_for_change
 from tandem_lsp.context.watch import DiskWatcher
@@ -421,13 +421,15 @@ class WorkspaceIndex:
                         return out
             return out
 
-    def snippets(self, request: Any) -> list[ContextSnippet]:
-        """Context for a completion request (anything with .path, .text and .offset)."""
+    def snippets(self, request: Any, kinds: Collection[str] = ALL_KINDS) -> list[ContextSnippet]:
+        """Context of these kinds for a completion request (anything with .path, .text and .offset)."""
         if not getattr(request, "path", ""):
             return []
-        return self.retrieve(request.path, request.text, request.offset)
+        return self.retrieve(request.path, request.text, request.offset, kinds=kinds)
 
-    def retrieve(self, path: str, text: str, offset: int, budget_ms: int | None = None) -> list[ContextSnippet]:
+    def retrieve(
+        self, path: str, text: str, offset: int, budget_ms: int | None = None, kinds: Collection[str] = ALL_KINDS
+    ) -> list[ContextSnippet]:
         """Cross-file context for a cursor (see retrieve.retrieve), within a time budget."""
         budget = (budget_ms if budget_ms is not None else self.settings.retrieval_budget_ms) / 1000.0
         deadline = time.perf_counter() + budget
@@ -440,6 +442,6 @@ class WorkspaceIndex:
             view = IndexView(
                 self._files, self._by_name, self._postings, self._id_owner, self._id_terms, self._live_postings, self._recent
             )
-            return retrieve(view, cursor, deadline, local)
+            return retrieve(view, cursor, deadline, local, kinds)
         finally:
             self._lock.release()

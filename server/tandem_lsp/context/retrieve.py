@@ -13,7 +13,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -139,24 +139,30 @@ def parse_unindexed(path: str, text: str) -> LocalSymbols | None:
     return grammar, symbols.definitions, symbols.imports
 
 
-def retrieve(view: IndexView, cursor: Cursor, deadline: float, local: LocalSymbols | None = None) -> list[ContextSnippet]:
+# The kinds of context, in the order they are looked for.
+ALL_KINDS = ("definition", "similar", "recent")
+
+
+def retrieve(
+    view: IndexView, cursor: Cursor, deadline: float, local: LocalSymbols | None = None, kinds: Collection[str] = ALL_KINDS
+) -> list[ContextSnippet]:
     """Cross-file context for a cursor, most useful first, until `deadline` (time.perf_counter()).
 
     Definitions of names used near the cursor come first, then signatures
     of the imported names the file uses (nearest use first) and of the
     other imported names, then chunks of other files that share rare
     identifiers with the code around the cursor, then recently edited
-    ranges of other files. `local` stands for the file's own symbols when
-    the view does not hold it.
+    ranges of other files; only the `kinds` asked for are looked for.
+    `local` stands for the file's own symbols when the view does not hold it.
     """
     if local is None and (entry := view.files.get(cursor.path)) is not None:
         local = (entry.grammar, entry.definitions, entry.imports)
     retrieval = _Retrieval(view, cursor.path, cursor.window, deadline)
-    if local is not None:
+    if local is not None and "definition" in kinds:
         retrieval.definitions(cursor.near, cursor.text, cursor.offset, *local)
-    if time.perf_counter() < deadline:
+    if "similar" in kinds and time.perf_counter() < deadline:
         retrieval.similar(cursor.query)
-    if time.perf_counter() < deadline:
+    if "recent" in kinds and time.perf_counter() < deadline:
         retrieval.recent()
     return retrieval.out
 
