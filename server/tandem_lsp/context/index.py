@@ -435,7 +435,8 @@ class WorkspaceIndex:
         deadline = time.perf_counter() + budget
         path = _norm(path)
         cursor = cursor_at(path, text, offset)
-        local = None if path in self._files else parse_unindexed(path, text)
+        # A buffer the index does not hold is parsed only for the definitions it needs.
+        local = None if path in self._files or "definition" not in kinds else parse_unindexed(path, text)
         if not self._lock.acquire(timeout=budget):
             return []
         try:
