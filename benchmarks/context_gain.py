@@ -1,7 +1,7 @@
 """What cross-file context buys: masked-line completion through the server, with and without the index.
 
     python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0] [--dir DIR]
-        [--kinds definition,similar,recent --kinds definition ...]
+        [--kinds definition,similar,recent --kinds definition ...] [--where middle|end]
 
 Samples lines of this machine's standard library (modules not written here)
 whose code uses a name imported from another module, where that name does not
@@ -13,6 +13,9 @@ Prints exact match (whitespace trimmed) and edit similarity for both, and the
 ratio; the goal is context >= 1.3x the plain exact match, never lower. Each
 `--kinds` adds a run with the index that puts only those kinds of context in
 the prompt (completion.contextKinds), to tell which kind helps.
+`--where end` cuts each file after the blanked line, as when the line is new
+code typed at the end of what is written: nothing below tells the model which
+name comes next, which is the question the index's definitions answer.
 Everything else is the server's defaults (cache, prefetch, debounce).
 """
 
@@ -50,7 +53,7 @@ class Sample:
     expected: str
 
 
-def find_samples(root: Path, index: WorkspaceIndex, n: int, seed: int) -> list[Sample]:
+def find_samples(root: Path, index: WorkspaceIndex, n: int, seed: int, where: str = "middle") -> list[Sample]:
     candidates: list[Sample] = []
     for path in sorted(root.rglob("*.py")):
         if SKIP_PARTS & set(path.relative_to(root).parts):
@@ -75,7 +78,8 @@ def find_samples(root: Path, index: WorkspaceIndex, n: int, seed: int) -> list[S
                 if not defined:
                     continue
                 indent = line[: len(line) - len(line.lstrip())]
-                text = "\n".join(lines[:i] + [indent] + lines[i + 1 :])
+                below = lines[i + 1 :] if where == "middle" else []
+                text = "\n".join(lines[:i] + [indent] + below)
                 offset = sum(len(x) + 1 for x in lines[:i]) + len(indent)
                 candidates.append(Sample(str(path), i, name, text, offset, stripped))
                 break
@@ -121,7 +125,7 @@ async def complete_all(settings: dict, samples: list[Sample], label: str, root: 
             text = items[0].insert_text if items else ""
             outputs.append(text.split("\n")[0].strip())
             session.close(uri)
-            print(f"[{label} {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({last['promptTokens']} tok, {last['promptMs']:.0f}+{last['generateMs']:.0f} ms)", flush=True)
+            print(f"[{label} {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({last['promptTokens']} tok, {last['promptMs']:.0f}+{last['generateMs']:.0f} ms, confidence {last['confidence']})", flush=True)
     return outputs
 
 
@@ -147,6 +151,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gpu-layers", type=int, default=0)
+    parser.add_argument("--where", choices=("middle", "end"), default="middle", help="the blanked line inside the file (middle) or the file cut after it (end: new code)")
     parser.add_argument("--show-prompt", type=int, default=0, metavar="K", help="print the first K prompts with context")
     parser.add_argument(
         "--kinds",
@@ -161,7 +166,7 @@ def main() -> int:
     started = time.perf_counter()
     index = WorkspaceIndex([args.dir], IndexSettings(exclude=IndexSettings().exclude + ["site-packages", "__pycache__"]))
     stats = index.build()
-    samples = find_samples(args.dir, index, args.n, args.seed)
+    samples = find_samples(args.dir, index, args.n, args.seed, args.where)
     print(f"index: {stats.files} files in {stats.seconds:.1f} s; {len(samples)} samples in {time.perf_counter() - started:.1f} s")
 
     model_settings = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
@@ -201,7 +206,7 @@ def main() -> int:
         figures[f"em_context{suffix}"] = em
         figures[f"context_gain{suffix}"] = round(em / em_plain if em_plain else float("inf") if em else 1.0, 3)
         figures[f"es_context{suffix}"] = similarity(outputs)
-    print(result_line(n=len(samples), **figures, em_plain=em_plain, es_plain=similarity(plain)))
+    print(result_line(n=len(samples), where=args.where, **figures, em_plain=em_plain, es_plain=similarity(plain)))
     return 0
 
 
