@@ -132,7 +132,7 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
     answers = []
     async with lsp_session(settings) as session:
         for number, hole in enumerate(holes, 1):
-            path = workdir / f"{hole.program}_{hole.situation}{hole.kind}_{hole.line}.py"
+            path = workdir / f"{hole.program}_{hole.situation}{hole.kind}_{hole.line}.{hole.extension}"
             uri = session.open(path, hole.text)
             started = time.perf_counter()
             items = await session.inline(uri, hole.cursor_line, hole.cursor_col)
@@ -152,6 +152,21 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
             if number % 50 == 0:
                 print(f"  server {number}/{len(holes)}", flush=True)
     return answers
+
+
+def answer_both(model: Path, holes: list[Hole], args: argparse.Namespace, completion: dict) -> list[Record]:
+    """Each hole answered by the bare model (unless --skip-raw), then by the server; the two never run at once."""
+    records = [Record(h) for h in holes]
+    if not args.skip_raw:
+        print("bare model ...", flush=True)
+        for record, answer in zip(records, run_raw(model, holes, args.threads, args.gpu_layers, args.max_tokens)):
+            record.raw = answer
+    print("server over stdio LSP ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="infill-docs-") as workdir:
+        answers = asyncio.run(run_server(model, holes, args.threads, args.gpu_layers, Path(workdir), completion))
+    for record, answer in zip(records, answers):
+        record.shown = answer
+    return records
 
 
 # -- report ----------------------------------------------------------------------------
@@ -223,16 +238,7 @@ def main() -> None:
         if args.order == "program":
             holes.sort(key=lambda h: (h.program, h.line))
         print(f"{len(programs)} programs, {len(holes)} holes: " + ", ".join(f"{s}={sum(h.situation == s for h in holes)}" for s in SITUATIONS))
-        records = [Record(h) for h in holes]
-        if not args.skip_raw:
-            print("bare model ...", flush=True)
-            for record, answer in zip(records, run_raw(model, holes, args.threads, args.gpu_layers, args.max_tokens)):
-                record.raw = answer
-        print("server over stdio LSP ...", flush=True)
-        with tempfile.TemporaryDirectory(prefix="infill-docs-") as workdir:
-            answers = asyncio.run(run_server(model, holes, args.threads, args.gpu_layers, Path(workdir), completion))
-        for record, answer in zip(records, answers):
-            record.shown = answer
+        records = answer_both(model, holes, args, completion)
         print("running the tests ...", flush=True)
         for which in ("raw", "shown"):
             pending = [r for r in records if getattr(r, which) is not None]

@@ -37,6 +37,7 @@ class Hole:
     offset: int  # the cursor
     cursor_line: int
     cursor_col: int  # in code points (the benchmark's programs are ASCII)
+    extension: str = "py"  # the document's file type (the server picks the language by it)
 
     def accept(self, inserted: str) -> str:
         """The program after inserting text at the cursor."""
@@ -106,7 +107,7 @@ def _partial_cuts(line: str) -> dict[str, int]:
     return {kind: col for kind, col in cuts.items() if indent < col < last}
 
 
-def _auto_closed_cut(line: str) -> tuple[int, str] | None:
+def auto_closed_cut(line: str) -> tuple[int, str] | None:
     """(column after an opener, its auto-inserted partner) for the bracket or quote that closes the line (e).
 
     Only a partner that ends the line: the editor typed it when the user typed
@@ -155,7 +156,7 @@ def cut_holes(name: str, source: str) -> list[Hole]:
             hole("c", "", k, 1, above + below, k, 0)
         for kind, col in _partial_cuts(line).items():
             hole("d", kind, k, 1, above + [line[:col]] + below, k, col)
-        closed = _auto_closed_cut(line)
+        closed = auto_closed_cut(line)
         if closed is not None:
             col, partner = closed
             hole("e", "", k, 1, above + [line[:col] + partner] + below, k, col)

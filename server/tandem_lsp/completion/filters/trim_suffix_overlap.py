@@ -13,7 +13,8 @@ in the same places (`i += 1` above the `j += 1` of the next branch; infill.py
 f: the bare model passed with `i += 1` where the server stopped before it).
 
 A closing bracket or quote the suggestion ends with is dropped when the text
-after the cursor starts with it, unless the suggestion needs it for a bracket
+after the cursor starts with it (with the `;` or `,` a C-like line ends with
+after it: `f(a, b);` written into the auto-closed `f(█)`), unless the suggestion needs it for a bracket
 of its own: `opstack.pop()` inside `append(…)` keeps its `)` (infill.py e,
 1.5B: 2 holes lost to the bare model that way).
 """
@@ -106,10 +107,15 @@ def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     if not suffix or "\n" in text or not request.line_prefix:
         # At column 0 the text after the cursor is the next line, not this line's end.
         return text
-    overlap = _overlap_with_suffix(text.rstrip(), suffix)
+    body = text.rstrip()
+    overlap = _overlap_with_suffix(body, suffix)
+    if not overlap and body[-1:] in _LINE_ENDS and not any(ch.isalnum() for ch in suffix):
+        # `a, b);` before an auto-closed `)`: the copy goes with the `;` the user types after the bracket.
+        body = body[:-1]
+        overlap = _overlap_with_suffix(body, suffix)
     if not overlap:
         return text
-    trimmed = text.rstrip()[:-overlap]
+    trimmed = body[:-overlap]
     # `opstack.pop()` before the `)` of `append(`: the answer's own closing bracket is no copy.
     prefix, suffix_as_typed = request.line_prefix, request.line_suffix
     if _unmatched(prefix + text + suffix_as_typed) < _unmatched(prefix + trimmed + suffix_as_typed):
@@ -129,6 +135,8 @@ def _overlap_with_suffix(text: str, suffix: str) -> int:
     return 0
 
 
+# What ends a line after its last closing bracket in C-like code (`f(x);`, an argument `g(y),`).
+_LINE_ENDS = (";", ",")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
 
