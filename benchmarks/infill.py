@@ -35,6 +35,8 @@ from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp
 from infill_holes import SITUATIONS, Hole, cut_holes, sample
 from quixbugs_programs import DEFAULT_DATA, TestRunner, without_alternative_versions
 
+from tandem_lsp.languages import language_for_path
+
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -133,7 +135,7 @@ async def run_server(model: Path, holes: list[Hole], threads: int, gpu_layers: i
     async with lsp_session(settings) as session:
         for number, hole in enumerate(holes, 1):
             path = workdir / f"{hole.program}_{hole.situation}{hole.kind}_{hole.line}.{hole.extension}"
-            uri = session.open(path, hole.text)
+            uri = session.open(path, hole.text, language=language_for_path(str(path)))
             started = time.perf_counter()
             items = await session.inline(uri, hole.cursor_line, hole.cursor_col)
             latency = (time.perf_counter() - started) * 1000
