@@ -278,3 +278,24 @@ async def test_only_the_chosen_kinds_of_cross_file_context_reach_the_prompt(make
     assert ("total = area(3, 4)" in prompt) == ("similar" in kinds)
     assert ("# renamed width to w" in prompt) == ("recent" in kinds)
     assert "def multiply(a, b):" in prompt  # the current file is there whatever the context
+
+
+def in_javascript(document: str) -> CompletionRequest:
+    text, offset = document.replace("█", ""), document.index("█")
+    return CompletionRequest(text=text, offset=offset, language="javascript", path="/work/app.js", document_key="file:///work/app.js")
+
+
+async def test_auto_closed_brackets_are_left_out_of_the_prompt_and_replaced_by_a_suggestion_that_closes_them(make_engine):
+    engine, backend = make_engine(Reply(["this.a, this.b", ");"]))
+    suggestion = await engine.complete(in_javascript("function f() {\n  this.debug(█)\n}\n"))
+    assert (suggestion.text, suggestion.replaces) == ("this.a, this.b);", ")")
+    assert "this.debug()" not in backend.generations[0].prompt
+    # Typing through it is answered from the cache, still over the closer.
+    typed = await engine.complete(in_javascript("function f() {\n  this.debug(this.█)\n}\n"))
+    assert (typed.text, typed.replaces, typed.source) == ("a, this.b);", ")", "cache")
+
+
+async def test_a_suggestion_that_leaves_the_auto_closed_bracket_to_the_editor_goes_before_it(make_engine):
+    engine, _ = make_engine(Reply(["this.a, this.b"]))
+    suggestion = await engine.complete(in_javascript("function f() {\n  this.debug(█)\n}\n"))
+    assert (suggestion.text, suggestion.replaces) == ("this.a, this.b", "")

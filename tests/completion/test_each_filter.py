@@ -45,12 +45,6 @@ CASES = [
     (trim_suffix_overlap, "a bracket opened on the line above", "f(\n    a, █)\n", "b)", "b"),
     (trim_suffix_overlap, "braces on the line are text, not a template", "const o = {a: f(█)};\n", "g())", "g()"),
     (trim_suffix_overlap, "words are not trimmed", "f(█bar)\n", "x, bar", "x, bar"),
-    # In C-like languages the model closes the auto-closed bracket and ends the statement:
-    # the copy goes with the `;` (typed after the bracket), else accepting gives `f(x););`.
-    (trim_suffix_overlap, "an auto-closed bracket and the statement's end", "this.debug(█)\n", "this.a, this.b);", "this.a, this.b"),
-    (trim_suffix_overlap, "an auto-closed subscript and the statement's end", "ret += str[█]\n", "i];", "i"),
-    (trim_suffix_overlap, "the answer's own bracket before the `;` stays", "f(█)\n", "g.pop());", "g.pop()"),
-    (trim_suffix_overlap, "a `;` after no copy of the closer stays", "f(█)\n", "x;", "x;"),
     (trim_suffix_overlap, "the next line again", "def f():\n    █\n    return r\n", "r = 1\n    return r", "r = 1"),
     (trim_suffix_overlap, "the next line again with other spacing", "def f():\n    █\n    r = a + b\n", "r=a+b", ""),
     (trim_suffix_overlap, "a near copy of a line below", "def f():\n    █\n    return any(g(n) for n in ns)\n", "seen = 1\n    return g(n) for n in ns\n", "seen = 1"),

@@ -41,6 +41,16 @@ async def test_inline_completion_item(tmp_path):
         assert last.promptTokens > 0 and last.generatedTokens == 3 and last.stopReason == "eos"
 
 
+async def test_a_suggestion_over_an_auto_closed_bracket_replaces_it(tmp_path):
+    # The editor closed the `(` the user typed; the model writes the call's end and the `;` itself.
+    script = Script(replies=[Reply(["a, b", ");"])])
+    async with scripted_session(tmp_path / "server", script) as (client, _):
+        uri = open_document(client, tmp_path / "app.js", "function f(a, b) {\n  use()\n}\n")
+        items = await inline(client, uri, 1, len("  use("))
+        assert [i.insert_text for i in items] == ["a, b);"]
+        assert items[0].range == types.Range(start=types.Position(line=1, character=6), end=types.Position(line=1, character=7))
+
+
 @pytest.mark.model
 async def test_inline_completion_from_real_model(tmp_path, small_model):
     # Whatever a working model writes: an answer within the token bound, in the shape of a suggestion.

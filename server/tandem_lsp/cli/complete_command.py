@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tandem_lsp.cli.common import add_model_arguments, settings_from_args
-from tandem_lsp.completion.engine import CompletionEngine
+from tandem_lsp.completion.engine import CompletionEngine, Suggestion
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.languages import language_for_path
 from tandem_lsp.models.backend import ModelError
@@ -61,7 +61,7 @@ def _workspace_index(args: argparse.Namespace, settings, repo_aware_model: bool)
     return index
 
 
-async def _complete(args: argparse.Namespace, settings, request: CompletionRequest) -> tuple[str, CompletionEngine]:
+async def _complete(args: argparse.Namespace, settings, request: CompletionRequest) -> tuple[Suggestion | None, CompletionEngine]:
     errors: list[str] = []
     registry = ModelRegistry(settings)
     try:
@@ -73,7 +73,7 @@ async def _complete(args: argparse.Namespace, settings, request: CompletionReque
         registry.close()
     if errors:
         raise ModelError(errors[0])
-    return (suggestion.text if suggestion else ""), engine
+    return suggestion, engine
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"tandem-lsp complete: {exc}", file=sys.stderr)
         return 1
-    print(suggestion)
+    print(suggestion.text if suggestion else "")
+    if suggestion is not None and suggestion.replaces:
+        # The editor's auto-closed brackets after the cursor: the suggestion writes them itself.
+        print(f"(replaces {suggestion.replaces!r} after the cursor)", file=sys.stderr)
     if args.verbose and engine.last_generation is not None:
         g = engine.last_generation
         print(

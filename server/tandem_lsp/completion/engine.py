@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol, Sequence
 
+from tandem_lsp.completion.auto_closed import replaces_closers, without_auto_closed
 from tandem_lsp.completion.cache import CompletionCache, CursorKey
 from tandem_lsp.completion.debounce import AdaptiveDebounce
 from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, reached_end
@@ -136,6 +137,8 @@ class Suggestion:
     text: str
     id: str
     source: str  # "model", "cache" or "inflight"
+    # The text right after the cursor that accepting replaces (the editor's auto-closed brackets; auto_closed.py).
+    replaces: str = ""
 
 
 @dataclass
@@ -197,6 +200,7 @@ class CompletionEngine:
         if not settings.enabled or request.language in settings.disabled_languages:
             return None
         started = time.perf_counter()
+        request, closers = without_auto_closed(request)
         self._debounce.note_keystroke()
         self._sequence += 1
         sequence = self._sequence
@@ -205,13 +209,13 @@ class CompletionEngine:
         if settings.cache:
             cached = self._cache.lookup(key, request.text)
             if cached is not None:
-                return self._answer(request, cached, "cache", started)
+                return self._answer(request, cached, "cache", started, closers)
             job = self._current
             if job is not None and job.running() and self._can_join(job, key, request.text):
                 raw = await self._wait_while_consistent(job, key, request.text, sequence)
                 typed = key.typed_since(job.key, request.text) or ""
                 if raw is not None and raw.startswith(typed):
-                    return self._answer(request, raw[len(typed) :], "inflight", started)
+                    return self._answer(request, raw[len(typed) :], "inflight", started, closers)
                 if sequence != self._sequence:
                     return None
 
@@ -226,7 +230,7 @@ class CompletionEngine:
         raw = await self._wait(job)
         if raw is None:
             return None
-        suggestion = self._answer(request, raw, "model", started)
+        suggestion = self._answer(request, raw, "model", started, closers)
         if suggestion is not None and settings.prefetch and settings.cache:
             self._prefetch(request, suggestion.text, settings)
         return suggestion
@@ -243,14 +247,18 @@ class CompletionEngine:
 
     # -- answering ------------------------------------------------------------
 
-    def _answer(self, request: CompletionRequest, raw: str, source: str, started: float) -> Suggestion | None:
-        """A cached, joined or new text as a suggestion for this request (filters/: fit_to_request)."""
+    def _answer(self, request: CompletionRequest, raw: str, source: str, started: float, closers: str) -> Suggestion | None:
+        """A cached, joined or new text as a suggestion for this request (filters/: fit_to_request).
+
+        `request` is without the auto-closed `closers` after the cursor: the text replaces them when it closes them itself.
+        """
         text = fit_to_request(request, raw)
         self.stats.record_answer((time.perf_counter() - started) * 1000, source)
         if not text:
             return None
         self.stats.shown += 1
-        return Suggestion(text=text, id=str(next(self._ids)), source=source)
+        replaces = closers if replaces_closers(request, text, closers) else ""
+        return Suggestion(text=text, id=str(next(self._ids)), source=source, replaces=replaces)
 
     def _can_join(self, job: _Job, key: CursorKey, text: str) -> bool:
         typed = key.typed_since(job.key, text)

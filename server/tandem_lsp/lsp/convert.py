@@ -26,6 +26,12 @@ def line_range(document: TextDocument, start: int, end: int) -> types.Range:
     return types.Range(start=types.Position(line=start, character=0), end=types.Position(line=end, character=width))
 
 
+def replaced_range(document: TextDocument, position: types.Position, replaced: str) -> types.Range:
+    """The range from the cursor over `replaced`, text on the cursor's line right after it (empty: an insertion)."""
+    end = position.character + document.position_codec.client_num_units(replaced) if replaced else position.character
+    return types.Range(start=position, end=types.Position(line=position.line, character=end))
+
+
 def cursor_offset(document: ProtocolTextDocument, position: types.Position) -> int | None:
     """Index into the document text for a client position, or None if out of range.
 

@@ -13,8 +13,7 @@ in the same places (`i += 1` above the `j += 1` of the next branch; infill.py
 f: the bare model passed with `i += 1` where the server stopped before it).
 
 A closing bracket or quote the suggestion ends with is dropped when the text
-after the cursor starts with it (with the `;` or `,` a C-like line ends with
-after it: `f(a, b);` written into the auto-closed `f(█)`), unless the suggestion needs it for a bracket
+after the cursor starts with it, unless the suggestion needs it for a bracket
 of its own: `opstack.pop()` inside `append(…)` keeps its `)` (infill.py e,
 1.5B: 2 holes lost to the bare model that way).
 """
@@ -24,6 +23,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from tandem_lsp.completion.auto_closed import unmatched
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.indentation import indent_width, without_spacing
 
@@ -107,18 +107,13 @@ def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     if not suffix or "\n" in text or not request.line_prefix:
         # At column 0 the text after the cursor is the next line, not this line's end.
         return text
-    body = text.rstrip()
-    overlap = _overlap_with_suffix(body, suffix)
-    if not overlap and body[-1:] in _LINE_ENDS and not any(ch.isalnum() for ch in suffix):
-        # `a, b);` before an auto-closed `)`: the copy goes with the `;` the user types after the bracket.
-        body = body[:-1]
-        overlap = _overlap_with_suffix(body, suffix)
+    overlap = _overlap_with_suffix(text.rstrip(), suffix)
     if not overlap:
         return text
-    trimmed = body[:-overlap]
+    trimmed = text.rstrip()[:-overlap]
     # `opstack.pop()` before the `)` of `append(`: the answer's own closing bracket is no copy.
     prefix, suffix_as_typed = request.line_prefix, request.line_suffix
-    if _unmatched(prefix + text + suffix_as_typed) < _unmatched(prefix + trimmed + suffix_as_typed):
+    if unmatched(prefix + text + suffix_as_typed) < unmatched(prefix + trimmed + suffix_as_typed):
         return text
     return trimmed
 
@@ -133,38 +128,6 @@ def _overlap_with_suffix(text: str, suffix: str) -> int:
         if not any(ch.isalnum() for ch in head) and text.endswith(head):
             return size
     return 0
-
-
-# What ends a line after its last closing bracket in C-like code (`f(x);`, an argument `g(y),`).
-_LINE_ENDS = (";", ",")
-_PAIRS = {")": "(", "]": "[", "}": "{"}
-_QUOTES = "\"'`"
-
-
-def _unmatched(line: str) -> int:
-    """Brackets and quotes on a line left without their partner (string contents skipped)."""
-    open_brackets: list[str] = []
-    unmatched = 0
-    quote = ""
-    escaped = False
-    for ch in line:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch in _QUOTES:
-            quote = ch
-        elif ch in "([{":
-            open_brackets.append(ch)
-        elif ch in _PAIRS:
-            if open_brackets and open_brackets[-1] == _PAIRS[ch]:
-                open_brackets.pop()
-            else:
-                unmatched += 1
-    return unmatched + len(open_brackets) + bool(quote)
 
 
 def apply(request: CompletionRequest, text: str) -> str:
