@@ -73,3 +73,12 @@ def test_each_filter_on_its_own(rule, name, document, text, expected):
 
 def test_fences_are_text_in_prose():
     assert cut_at_fence.apply(request_at_mark("Example:\n█\n", language="markdown"), "```py\nx = 1\n```") == "```py\nx = 1\n```"
+
+
+def test_a_first_line_indented_past_the_editor_stays_in_the_cursors_block_where_indentation_is_layout():
+    # infill_languages.py f (0.5B): the model indented its first line 2 more and the rest of the block was cut.
+    javascript = request_at_mark("function f() {\n    █\n}\n", language="javascript")
+    assert limit_scope.apply(javascript, "  super(options)\n    this.x = [];\n}") == "  super(options)\n    this.x = [];"
+    # In Python the deeper first line is a block of its own: a line at the cursor's indentation leaves it.
+    python = request_at_mark("def f():\n    █\n", language="python")
+    assert limit_scope.apply(python, "    a = 1\n    b = 2") == "    a = 1"

@@ -25,6 +25,8 @@ _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # Ends of a line that opens a block of statements (not a bracket of arguments).
 _STATEMENT_BLOCK_OPENERS = (":", "{")
 _CLOSERS = ")]}"
+# Languages whose blocks are their indentation (elsewhere it is layout).
+_INDENTATION_IS_SYNTAX = frozenset({"python", "yaml", "nim", "haskell", "coffeescript", "fsharp"})
 # Words that open the next branch of the statement above (if/try); a blank line before them does not end it.
 _CONTINUATIONS = ("else:", "else ", "elif ", "except", "finally:", "catch ", "catch(")
 
@@ -53,6 +55,10 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
 
     # On a fresh line the first line sets the indentation (at column 0 the model writes it).
     base = indent_width(first_line) if lines[0].strip() or not fresh_line else indent_width(request.line_prefix)
+    if fresh_line and request.line_prefix and request.language.lower() not in _INDENTATION_IS_SYNTAX:
+        # Where indentation is only layout, a first line indented past the editor's is still
+        # in the cursor's block: the lines after it at the editor's indentation belong too.
+        base = min(base, indent_width(request.line_prefix))
     body_below = _indent_of_code_below(request)
     if body_below is not None and len(lines) > 1 and _heads_block_below(first_line, body_below):
         return len(lines[0])
