@@ -6,7 +6,8 @@ rest of the line itself (`a, b);`, and in C-like code the statement's `;` with
 it) and the suggestion replaces them. Kept in the prompt, a model closes them
 again and ends the statement after them, which no insertion before them can
 show right (`f(a, b););`). An answer that leaves them to the editor
-(`a, b`) is inserted before them, as before.
+(`a, b`) is inserted before them, as before; one that closes some of them
+(the string of `print("█")`) replaces those.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from tandem_lsp.completion.request import CompletionRequest
 CLOSERS = ")]}\"'`"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
+_PARTNER = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
+# How far back the brackets open at the cursor are looked for.
+_LOOKBACK_LINES = 50
 
 
 def without_auto_closed(request: CompletionRequest) -> tuple[CompletionRequest, str]:
@@ -30,12 +34,51 @@ def without_auto_closed(request: CompletionRequest) -> tuple[CompletionRequest, 
     return replace(request, text=text), after
 
 
-def replaces_closers(request: CompletionRequest, suggestion: str, closers: str) -> bool:
-    """Whether a suggestion for the request without `closers` closes them itself (else it goes before them)."""
-    if not closers or not suggestion:
-        return False
-    line = request.line_prefix + suggestion
-    return unmatched(line) <= unmatched(line + closers.rstrip())
+def closed_by(request: CompletionRequest, suggestion: str, closers: str) -> str:
+    """The part of `closers` a suggestion for the request without them closes itself: it replaces that ("" when none).
+
+    The editor's closers close the innermost brackets (or string) open at the
+    cursor, so the suggestion is read on from the code before the cursor and
+    each of those it closes counts: `b);` closes the `(` of `f(` opened on the
+    line above, `g.pop();` closes only its own.
+    """
+    wanted = closers.rstrip()
+    if not wanted or not suggestion:
+        return ""
+    start = request.offset
+    for _ in range(_LOOKBACK_LINES):
+        start = request.text.rfind("\n", 0, start)
+        if start < 0:
+            break
+    still_open: list[str] = []
+    _read(request.text[max(start, 0) : request.offset], still_open)
+    innermost = still_open[::-1][: len(wanted)]
+    if len(innermost) < len(wanted) or any(_PARTNER[opener] != closer for opener, closer in zip(innermost, wanted)):
+        return ""  # they do not close what is open here: leave them be
+    depth = len(still_open)
+    closed = min(depth - _read(suggestion, still_open), len(wanted))
+    return closers if closed == len(wanted) else wanted[:closed]
+
+
+def _read(text: str, still_open: list[str]) -> int:
+    """Read `text` on with the brackets and quote `still_open` (innermost last, updated); the lowest depth reached."""
+    lowest = len(still_open)
+    escaped = False
+    for ch in text:
+        inside = still_open[-1] if still_open and still_open[-1] in _QUOTES else ""
+        if inside:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == inside or (ch == "\n" and inside != "`"):  # only template strings go on past a line's end
+                still_open.pop()
+        elif ch in _QUOTES or ch in "([{":
+            still_open.append(ch)
+        elif ch in _PAIRS and still_open and still_open[-1] == _PAIRS[ch]:
+            still_open.pop()
+        lowest = min(lowest, len(still_open))
+    return lowest
 
 
 def unmatched(text: str) -> int:

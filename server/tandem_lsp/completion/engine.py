@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol, Sequence
 
-from tandem_lsp.completion.auto_closed import replaces_closers, without_auto_closed
+from tandem_lsp.completion.auto_closed import closed_by, without_auto_closed
 from tandem_lsp.completion.cache import CompletionCache, CursorKey
 from tandem_lsp.completion.debounce import AdaptiveDebounce
 from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, reached_end
@@ -250,15 +250,14 @@ class CompletionEngine:
     def _answer(self, request: CompletionRequest, raw: str, source: str, started: float, closers: str) -> Suggestion | None:
         """A cached, joined or new text as a suggestion for this request (filters/: fit_to_request).
 
-        `request` is without the auto-closed `closers` after the cursor: the text replaces them when it closes them itself.
+        `request` is without the auto-closed `closers` after the cursor: the text replaces those it closes itself.
         """
         text = fit_to_request(request, raw)
         self.stats.record_answer((time.perf_counter() - started) * 1000, source)
         if not text:
             return None
         self.stats.shown += 1
-        replaces = closers if replaces_closers(request, text, closers) else ""
-        return Suggestion(text=text, id=str(next(self._ids)), source=source, replaces=replaces)
+        return Suggestion(text=text, id=str(next(self._ids)), source=source, replaces=closed_by(request, text, closers))
 
     def _can_join(self, job: _Job, key: CursorKey, text: str) -> bool:
         typed = key.typed_since(job.key, text)
