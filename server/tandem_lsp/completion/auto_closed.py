@@ -17,9 +17,9 @@ from dataclasses import replace
 from tandem_lsp.completion.request import CompletionRequest
 
 CLOSERS = ")]}\"'`"
-_PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
 _PARTNER = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
+_PAIRS = {closer: opener for opener, closer in _PARTNER.items() if opener not in _QUOTES}
 # How far back the brackets open at the cursor are looked for.
 _LOOKBACK_LINES = 50
 
@@ -56,13 +56,19 @@ def closed_by(request: CompletionRequest, suggestion: str, closers: str) -> str:
     if len(innermost) < len(wanted) or any(_PARTNER[opener] != closer for opener, closer in zip(innermost, wanted)):
         return ""  # they do not close what is open here: leave them be
     depth = len(still_open)
-    closed = min(depth - _read(suggestion, still_open), len(wanted))
+    lowest, _ = _read(suggestion, still_open)
+    closed = min(depth - lowest, len(wanted))
     return closers if closed == len(wanted) else wanted[:closed]
 
 
-def _read(text: str, still_open: list[str]) -> int:
-    """Read `text` on with the brackets and quote `still_open` (innermost last, updated); the lowest depth reached."""
+def _read(text: str, still_open: list[str]) -> tuple[int, int]:
+    """Read `text` on with the brackets and quote `still_open` (innermost last, updated).
+
+    Returns the lowest depth reached and how many partners were missing on the
+    way: closing brackets that close nothing open, quotes a line's end left open.
+    """
     lowest = len(still_open)
+    missing = 0
     escaped = False
     for ch in text:
         inside = still_open[-1] if still_open and still_open[-1] in _QUOTES else ""
@@ -71,40 +77,24 @@ def _read(text: str, still_open: list[str]) -> int:
                 escaped = False
             elif ch == "\\":
                 escaped = True
-            elif ch == inside or (ch == "\n" and inside != "`"):  # only template strings go on past a line's end
+            elif ch == inside:
                 still_open.pop()
-        elif ch in _QUOTES or ch in "([{":
+            elif ch == "\n" and inside != "`":  # only template strings go on past a line's end
+                still_open.pop()
+                missing += 1
+        elif ch in _PARTNER:  # an opening bracket or quote
             still_open.append(ch)
-        elif ch in _PAIRS and still_open and still_open[-1] == _PAIRS[ch]:
-            still_open.pop()
+        elif ch in _PAIRS:
+            if still_open and still_open[-1] == _PAIRS[ch]:
+                still_open.pop()
+            else:
+                missing += 1
         lowest = min(lowest, len(still_open))
-    return lowest
+    return lowest, missing
 
 
 def unmatched(text: str) -> int:
     """Brackets and quotes left without their partner (string contents skipped)."""
-    open_brackets: list[str] = []
-    count = 0
-    quote = ""
-    escaped = False
-    for ch in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-            elif ch == "\n" and quote != "`":  # only template strings go on past a line's end
-                count += 1
-                quote = ""
-        elif ch in _QUOTES:
-            quote = ch
-        elif ch in "([{":
-            open_brackets.append(ch)
-        elif ch in _PAIRS:
-            if open_brackets and open_brackets[-1] == _PAIRS[ch]:
-                open_brackets.pop()
-            else:
-                count += 1
-    return count + len(open_brackets) + bool(quote)
+    still_open: list[str] = []
+    _, missing = _read(text, still_open)
+    return missing + len(still_open)
