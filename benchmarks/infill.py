@@ -183,6 +183,7 @@ def report(records: list[Record], model: Path) -> None:
     print(f"\n{'situation':<10}{'n':>5}{'shown':>8}{'raw':>8}{'empty shown':>13}{'empty raw':>11}{'p50 shown':>11}{'p50 raw':>9}")
     groups = [(s, [r for r in records if r.hole.situation == s]) for s in SITUATIONS]
     groups += [(f"d.{kind}", [r for r in records if r.hole.situation == "d" and r.hole.kind == kind]) for kind in ("ident", "dot", "op")]
+    groups += [(f"g.{kind}", [r for r in records if r.hole.situation == "g" and r.hole.kind == kind]) for kind in ("cond", "arg", "operand")]
     for name, group in groups:
         if not group:
             continue

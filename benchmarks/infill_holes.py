@@ -11,6 +11,8 @@ Situations (one line missing inside a function unless said otherwise):
   d  part of the line typed (inside an identifier, after a dot, after an operator), nothing after the cursor
   e  part typed up to an opening bracket or quote, the editor's auto-closed partner after the cursor
   f  a block body of 2-6 lines missing, cursor on an empty line after auto-indent
+  g  an expression inside a line missing, code after it on that line (a condition before its `:`,
+     an argument before the next, an operand): the cursor where it began
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import random
 import tokenize
 from dataclasses import dataclass
 
-SITUATIONS = ("a", "b", "c", "d", "e", "f")
+SITUATIONS = ("a", "b", "c", "d", "e", "f", "g")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
 
@@ -107,6 +109,47 @@ def _partial_cuts(line: str) -> dict[str, int]:
     return {kind: col for kind, col in cuts.items() if indent < col < last}
 
 
+# Parts of a statement that are its own line's code, not a nested body (compound statements).
+_HEADER_FIELDS = {ast.If: ("test",), ast.While: ("test",), ast.For: ("target", "iter"), ast.With: ("items",)}
+_CLOSING = set(")]}\"' \t")
+
+
+def inner_expression(statement: ast.stmt, line: str, number: int) -> tuple[str, int, int] | None:
+    """(kind, start column, end column) of the longest expression on line `number` (1-based) with code after it there (g).
+
+    Kinds: `cond` (the test of an if or while), `arg` (an argument of a call), `operand` (any other).
+    Only when something other than closing brackets and quotes follows it: that case is e's.
+    """
+    header = _HEADER_FIELDS.get(type(statement))
+    found: list[tuple[int, str, int, int]] = []
+    for parent in ast.walk(statement):
+        if parent is not statement and isinstance(parent, ast.stmt):
+            continue  # a nested body's statement is on lines of its own
+        for name, value in ast.iter_fields(parent):
+            if parent is statement and header is not None and name not in header:
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if not isinstance(child, ast.expr) or child.lineno != number or child.end_lineno != number:
+                    continue
+                if isinstance(getattr(child, "ctx", None), ast.Store):
+                    continue  # a name being bound is the user's choice, not the code's
+                start, end = child.col_offset, child.end_col_offset
+                after = line[end:].rstrip()
+                if end - start < 3 or not after or set(after) <= _CLOSING:
+                    continue
+                if parent is statement and name == "test":
+                    kind = "cond"
+                elif isinstance(parent, ast.Call) and name == "args":
+                    kind = "arg"
+                else:
+                    kind = "operand"
+                found.append((end - start, kind, start, end))
+    if not found:
+        return None
+    _, kind, start, end = max(found, key=lambda f: (f[0], -f[2]))
+    return kind, start, end
+
+
 def auto_closed_cut(line: str) -> tuple[int, str] | None:
     """(column after an opener, its auto-inserted partner) for the bracket or quote that closes the line (e).
 
@@ -146,6 +189,7 @@ def cut_holes(name: str, source: str) -> list[Hole]:
         offset = sum(len(x) + 1 for x in kept[:cursor_line]) + col
         holes.append(Hole(name, situation, kind, line, count, text, offset, cursor_line, col))
 
+    statements = {node.lineno - 1: node for node in ast.walk(tree) if isinstance(node, ast.stmt)}
     for k in _single_line_statements(tree, lines):
         line = lines[k]
         indent = line[: len(line) - len(line.lstrip())]
@@ -160,6 +204,10 @@ def cut_holes(name: str, source: str) -> list[Hole]:
         if closed is not None:
             col, partner = closed
             hole("e", "", k, 1, above + [line[:col] + partner] + below, k, col)
+        inner = inner_expression(statements[k], line, k + 1) if k in statements else None
+        if inner is not None:
+            kind, start, end = inner
+            hole("g", kind, k, 1, above + [line[:start] + line[end:]] + below, k, start)
     for first, last in _blocks(tree):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("f", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
