@@ -13,6 +13,8 @@ Situations (one line missing inside a function unless said otherwise):
   f  a block body of 2-6 lines missing, cursor on an empty line after auto-indent
   g  an expression inside a line missing, code after it on that line (a condition before its `:`,
      an argument before the next, an operand): the cursor where it began
+  h  a whole function body missing (after its signature and docstring), cursor on an empty line
+     after auto-indent: writing a new function, as HumanEval asks
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import random
 import tokenize
 from dataclasses import dataclass
 
-SITUATIONS = ("a", "b", "c", "d", "e", "f", "g")
+SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
 
@@ -84,6 +86,22 @@ def _blocks(tree: ast.AST) -> list[tuple[int, int]]:
                 if body[0].lineno > getattr(node, "lineno", 0) and 2 <= last - first + 1 <= 6:
                     found.add((first, last))
     return sorted(found)
+
+
+def _function_bodies(tree: ast.AST) -> list[tuple[int, int]]:
+    """(first, last) 0-based lines of function bodies (after a docstring) of 2-20 lines."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        body = function.body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            body = body[1:]
+        if body and body[0].lineno > function.lineno:
+            first, last = body[0].lineno - 1, body[-1].end_lineno - 1
+            if 2 <= last - first + 1 <= 20:
+                found.append((first, last))
+    return found
 
 
 def _partial_cuts(line: str) -> dict[str, int]:
@@ -211,6 +229,9 @@ def cut_holes(name: str, source: str) -> list[Hole]:
     for first, last in _blocks(tree):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("f", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
+    for first, last in _function_bodies(tree):
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        hole("h", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
     return holes
 
 
