@@ -1,10 +1,10 @@
 """Infilling beyond Python, judged by exact match: suggestions as shown by the server vs the bare model.
 
     python benchmarks/infill_languages.py [--model PATH] [--per-situation 30] [--languages javascript,java]
-        [--situations a,b,c,d,e,f] [--source javascript=DIR] [--source java=ZIP_OR_DIR] [--set NAME=VALUE ...]
+        [--situations a,b,c,d,e,f,g,h] [--source javascript=DIR] [--source java=ZIP_OR_DIR] [--set NAME=VALUE ...]
 
 infill.py runs programs' tests, and its programs are Python; held-out sets need
-not be. Here the holes are the same editor situations (infill_holes.py: a-f) cut
+not be. Here the holes are the same editor situations (infill_holes.py: a-h) cut
 with tree-sitter from real code not written here - by default npm's own
 JavaScript and the JDK's Java sources found on this machine - and a suggestion
 counts when accepting it gives back the original code (non-blank lines compared
@@ -37,6 +37,14 @@ from infill import Record, answer_both, rate
 from infill_holes import SITUATIONS, Hole, auto_closed_cut, sample
 
 MAX_WINDOW_LINES = 48
+# Node types that are a whole function's or method's body when they are its `body` (h).
+_FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declaration", "function_expression", "arrow_function", "method_definition", "method_declaration", "constructor_declaration"})
+# Expression node types an inner-expression hole (g) may take out: by suffix, less these.
+_EXPRESSION_ENDS = ("expression", "invocation", "access", "identifier", "literal")
+_NOT_EXPRESSIONS = frozenset({"parenthesized_expression", "type_identifier", "statement_identifier", "property_identifier"})
+# Fields that bind or declare a name rather than compute a value.
+_BINDING_FIELDS = ("name", "left", "declarator", "type", "key")
+_CLOSING = set(")]}\"'`; \t")
 # Nodes whose children are the declarations a window is made of.
 _DECLARATION_LISTS = frozenset({"program", "class_body", "interface_body", "enum_body_declarations"})
 # Files longer than this are skipped (generated tables, bundles); so are minified ones.
@@ -121,6 +129,66 @@ def _statement_lines(root, blocks: frozenset[str], lines: list[str]) -> tuple[li
     return sorted(singles), sorted(bodies)
 
 
+def _function_bodies(root, lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) 0-based inner lines of function and method bodies of 2-20 lines, braces on lines of their own rows."""
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        body = node.child_by_field_name("body") if node.type in _FUNCTION_TYPES else None
+        if body is None or body.type not in ("statement_block", "block", "constructor_body"):
+            continue
+        first, last = body.start_point.row, body.end_point.row
+        if 2 <= last - first - 1 <= 20 and lines[first].rstrip().endswith("{") and lines[last].strip() == "}":
+            found.append((first + 1, last - 1))
+    return sorted(found)
+
+
+def _inner_expression(statement, row: int, line: str) -> tuple[str, int, int] | None:
+    """(kind, start, end column) of the longest expression on `row` with more than closers and `;` after it there (g)."""
+    found = []
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        for index, child in enumerate(node.named_children):
+            stack.append(child)
+            if child.start_point.row != row or child.end_point.row != row:
+                continue
+            if not child.type.endswith(_EXPRESSION_ENDS) or child.type in _NOT_EXPRESSIONS:
+                continue
+            if node.field_name_for_named_child(index) in _BINDING_FIELDS and node.type != "binary_expression":
+                continue
+            start, end = child.start_point.column, child.end_point.column
+            after = line[end:].rstrip()
+            if end - start < 3 or set(after) <= _CLOSING:
+                continue
+            if node.type == "parenthesized_expression" and node.parent is not None and node.parent.type in ("if_statement", "while_statement"):
+                kind = "cond"
+            elif node.type in ("arguments", "argument_list"):
+                kind = "arg"
+            else:
+                kind = "operand"
+            found.append((end - start, -start, kind, start, end))
+    if not found:
+        return None
+    _, _, kind, start, end = max(found)
+    return kind, start, end
+
+
+def _statements_by_row(root, blocks: frozenset[str]) -> dict[int, object]:
+    """The statement of a function body that starts on each row."""
+    found = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type in blocks:
+            for statement in node.named_children:
+                found.setdefault(statement.start_point.row, statement)
+    return found
+
+
 def _partial_cuts(line: str) -> dict[str, int]:
     """Cursor columns for each kind of partly typed line (d), with a tokenizer good enough for C-like languages."""
     indent = len(line) - len(line.lstrip())
@@ -170,6 +238,7 @@ def cut_holes(name: str, text: str, language: Language, parser) -> list[tuple[Ho
     lines = text.split("\n")
     root = parser.parse(text.encode()).root_node
     singles, bodies = _statement_lines(root, language.blocks, lines)
+    statements = _statements_by_row(root, language.blocks)
     windows = _windows(root, len(lines))
     found: list[tuple[Hole, str]] = []
 
@@ -202,9 +271,17 @@ def cut_holes(name: str, text: str, language: Language, parser) -> list[tuple[Ho
         if closed is not None:
             col, partner = closed
             hole("e", "", k, 1, [statement[:col] + partner], col)
+        inner = _inner_expression(statements[k], k, line) if k in statements else None
+        if inner is not None:
+            kind, start, end = inner
+            hole("g", kind, k, 1, [line[:start] + line[end:]], start)
     for first, last in bodies:
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("f", "", first, last - first + 1, [indent], len(indent))
+    for first, last in _function_bodies(root, lines):
+        code = next((line for line in lines[first : last + 1] if line.strip()), "")
+        indent = code[: len(code) - len(code.lstrip())]
+        hole("h", "", first, last - first + 1, [indent], len(indent))
     return found
 
 
