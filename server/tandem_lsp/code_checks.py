@@ -32,20 +32,46 @@ def split_lines(text: str) -> list[str]:
     return text.splitlines() or [""]
 
 
-def error_count(text: str, grammar: str) -> int:
-    """How many syntax errors tree-sitter finds (ERROR and MISSING nodes)."""
+def _error_nodes(text: str, grammar: str) -> list[ts.Node]:
+    """The syntax errors tree-sitter finds (ERROR and MISSING nodes), outermost only."""
     tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
-    if not tree.root_node.has_error:
-        return 0
-    count = 0
-    stack = [tree.root_node]
+    found: list[ts.Node] = []
+    stack = [tree.root_node] if tree.root_node.has_error else []
     while stack:
         node: ts.Node = stack.pop()
         if node.is_error or node.is_missing:
-            count += 1
-            continue
-        if node.has_error:
+            found.append(node)
+        elif node.has_error:
             stack.extend(node.children)
+    return found
+
+
+def error_count(text: str, grammar: str) -> int:
+    """How many syntax errors tree-sitter finds (ERROR and MISSING nodes)."""
+    return len(_error_nodes(text, grammar))
+
+
+@functools.lru_cache(maxsize=8)
+def error_rows(text: str, grammar: str) -> frozenset[int]:
+    """The 0-based lines on which a syntax error starts."""
+    return frozenset(node.start_point.row for node in _error_nodes(text, grammar))
+
+
+# Node type endings of statements and declarations (a line split into two shows as one more of them).
+_STATEMENT_ENDS = ("statement", "declaration")
+
+
+def statements_starting_on(text: str, grammar: str, row: int) -> int:
+    """How many statements (or declarations) start on line `row` (0-based), nested ones included."""
+    count = 0
+    stack = [parser_for(grammar).parse(text.encode("utf-8", errors="replace")).root_node]
+    while stack:
+        node = stack.pop()
+        if node.start_point.row > row or node.end_point.row < row:
+            continue
+        if node.start_point.row == row and node.is_named and node.type.endswith(_STATEMENT_ENDS):
+            count += 1
+        stack.extend(node.children)
     return count
 
 

@@ -9,7 +9,7 @@ from tandem_lsp.completion.engine import CompletionEngine
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.block_structure import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.completion.syntax_guard import breaks_code, breaks_its_line
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult
 
@@ -64,6 +64,38 @@ def test_a_suggestion_breaks_the_code_when_it_adds_syntax_errors():
     assert not breaks_code(REQUEST, "    if y > 3:")
     assert not breaks_code(REQUEST, "    y = max(")
     assert not breaks_code(request_at_mark("x = (█", language="", path="/a.txt"), ")))")  # no grammar: no judgement
+
+
+# An expression missing in the middle of a line: the document has an error there before any answer.
+JAVA_GAP = request_at_mark("class A {\n  Object f() {\n    int x = 1;\n    return █.firstEntry();\n  }\n}\n", language="java", path="/a/A.java")
+JS_GAP = request_at_mark("function f() {\n  const t = 1\n  return █(Buffer.from(x));\n}\n", language="javascript", path="/a/f.js")
+
+
+def test_in_the_middle_of_a_line_an_answer_that_leaves_the_line_broken_or_split_breaks_it():
+    assert breaks_its_line(JAVA_GAP, "base.lastEntry();")  # `return base.lastEntry();.firstEntry();`
+    assert not breaks_its_line(JAVA_GAP, "base")
+    assert not breaks_its_line(JAVA_GAP, "this.base")
+    # `return Buffer.from(x);(Buffer.from(x));` parses in JavaScript, as two statements where the user has one.
+    assert breaks_its_line(JS_GAP, "Buffer.from(x);")
+    assert not breaks_its_line(JS_GAP, "verify")
+    python_condition = request_at_mark("def f(x):\n    if █:\n        return 2\n", path="/a/f.py")
+    assert breaks_its_line(python_condition, "x >")
+    assert not breaks_its_line(python_condition, "x > 1")
+
+
+def test_the_line_is_not_judged_where_the_rest_of_the_file_is_broken_or_at_the_start_of_a_line():
+    elsewhere = request_at_mark("def f(x):\n    if █:\n        return 2\n    y = (\n", path="/a/f.py")
+    assert not breaks_its_line(elsewhere, "x >")
+    line_above = request_at_mark("def f(x):\n█    return 2\n", path="/a/f.py")
+    assert not breaks_its_line(line_above, "    y = (")
+    at_the_end = request_at_mark("def f(x):\n    y = x +█\n", path="/a/f.py")
+    assert not breaks_its_line(at_the_end, " (")
+
+
+async def test_an_answer_that_splits_its_line_is_replaced_by_the_next_choice():
+    backend = ChoosingBackend(["Buffer.from(x);", "verify"])
+    assert await suggest(backend, JS_GAP) == "verify"
+    assert backend.choices == [None, 1]
 
 
 def test_a_python_header_breaks_the_code_where_neither_the_code_below_nor_a_body_to_come_fits_it():

@@ -1,7 +1,8 @@
 """When the model's first answer is not the one to show, and its next choices are tried.
 
 Cases the server can see and the bare model cannot:
-- the answer breaks the code (syntax_guard.py);
+- the answer breaks the code, or in the middle of a line leaves that line
+  broken or split in two statements (syntax_guard.py);
 - the answer leaves code below it unreachable: a `return` or `break` the model
   wrote before statements the user already has (unreachable.py);
   for these two, when a multi-line answer's first lines alone are not
@@ -41,7 +42,7 @@ from __future__ import annotations
 from tandem_lsp.completion.block_structure import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.completion.syntax_guard import breaks_code
+from tandem_lsp.completion.syntax_guard import breaks_code, breaks_its_line
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
 from tandem_lsp.indentation import leading_whitespace
 
@@ -63,7 +64,7 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     if not shown.strip():
         fresh_line = not request.line_prefix.strip()
         return NOTHING_ON_A_FRESH_LINE if fresh_line and stop_reason in _RETRIABLE_ENDS else None
-    if breaks_code(request, shown):
+    if breaks_code(request, shown) or breaks_its_line(request, shown):
         return BREAKS_THE_CODE
     if leaves_code_unreachable(request, shown):
         return LEAVES_CODE_UNREACHABLE

@@ -11,6 +11,14 @@ Python header is still judged: its body is the code below it or the one to
 come, and a header at an indentation where neither fits breaks the block
 around it (`for …:` at the level of the `for` above it, taking its body away;
 infill.py a-c, 0.5B: 16 such answers shown, none passed).
+
+In the middle of a line (code after the cursor) the document already has an
+error there, the gap being filled, so a count of errors cannot tell an answer
+that closes it from one that leaves the line broken (`return base.lastEntry();`
+before the user's `.firstEntry();`). There the line itself is judged: when the
+rest of the file parses, an answer after which an error starts on the cursor's
+line, or which splits it into two statements (`x;(y)` parses in JavaScript),
+is not the one to show (infill.py / infill_languages.py g).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import ast
 import functools
 import re
 
-from tandem_lsp.code_checks import parses_no_worse
+from tandem_lsp.code_checks import error_rows, parses_no_worse, statements_starting_on
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.indentation import leading_whitespace
 from tandem_lsp.languages import grammar_for
@@ -60,6 +68,22 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
     if python_header:
         return False  # in a file that does not compile, a header stays unfinished, as any opener
     return not parses_no_worse(request.text, with_suggestion, grammar)
+
+
+def breaks_its_line(request: CompletionRequest, suggestion: str) -> bool:
+    """In the middle of a line: whether the line is left broken, or split in two, by a one-line suggestion."""
+    if "\n" in suggestion or not request.line_prefix.strip() or not request.line_suffix.strip():
+        return False
+    grammar = grammar_to_check(request, suggestion)
+    if grammar is None:
+        return False
+    row = request.text.count("\n", 0, request.offset)
+    if not error_rows(request.text, grammar) <= {row}:
+        return False  # errors elsewhere: the parse of this line cannot be trusted either
+    with_suggestion = request.text[: request.offset] + suggestion + request.text[request.offset :]
+    if row in error_rows(with_suggestion, grammar):
+        return True
+    return statements_starting_on(with_suggestion, grammar, row) > statements_starting_on(request.text, grammar, row)
 
 
 # The unchanged document is judged for every answer the engine weighs at one cursor.
