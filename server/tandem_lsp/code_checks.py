@@ -51,6 +51,7 @@ def error_count(text: str, grammar: str) -> int:
     return len(_error_nodes(text, grammar))
 
 
+# The unchanged document is asked about for every answer weighed at one cursor.
 @functools.lru_cache(maxsize=8)
 def error_rows(text: str, grammar: str) -> frozenset[int]:
     """The 0-based lines on which a syntax error starts."""
