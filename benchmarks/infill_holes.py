@@ -132,7 +132,7 @@ _HEADER_FIELDS = {ast.If: ("test",), ast.While: ("test",), ast.For: ("target", "
 _CLOSING = set(")]}\"' \t")
 
 
-def inner_expression(statement: ast.stmt, line: str, number: int) -> tuple[str, int, int] | None:
+def _inner_expression(statement: ast.stmt, line: str, number: int) -> tuple[str, int, int] | None:
     """(kind, start column, end column) of the longest expression on line `number` (1-based) with code after it there (g).
 
     Kinds: `cond` (the test of an if or while), `arg` (an argument of a call), `operand` (any other).
@@ -222,7 +222,7 @@ def cut_holes(name: str, source: str) -> list[Hole]:
         if closed is not None:
             col, partner = closed
             hole("e", "", k, 1, above + [line[:col] + partner] + below, k, col)
-        inner = inner_expression(statements[k], line, k + 1) if k in statements else None
+        inner = _inner_expression(statements[k], line, k + 1) if k in statements else None
         if inner is not None:
             kind, start, end = inner
             hole("g", kind, k, 1, above + [line[:start] + line[end:]] + below, k, start)
