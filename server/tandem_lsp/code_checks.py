@@ -63,7 +63,11 @@ _STATEMENT_ENDS = ("statement", "declaration")
 
 
 def statements_starting_on(text: str, grammar: str, row: int) -> int:
-    """How many statements (or declarations) start on line `row` (0-based), nested ones included."""
+    """How many statements (or declarations) start on line `row` (0-based), those inside one of them not counted.
+
+    A `for`'s declaration or an arrow function's body belongs to the statement
+    that holds it; `return f(x);(g(x));` is two statements side by side.
+    """
     count = 0
     stack = [parser_for(grammar).parse(text.encode("utf-8", errors="replace")).root_node]
     while stack:
@@ -72,6 +76,7 @@ def statements_starting_on(text: str, grammar: str, row: int) -> int:
             continue
         if node.start_point.row == row and node.is_named and node.type.endswith(_STATEMENT_ENDS):
             count += 1
+            continue
         stack.extend(node.children)
     return count
 

@@ -83,6 +83,15 @@ def test_in_the_middle_of_a_line_an_answer_that_leaves_the_line_broken_or_split_
     assert not breaks_its_line(python_condition, "x > 1")
 
 
+def test_statements_inside_the_lines_own_statement_do_not_split_it():
+    java_for = request_at_mark("class A {\n  void f(int n) {\n    for (█; i < n; i++) {\n      g(i);\n    }\n  }\n}\n", language="java", path="/a/A.java")
+    assert not breaks_its_line(java_for, "int i = 0")
+    callback = request_at_mark("function f(items) {\n  items.forEach(█);\n}\n", language="javascript", path="/a/f.js")
+    assert not breaks_its_line(callback, "(x) => { g(x); }")
+    arrow = request_at_mark("function f() {\n  const g = (x) => █;\n}\n", language="javascript", path="/a/f.js")
+    assert not breaks_its_line(arrow, "{ return x; }")
+
+
 def test_the_line_is_not_judged_where_the_rest_of_the_file_is_broken_or_at_the_start_of_a_line():
     elsewhere = request_at_mark("def f(x):\n    if █:\n        return 2\n    y = (\n", path="/a/f.py")
     assert not breaks_its_line(elsewhere, "x >")
