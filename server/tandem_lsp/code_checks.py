@@ -32,9 +32,16 @@ def split_lines(text: str) -> list[str]:
     return text.splitlines() or [""]
 
 
+# A document is asked several questions (its errors, its line's statements), and the unchanged one
+# again for every answer weighed at one cursor (or every fix of one review): parse each once.
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str, grammar: str) -> ts.Tree:
+    return parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
+
+
 def _error_nodes(text: str, grammar: str) -> list[ts.Node]:
     """The syntax errors tree-sitter finds (ERROR and MISSING nodes), outermost only."""
-    tree = parser_for(grammar).parse(text.encode("utf-8", errors="replace"))
+    tree = _parsed(text, grammar)
     found: list[ts.Node] = []
     stack = [tree.root_node] if tree.root_node.has_error else []
     while stack:
@@ -51,8 +58,6 @@ def error_count(text: str, grammar: str) -> int:
     return len(_error_nodes(text, grammar))
 
 
-# The unchanged document is asked about for every answer weighed at one cursor.
-@functools.lru_cache(maxsize=8)
 def error_rows(text: str, grammar: str) -> frozenset[int]:
     """The 0-based lines on which a syntax error starts."""
     return frozenset(node.start_point.row for node in _error_nodes(text, grammar))
@@ -69,7 +74,7 @@ def statements_starting_on(text: str, grammar: str, row: int) -> int:
     that holds it; `return f(x);(g(x));` is two statements side by side.
     """
     count = 0
-    stack = [parser_for(grammar).parse(text.encode("utf-8", errors="replace")).root_node]
+    stack = [_parsed(text, grammar).root_node]
     while stack:
         node = stack.pop()
         if node.start_point.row > row or node.end_point.row < row:
@@ -153,13 +158,7 @@ def parses_no_worse(before: str, after: str, grammar: str | None) -> bool:
     """True when `after` has no more syntax errors than `before` (unknown languages pass, as in edit_parses)."""
     if grammar is None:
         return True
-    return error_count(after, grammar) <= _errors_before(before, grammar)
-
-
-# `before` is the same document for every answer weighed at one cursor (and every fix of one review).
-@functools.lru_cache(maxsize=8)
-def _errors_before(text: str, grammar: str) -> int:
-    return error_count(text, grammar)
+    return error_count(after, grammar) <= error_count(before, grammar)
 
 
 def _edited(text: str, start: int, end: int, new_text: str) -> str:
