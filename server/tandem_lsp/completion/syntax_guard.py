@@ -77,7 +77,7 @@ def breaks_its_line(request: CompletionRequest, suggestion: str) -> bool:
     grammar = grammar_to_check(request, suggestion)
     if grammar is None:
         return False
-    row = request.text.count("\n", 0, request.offset)
+    row = request.cursor_line
     if not error_rows(request.text, grammar) <= {row}:
         return False  # errors elsewhere: the parse of this line cannot be trusted either
     with_suggestion = request.text[: request.offset] + suggestion + request.text[request.offset :]
