@@ -265,3 +265,59 @@ def test_healing_backs_up_over_the_whole_partial_word_not_only_its_last_token():
         built = build_prompt(template_for_family("qwen"), request, PromptBudget(window=500), COUNT, last_token=lambda text, last=last: last)
         assert built.held_back == {"l": " possibl", "ou": "sou"}[last]
         assert built.render().endswith("<|fim_middle|>" + typed[: -len(built.held_back)])
+
+
+IMPORTS = "import os\nfrom shapes import circle_area\n"
+LONG_FILE = IMPORTS + "\n" + "".join(f"value_{i} = compute({i})\n" for i in range(200)) + "result = "
+
+
+# What the index gives for LONG_FILE's own imports (retrieve.own_imports).
+OWN_IMPORTS = [_LineSnippet("calc.py", "import os", 0), _LineSnippet("calc.py", "from shapes import circle_area", 1)]
+
+
+def test_the_files_own_imports_above_the_window_start_the_prefix():
+    fim = template_for_family("qwen")
+    request = CompletionRequest(text=LONG_FILE, offset=len(LONG_FILE), language="python", path="/w/calc.py")
+    budget = PromptBudget(window=120, context=60)
+    plain = build_prompt(fim, request, budget, COUNT).render()
+    built = build_prompt(fim, request, budget, COUNT, OWN_IMPORTS, "calc.py").render()
+    window = plain[len("<|fim_prefix|>") :]
+    # The imports, a blank line where lines were left out, then the same window as without them.
+    assert built == "<|fim_prefix|>" + IMPORTS + "\n" + window
+    # No other file's block: the file's own lines are not a separate file.
+    assert "<|file_sep|>" not in built
+
+
+def test_imports_the_window_shows_are_not_repeated():
+    short = IMPORTS + "\nvalue = compute(1)\nresult = "
+    request = CompletionRequest(text=short, offset=len(short), language="python", path="/w/calc.py")
+    fim = template_for_family("qwen")
+    budget = PromptBudget(window=500, context=60)
+    assert build_prompt(fim, request, budget, COUNT, OWN_IMPORTS, "calc.py").render() == build_prompt(fim, request, budget, COUNT).render()
+
+
+def test_the_files_own_lines_take_at_most_their_share_of_the_context_budget():
+    fim = template_for_family("qwen")
+    request = CompletionRequest(text=LONG_FILE, offset=len(LONG_FILE), language="python", path="/w/calc.py")
+    many = [_LineSnippet("calc.py", f"import module_{i}", i) for i in range(2)]
+    other = _Snippet("lib/circle.py", "def circle_area(r):\n    return 3.14 * r * r")
+    # 8 tokens of context budget: half of it holds one import line (3 tokens with its newline), not both.
+    built = build_prompt(fim, request, PromptBudget(window=120, context=8), COUNT, [*many, other], "calc.py").render()
+    assert "import module_0\n\n" in built and "module_1" not in built
+    # Nothing but the file's own lines: no context is no change.
+    assert build_prompt(fim, request, PromptBudget(window=120, context=0), COUNT, many, "calc.py").render() == build_prompt(
+        fim, request, PromptBudget(window=120), COUNT
+    ).render()
+
+
+def test_a_kept_layout_keeps_the_files_imports_at_its_start():
+    fim = template_for_family("qwen")
+    typing = CompletionRequest(text=LONG_FILE, offset=len(LONG_FILE), language="python", path="/w/calc.py")
+    budget = PromptBudget(window=120, context=60)
+    first = build_prompt(fim, typing, budget, COUNT, OWN_IMPORTS, "calc.py")
+    entered_text = LONG_FILE + "1\n"
+    entered = CompletionRequest(text=entered_text, offset=len(entered_text), language="python", path="/w/calc.py")
+    kept = build_prompt(fim, entered, budget, COUNT, OWN_IMPORTS, "calc.py", keep=first.layout)
+    head = first.render().split("<|fim_middle|>")[0]
+    assert kept.render() == head + "<|fim_middle|>result = 1\n"
+    assert kept.render().startswith("<|fim_prefix|>" + IMPORTS + "\n")
