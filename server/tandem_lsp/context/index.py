@@ -435,7 +435,7 @@ class WorkspaceIndex:
         deadline = time.perf_counter() + budget
         path = _norm(path)
         cursor = cursor_at(path, text, offset)
-        # A buffer the index does not hold is parsed only for the definitions it needs.
+        # A buffer the index does not hold is parsed only for the definitions and imports it needs.
         local = None if path in self._files or not {"definition", "imports"} & set(kinds) else parse_unindexed(path, text)
         if not self._lock.acquire(timeout=budget):
             return []

@@ -155,8 +155,8 @@ def retrieve(
 
     The current file's own import statements come first (as snippets of
     `own_path`, the file's workspace-relative path: the prompt shows those
-    its window leaves out). Then definitions of names used near the cursor, then signatures
-    of the imported names the file uses (nearest use first) and of the
+    its window leaves out). Then definitions of names used near the cursor,
+    then signatures of the imported names the file uses (nearest use first) and of the
     other imported names, then chunks of other files that share rare
     identifiers with the code around the cursor, then recently edited
     ranges of other files; only the `kinds` asked for are looked for.
