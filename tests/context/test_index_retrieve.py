@@ -61,9 +61,7 @@ def test_call_site_gets_the_callees_definition_from_the_imported_file(workspace:
     text = MAIN
     offset = text.index("area_of_circle(r)") + len("area_of_circle(")
     snippets = index.retrieve(str(workspace / "main.py"), text, offset)
-    # The file's own import line leads (the prompt shows it where its window starts below it).
-    assert (snippets[0].kind, snippets[0].path, snippets[0].text) == ("imports", "main.py", "from geometry import area_of_circle, Polygon")
-    first = snippets[1]
+    first = snippets[0]
     assert first.kind == "definition" and first.path == "geometry.py"
     assert first.text.startswith("def area_of_circle(radius: float) -> float:")
     assert "3.14159" in first.text
@@ -77,8 +75,7 @@ def test_unsaved_buffer_without_index_entry_still_resolves(workspace: Path) -> N
     index = build(workspace)
     text = "import geometry\n\nprint(geometry.area_of_circle(2))\n"
     snippets = index.retrieve(str(workspace / "scratch.py"), text, len(text) - 3)
-    assert snippets[0].kind == "imports" and snippets[0].path == "scratch.py" and snippets[0].text == "import geometry"
-    assert snippets[1].path == "geometry.py" and "def area_of_circle" in snippets[1].text
+    assert snippets and snippets[0].path == "geometry.py" and "def area_of_circle" in snippets[0].text
 
 
 def test_current_file_and_window_are_not_repeated(workspace: Path) -> None:
@@ -200,7 +197,7 @@ def test_retrieve_respects_its_budget_and_is_thread_safe(tmp_path: Path) -> None
     thread.start()
     for _ in range(20):
         snippets = index.retrieve(str(tmp_path / "use.py"), text, len(text), budget_ms=30)
-        assert all(s.kind in ("imports", "definition", "similar", "recent") for s in snippets)
+        assert all(s.kind in ("definition", "similar", "recent") for s in snippets)
     thread.join()
     assert not errors
     assert index.retrieve(str(tmp_path / "use.py"), text, len(text), budget_ms=0) == []

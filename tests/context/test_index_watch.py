@@ -58,7 +58,7 @@ def test_saved_change_becomes_visible(watched) -> None:
     lib = root / "lib.py"
     lib.write_text("def original(): pass\n\ndef added_later(): pass\n")
     eventually(lambda: bool(names(index, "added_later")))
-    snippets = index.retrieve(str(root / "use.py"), "from lib import added_later\nadded_later()\n", 30, kinds=["definition"])
+    snippets = index.retrieve(str(root / "use.py"), "from lib import added_later\nadded_later()\n", 30)
     assert snippets and "def added_later" in snippets[0].text
 
 
