@@ -212,6 +212,8 @@ def keeps_definitions(text: str, grammar: str | None, start: int, end: int, new_
 
 
 _STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.MULTILINE)
+# Names every module has without binding them (`__file__` is not a builtin).
+_MODULE_NAMES = frozenset({"__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__path__", "__cached__", "__builtins__", "__annotations__"})
 
 
 @functools.lru_cache(maxsize=16)
@@ -240,6 +242,7 @@ def python_unbound_names(text: str) -> frozenset[str] | None:
                 and not symbol.is_declared_global()
                 and name not in module_names
                 and not hasattr(builtins, name)
+                and name not in _MODULE_NAMES
             ):
                 unbound.add(name)
     return frozenset(unbound)

@@ -241,6 +241,9 @@ def test_an_answer_that_binds_none_of_the_names_only_the_code_below_reads_leaves
     # A name the code above reads too is not waited for here (a helper still to be written), nor is a builtin.
     helper = request_at_mark("def f(x):\n    y = helper(x)\n    █\n    return helper(y) + len(y)\n", path="/p.py", document_key="k")
     assert not leaves_needed_names_unbound(helper, "y += 1")
+    # Nor a name every module has without binding it.
+    module_name = request_at_mark("def here():\n    █\n    return os.path.dirname(__file__)\n\nimport os\n", path="/p.py", document_key="k")
+    assert not leaves_needed_names_unbound(module_name, "pass")
     # A statement the user has begun is theirs.
     begun = request_at_mark("def evens(xs):\n    total█\n    for x in xs:\n        ret.append(x * 2)\n    return ret\n", path="/work/p.py", document_key="k")
     assert not leaves_needed_names_unbound(begun, " = 0")
