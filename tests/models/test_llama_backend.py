@@ -91,6 +91,22 @@ def test_cancel_before_start_evaluates_nothing(backend):
 
 
 
+def test_the_next_choices_branch_where_the_answer_goes_past_the_text_it_must_begin_with(backend):
+    # A kept indentation is spelt by `   ` and then ` return` (or ` total`): the choices are
+    # taken at that second token, so they begin different words, not all `return`. The same
+    # inside a word the user began (`re`: `return`, `result`, ...).
+    def first_word(answer: str) -> str:
+        return answer.split()[0] if answer.split() else ""
+
+    for start in ("    ", "    re"):
+        answers = [
+            backend.generate(GenerationRequest(prompt=["def total(values):\n"], max_tokens=3, required_start=start, first_choice=rank)).text
+            for rank in range(3)
+        ]
+        assert all(answer.startswith(start) for answer in answers), answers
+        assert len({first_word(answer) for answer in answers}) == 3, answers
+
+
 def test_text_taken_out_near_the_start_moves_the_cached_text_after_it_instead_of_evaluating_it(backend):
     dropped = "import os\nimport sys\nimport json\n"
     rest = "\n\ndef helper(values):\n    total = 0\n    for value in values:\n        total += value * value\n    return total / len(values)\n\n\ndef main():\n"

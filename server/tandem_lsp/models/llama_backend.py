@@ -214,6 +214,11 @@ class LlamaBackend:
                 if token is None:  # no token can spell the required text: give up quietly
                     result.stop_reason = "eos"
                     break
+                if branch is not None and self._healing.writes_past(token, required):
+                    # This token spells the rest of the required text and goes on with the
+                    # answer's own (`   `+` return` after a lead of four spaces): the answers
+                    # branch here, or every choice would begin with the same word.
+                    token, branch = self._healing.ranked_start(logits, required, branch, past=True), None
             elif branch is not None:
                 token, branch = self._ranked(logits, branch), None
             else:
@@ -554,29 +559,40 @@ class _HealingIndex:
         self._texts = [p for p, _ in pieces]
         self._ids = [t for _, t in pieces]
         self._by_text: dict[bytes, list[int]] = {}
+        self._text_of: dict[int, bytes] = {}
         for piece, token in pieces:
             self._by_text.setdefault(piece, []).append(token)
-        self._cache: dict[bytes, list[int]] = {}
+            self._text_of[token] = piece
+        self._cache: dict[tuple[bytes, bool], list[int]] = {}
 
-    def candidates(self, required: bytes) -> list[int]:
-        found = self._cache.get(required)
+    def candidates(self, required: bytes, past: bool = False) -> list[int]:
+        """Tokens that fit the required text; with `past`, only those that spell all of it and more."""
+        found = self._cache.get((required, past))
         if found is None:
             found = []
             start = bisect.bisect_left(self._texts, required)
             for index in range(start, len(self._texts)):
-                if not self._texts[index].startswith(required):
+                text = self._texts[index]
+                if not text.startswith(required):
                     break
-                found.append(self._ids[index])
-            for size in range(1, len(required)):
-                found.extend(self._by_text.get(required[:size], ()))
+                if not past or len(text) > len(required):
+                    found.append(self._ids[index])
+            if not past:
+                for size in range(1, len(required)):
+                    found.extend(self._by_text.get(required[:size], ()))
             if len(self._cache) > 4096:
                 self._cache.clear()
-            self._cache[required] = found
+            self._cache[(required, past)] = found
         return found
 
-    def ranked_start(self, logits, required: bytes, rank: int = 0) -> int | None:
-        """The token in place `rank` (0: the most likely) among those that fit the required text, or None."""
-        candidates = self.candidates(required)
+    def writes_past(self, token: int, required: bytes) -> bool:
+        """Whether the token spells all of the required text and goes on after it."""
+        text = self._text_of.get(token, b"")
+        return len(text) > len(required) and text.startswith(required)
+
+    def ranked_start(self, logits, required: bytes, rank: int = 0, past: bool = False) -> int | None:
+        """The token in place `rank` (0: the most likely) among those that fit the required text (`past`: and go on after it), or None."""
+        candidates = self.candidates(required, past)
         if not candidates:
             return None
         scores = logits[candidates]
