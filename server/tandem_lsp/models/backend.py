@@ -80,10 +80,11 @@ class GenerationRequest:
     # a token boundary and the model writes that text again in its own split).
     # Only backends with `constrains_start` accept it.
     required_start: str = ""
-    # Which choice the first token after `required_start` is, among tokens that do not
-    # end the output: 0 the model's best, 1 its runner-up, and so on (an alternative
-    # when the best suggestion is rejected, completion/rejected.py); None samples as
-    # usual. Only backends with `constrains_start` accept it.
+    # Which choice the first token of the answer's own text is (the one that goes past
+    # `required_start`, or the first after it), among tokens that do not end the output:
+    # 0 the model's best, 1 its runner-up, and so on (an alternative when the best
+    # suggestion is rejected, completion/rejected.py); None samples as usual. Only
+    # backends with `constrains_start` accept it.
     first_choice: int | None = None
 
 
