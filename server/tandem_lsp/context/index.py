@@ -443,6 +443,7 @@ class WorkspaceIndex:
             view = IndexView(
                 self._files, self._by_name, self._postings, self._id_owner, self._id_terms, self._live_postings, self._recent
             )
-            return retrieve(view, cursor, deadline, local, kinds, own_path=self.relative_path(path))
+            own_path = self.relative_path(path) if "imports" in kinds else ""  # only that kind reads it
+            return retrieve(view, cursor, deadline, local, kinds, own_path=own_path)
         finally:
             self._lock.release()

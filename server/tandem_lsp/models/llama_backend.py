@@ -214,7 +214,8 @@ class LlamaBackend:
                 if token is None:  # no token can spell the required text: give up quietly
                     result.stop_reason = "eos"
                     break
-                if branch is not None and self._healing.writes_past(token, required):
+                spelt = self._llm.detokenize([token]) if branch is not None else b""
+                if len(spelt) > len(required) and spelt.startswith(required):
                     # This token spells the rest of the required text and goes on with the
                     # answer's own (`   `+` return` after a lead of four spaces): the answers
                     # branch here, or every choice would begin with the same word.
@@ -559,10 +560,8 @@ class _HealingIndex:
         self._texts = [p for p, _ in pieces]
         self._ids = [t for _, t in pieces]
         self._by_text: dict[bytes, list[int]] = {}
-        self._text_of: dict[int, bytes] = {}
         for piece, token in pieces:
             self._by_text.setdefault(piece, []).append(token)
-            self._text_of[token] = piece
         self._cache: dict[tuple[bytes, bool], list[int]] = {}
 
     def candidates(self, required: bytes, past: bool = False) -> list[int]:
@@ -584,11 +583,6 @@ class _HealingIndex:
                 self._cache.clear()
             self._cache[(required, past)] = found
         return found
-
-    def writes_past(self, token: int, required: bytes) -> bool:
-        """Whether the token spells all of the required text and goes on after it."""
-        text = self._text_of.get(token, b"")
-        return len(text) > len(required) and text.startswith(required)
 
     def ranked_start(self, logits, required: bytes, rank: int = 0, past: bool = False) -> int | None:
         """The token in place `rank` (0: the most likely) among those that fit the required text (`past`: and go on after it), or None."""
