@@ -2,6 +2,7 @@
 
     python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0] [--dir DIR]
         [--kinds definition,similar,recent --kinds definition ...] [--where middle|end]
+        [--set minConfidence=0 ...]
 
 Samples lines of this machine's standard library (modules not written here)
 whose code uses a name imported from another module, where that name does not
@@ -17,7 +18,9 @@ the prompt (completion.contextKinds), to tell which kind helps.
 code typed at the end of what is written: nothing below tells the model what
 comes next, so only the index can (measured: its similar chunks did, more
 than its definitions).
-Everything else is the server's defaults (cache, prefetch, debounce).
+Everything else is the server's defaults (cache, prefetch, debounce, the
+confidence gate) unless `--set NAME=VALUE` changes a completion setting in
+every arm (`--set minConfidence=0`: the gate off, as infill.py's pass@1).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_common import QWEN_05B, lsp_session, require_model, result_line
+from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp_session, require_model, result_line
 
 from tandem_lsp.config import IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex
@@ -161,8 +164,10 @@ def main() -> int:
         metavar="KIND,...",
         help="one run with the index per use, with only these kinds of context (completion.contextKinds: definition, similar, recent); default: the server's",
     )
+    add_settings_option(parser)
     args = parser.parse_args()
     model = require_model(args.model)
+    overrides = completion_settings(args.set)
 
     started = time.perf_counter()
     index = WorkspaceIndex([args.dir], IndexSettings(exclude=IndexSettings().exclude + ["site-packages", "__pycache__"]))
@@ -171,12 +176,12 @@ def main() -> int:
     print(f"index: {stats.files} files in {stats.seconds:.1f} s; {len(samples)} samples in {time.perf_counter() - started:.1f} s")
 
     model_settings = {"path": str(model), "threads": args.threads, "gpuLayers": args.gpu_layers}
-    with_index = {"completionModel": model_settings, "index": {"exclude": IndexSettings().exclude + ["site-packages", "__pycache__"]}}
-    without_index = {"completionModel": model_settings, "index": {"enabled": False}}
+    with_index = {"completionModel": model_settings, "completion": overrides, "index": {"exclude": IndexSettings().exclude + ["site-packages", "__pycache__"]}}
+    without_index = {"completionModel": model_settings, "completion": overrides, "index": {"enabled": False}}
     arms = {",".join(kinds): kinds for kinds in ([k for k in arm.split(",") if k] for arm in args.kinds)} or {"": None}
     with_context = {}
     for label, kinds in arms.items():
-        settings = with_index if kinds is None else {**with_index, "completion": {"contextKinds": kinds}}
+        settings = with_index if kinds is None else {**with_index, "completion": {**overrides, "contextKinds": kinds}}
         with_context[label] = asyncio.run(complete_all(settings, samples, f"context {label}".strip(), args.dir, args.show_prompt))
     plain = asyncio.run(complete_all(without_index, samples, "plain", None))
     # How often the index put the needed definition into reach of the prompt.
