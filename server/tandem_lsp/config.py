@@ -65,16 +65,11 @@ class CompletionSettings(_Settings):
     # context never takes room from the current file. What does not fit the
     # model's context window is taken from this budget first.
     context_tokens: int = Field(default=1024, ge=0)
-    # Which kinds of context go into the prompt: "definition" (definitions and
-    # signatures of the names the code uses), "similar" (chunks of other files that
-    # share rare identifiers with the code around the cursor), "recent" (lines edited
-    # lately in other files), "imports" (the current file's own import statements,
-    # when the window starts below them; not in the default: on 100 lines blanked in
-    # the middle of standard-library files it changed exact match by nothing, 11 -> 11,
-    # and on 60 new lines at a file's end by nothing either, 6 -> 6).
-    context_kinds: list[Literal["definition", "similar", "recent", "imports"]] = Field(
-        default_factory=lambda: ["definition", "similar", "recent"]
-    )
+    # Which kinds of cross-file context go into the prompt: "definition" (definitions
+    # and signatures of the names the code uses), "similar" (chunks of other files
+    # that share rare identifiers with the code around the cursor), "recent" (lines
+    # edited lately in other files).
+    context_kinds: list[Literal["definition", "similar", "recent"]] = Field(default_factory=lambda: ["definition", "similar", "recent"])
     # Server-side debounce bounds (adaptive between them), milliseconds.
     debounce_min_ms: int = Field(default=0, ge=0)
     debounce_max_ms: int = Field(default=150, ge=0)

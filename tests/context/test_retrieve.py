@@ -143,36 +143,3 @@ def test_only_the_kinds_asked_for_are_looked_for() -> None:
 def test_nothing_once_the_deadline_has_passed() -> None:
     view = view_of({"shapes.py": SHAPES, "main.py": MAIN})
     assert retrieve_at(view, "main.py", MAIN, "area_of_circle(", seconds=-1.0) == []
-
-
-LONG_MAIN = (
-    "import os\nfrom shapes import (\n    area_of_circle,\n    perimeter_of_square,\n)\n\n"
-    "def report(r):\n    import json\n    return json.dumps(area_of_circle(r))\n"
-)
-
-
-def test_the_files_own_top_level_imports_come_first_one_snippet_per_statement() -> None:
-    view = view_of({"shapes.py": SHAPES, "main.py": LONG_MAIN})
-    cursor = cursor_at(f"{ROOT}/main.py", LONG_MAIN, LONG_MAIN.index("return json"))
-    snippets = retrieve(view, cursor, time.perf_counter() + 5.0, kinds=["imports", *ALL_KINDS], own_path="main.py")
-    own = [s for s in snippets if s.kind == "imports"]
-    assert snippets[: len(own)] == own
-    # Whole statements, in file order; the import inside the function is its own business.
-    assert [(s.path, s.start_line, s.text) for s in own] == [
-        ("main.py", 0, "import os"),
-        ("main.py", 1, "from shapes import (\n    area_of_circle,\n    perimeter_of_square,\n)"),
-    ]
-    # Without the file's path, or the kind (not a default one), there are none.
-    assert not any(s.kind == "imports" for s in retrieve(view, cursor, time.perf_counter() + 5.0, kinds=["imports"]))
-    assert not any(s.kind == "imports" for s in retrieve(view, cursor, time.perf_counter() + 5.0, own_path="main.py"))
-    assert not any(
-        s.kind == "imports" for s in retrieve(view, cursor, time.perf_counter() + 5.0, kinds=["definition"], own_path="main.py")
-    )
-
-
-def test_a_go_import_block_is_one_statement() -> None:
-    text = 'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tfmt.Println(os.Args)\n}\n'
-    view = view_of({"main.go": text})
-    cursor = cursor_at(f"{ROOT}/main.go", text, text.index("fmt.Println"))
-    own = [s for s in retrieve(view, cursor, time.perf_counter() + 5.0, kinds=["imports"], own_path="main.go") if s.kind == "imports"]
-    assert [(s.start_line, s.text) for s in own] == [(2, 'import (\n\t"fmt"\n\t"os"\n)')]

@@ -168,28 +168,3 @@ async def test_completion_prompt_holds_the_callees_definition(tmp_path: Path) ->
         await inline(client, uri, 4, len("    total = area_of_circle(ra"))
         last = await client.protocol.send_request_async("tandem/lastPrompt", None)
         assert "def area_of_circle(radius" not in last.prompt
-
-
-async def test_a_long_files_own_imports_start_the_prompt_when_its_window_begins_below_them(tmp_path: Path) -> None:
-    (tmp_path / "geometry.py").write_text(GEOMETRY)
-    filler = "".join(f"value_{i} = {i} * {i}\n" for i in range(400))
-    long_main = "import math\nfrom geometry import area_of_circle\n\n" + filler + "\n\ndef report(r):\n    total = "
-    (tmp_path / "main.py").write_text(long_main)
-    model = Script(replies=[Reply(["area_of_circle(r)"])] * 2)
-
-    async def prompt_with(kinds: list[str]) -> str:
-        settings = options(tmp_path) | {"completion": {"cache": False, "prefetch": False, "promptTokens": 300, "contextKinds": kinds}}
-        async with scripted_session(tmp_path.parent / f"{tmp_path.name}-server", model, settings, root=tmp_path) as (client, _):
-            await indexed(client, 2)
-            uri = open_document(client, tmp_path / "main.py", long_main)
-            await inline(client, uri, long_main.count("\n"), len("    total = "))
-            return (await client.protocol.send_request_async("tandem/lastPrompt", None)).prompt
-
-    with_imports = await prompt_with(["imports", "definition"])
-    prefix = with_imports.split("<|fim_prefix|>", 1)[1]
-    # The window shows the file's last lines only; its imports come first, once, then a blank line.
-    assert "value_0 =" not in prefix and "value_399 =" in prefix
-    assert prefix.startswith("import math\nfrom geometry import area_of_circle\n\n")
-    assert with_imports.count("from geometry import area_of_circle") == 1
-    without = await prompt_with(["definition"])
-    assert "import math" not in without

@@ -25,11 +25,6 @@ token boundary before the cursor and the model must begin by writing the
 held-back text again, in whatever split it prefers. Without that, the typed
 text stays in the prompt as it is, like a plain fill-in-the-middle prompt.
 
-Snippets of the current file itself (its import statements) that lie above
-the prefix window start the prefix, as if the lines between were not there:
-in a long file they tell the model which names it can use. They are paid
-from the context budget, before the other files' snippets.
-
 Cross-file context is rendered as repository file blocks when the model has
 `<|repo_name|>`/`<|file_sep|>` style tokens (Qwen2.5-Coder's trained layout:
 `<|repo_name|>name` then `<|file_sep|>path` + content per file, the current
@@ -55,8 +50,6 @@ MAX_LINE_PREFIX_CHARS = 1000
 _PARTIAL_WORD = re.compile(r"[ \t]*\w{1,64}$")
 # How many written lines a kept layout holds after the middle token before it is rebuilt.
 MAX_MIDDLE_LINES = PREFIX_LINE_STRIDE
-# Share of the context budget that the current file's own lines (its imports) may take.
-FILE_HEAD_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -209,45 +202,6 @@ def _context_blocks(
     return pieces + tail, list(files)
 
 
-def _file_head(own: Sequence[Snippet], first_line: int, budget: int, count: TokenCounter) -> tuple[str, int]:
-    """The current file's snippets above its prefix window (`first_line`), in file order, as text to start the prefix, and their tokens."""
-    parts: list[str] = []
-    used = 0
-    last_line = -1
-    for snippet in sorted(own, key=lambda s: getattr(s, "start_line", 0)):
-        start = getattr(snippet, "start_line", 0)
-        text = snippet.text.strip("\n") + "\n"
-        end = start + text.count("\n") - 1
-        if end >= first_line:
-            break  # the window shows it
-        cost = count(text)
-        if used + cost > budget:
-            break
-        parts.append(text)
-        used += cost
-        last_line = end
-    if not parts:
-        return "", 0
-    # A blank line where lines were left out, as a file would have one there.
-    gap = "" if last_line + 1 == first_line else "\n"
-    return "".join(parts) + gap, used + (count(gap) if gap else 0)
-
-
-def _with_context(
-    fim: FimTemplate, request: CompletionRequest, snippets: Sequence[Snippet], budget: int, count: TokenCounter, relative_path: str, first_line: int
-) -> tuple[str, list[PromptPiece], list[str]]:
-    """The prefix's head (the file's own lines above the window) and the other files' context blocks."""
-    if not snippets or budget <= 0:
-        return "", [], []
-    own = [s for s in snippets if relative_path and s.path == relative_path]
-    others = [s for s in snippets if not (relative_path and s.path == relative_path)]
-    head, head_cost = _file_head(own, first_line, int(budget * FILE_HEAD_SHARE), count) if own else ("", 0)
-    if not others:
-        return head, [], []
-    pieces, paths = _context_blocks(fim, request, others, budget - head_cost, count, relative_path)
-    return head, pieces, paths
-
-
 def _healed(typed: str, last_token: Callable[[str], str]) -> str:
     """The typed text backed up to where the model can go on in its own split.
 
@@ -289,9 +243,12 @@ def build_prompt(
     how its output begins, turns on token healing. `keep`, the layout of the
     document's previous prompt, is kept when it still holds.
     """
+    context_pieces: list[PromptPiece] = []
+    context_paths: list[str] = []
+    if snippets and budget.context > 0:
+        context_pieces, context_paths = _context_blocks(fim, request, snippets, budget.context, count, relative_path)
     if keep is not None and fim.order == "psm" and keep.holds(request.cursor_line):
-        head, context_pieces, context_paths = _with_context(fim, request, snippets, budget.context, count, relative_path, keep.prefix_start)
-        kept = _build_kept(fim, request, budget, count, head, context_pieces, context_paths, last_token, keep)
+        kept = _build_kept(fim, request, budget, count, context_pieces, context_paths, last_token, keep)
         if kept is not None:
             return kept
     typed = request.line_prefix[-MAX_LINE_PREFIX_CHARS:]
@@ -341,8 +298,7 @@ def build_prompt(
         remaining -= suffix_used
 
     start = _take_lines_backward(above, remaining, count)
-    head, context_pieces, context_paths = _with_context(fim, request, snippets, budget.context, count, relative_path, start)
-    prefix_text = head + "".join(above[start:]) + (typed if indent_in_prefix else "")
+    prefix_text = "".join(above[start:]) + (typed if indent_in_prefix else "")
     layout = None
     if fim.has_fim:
         layout = PromptLayout(prefix_start=start, middle_start=request.cursor_line, suffix_lines=end)
@@ -391,7 +347,6 @@ def _build_kept(
     request: CompletionRequest,
     budget: PromptBudget,
     count: TokenCounter,
-    head: str,
     context_pieces: list[PromptPiece],
     context_paths: list[str],
     last_token: Callable[[str], str] | None,
@@ -410,6 +365,5 @@ def _build_kept(
     used = 3 + count(prefix_text) + count(suffix_text) + count(written) + count(line_prefix)
     if used > budget.window:
         return None
-    prefix_text = head + prefix_text  # paid from the context budget
     pieces = context_pieces + [fim.prefix, prefix_text, fim.suffix, suffix_text, fim.middle, written + line_prefix]
     return _assembled(pieces, count, context_paths, held_back, last_token is not None, keep, fim, written + typed)

@@ -21,7 +21,7 @@ from tandem_lsp.context.symbols import Definition, FileSymbols, Import
 log = logging.getLogger(__name__)
 
 # Bump when what parse_source produces changes: older caches are then ignored.
-FORMAT = 5
+FORMAT = 6
 
 
 def default_cache_dir() -> Path:

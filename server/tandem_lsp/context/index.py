@@ -435,15 +435,14 @@ class WorkspaceIndex:
         deadline = time.perf_counter() + budget
         path = _norm(path)
         cursor = cursor_at(path, text, offset)
-        # A buffer the index does not hold is parsed only for the definitions and imports it needs.
-        local = None if path in self._files or not {"definition", "imports"} & set(kinds) else parse_unindexed(path, text)
+        # A buffer the index does not hold is parsed only for the definitions it needs.
+        local = None if path in self._files or "definition" not in kinds else parse_unindexed(path, text)
         if not self._lock.acquire(timeout=budget):
             return []
         try:
             view = IndexView(
                 self._files, self._by_name, self._postings, self._id_owner, self._id_terms, self._live_postings, self._recent
             )
-            own_path = self.relative_path(path) if "imports" in kinds else ""  # only that kind reads it
-            return retrieve(view, cursor, deadline, local, kinds, own_path=own_path)
+            return retrieve(view, cursor, deadline, local, kinds)
         finally:
             self._lock.release()

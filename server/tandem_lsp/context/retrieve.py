@@ -60,7 +60,7 @@ USE_SCAN_CHARS = 50_000
 class ContextSnippet:
     path: str  # workspace-relative, forward slashes
     text: str
-    kind: Literal["definition", "similar", "recent", "imports"]
+    kind: Literal["definition", "similar", "recent"]
     score: float
     start_line: int
 
@@ -139,37 +139,25 @@ def parse_unindexed(path: str, text: str) -> LocalSymbols | None:
     return grammar, symbols.definitions, symbols.imports
 
 
-# The kinds of context, in the order they are looked for: "imports" (the file's own,
-# see own_imports) only when asked for; measured, it did not beat going without.
+# The kinds of context, in the order they are looked for.
 ALL_KINDS = ("definition", "similar", "recent")
 
 
 def retrieve(
-    view: IndexView,
-    cursor: Cursor,
-    deadline: float,
-    local: LocalSymbols | None = None,
-    kinds: Collection[str] = ALL_KINDS,
-    own_path: str = "",
+    view: IndexView, cursor: Cursor, deadline: float, local: LocalSymbols | None = None, kinds: Collection[str] = ALL_KINDS
 ) -> list[ContextSnippet]:
     """Cross-file context for a cursor, most useful first, until `deadline` (time.perf_counter()).
 
-    The current file's own import statements come first (as snippets of
-    `own_path`, the file's workspace-relative path: the prompt shows those
-    its window leaves out). Then definitions of names used near the cursor,
-    then signatures of the imported names the file uses (nearest use first) and of the
+    Definitions of names used near the cursor come first, then signatures
+    of the imported names the file uses (nearest use first) and of the
     other imported names, then chunks of other files that share rare
     identifiers with the code around the cursor, then recently edited
     ranges of other files; only the `kinds` asked for are looked for.
     `local` stands for the file's own symbols when the view does not hold it.
     """
-    own_text = cursor.text
     if local is None and (entry := view.files.get(cursor.path)) is not None:
         local = (entry.grammar, entry.definitions, entry.imports)
-        own_text = entry.text  # the version those lines were parsed from (an edit may not have reached the index yet)
     retrieval = _Retrieval(view, cursor.path, cursor.window, deadline)
-    if local is not None and "imports" in kinds and own_path:
-        retrieval.out += own_imports(own_text, local[2], own_path)
     if local is not None and "definition" in kinds:
         retrieval.definitions(cursor.near, cursor.text, cursor.offset, *local)
     if "similar" in kinds and time.perf_counter() < deadline:
@@ -177,27 +165,6 @@ def retrieve(
     if "recent" in kinds and time.perf_counter() < deadline:
         retrieval.recent()
     return retrieval.out
-
-
-def own_imports(text: str, imports: Sequence[Import], own_path: str) -> list[ContextSnippet]:
-    """The file's top-level import statements, one snippet each, in file order.
-
-    What a file imports says which names the code can use; in a long file the
-    prompt's window often starts below them.
-    """
-    lines = text.split("\n")
-    out: list[ContextSnippet] = []
-    seen: set[int] = set()
-    for imp in sorted(imports, key=lambda i: i.start_line):
-        if imp.start_line < 0 or imp.start_line in seen or imp.end_line >= len(lines):
-            continue
-        seen.add(imp.start_line)
-        first = lines[imp.start_line]
-        if first[:1].isspace():
-            continue  # an import inside a function or a guarded block: local to it
-        body = "\n".join(lines[imp.start_line : imp.end_line + 1])
-        out.append(ContextSnippet(own_path, body, "imports", 1.0, imp.start_line))
-    return out
 
 
 def _bm25(score: float, length: float, average: float, k1: float = 1.2, b: float = 0.75) -> float:

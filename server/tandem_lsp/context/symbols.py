@@ -82,9 +82,6 @@ class Definition(NamedTuple):
 class Import(NamedTuple):
     module: str
     names: tuple[str, ...] = ()
-    # Lines of the whole statement (0-based, inclusive; -1: not known).
-    start_line: int = -1
-    end_line: int = -1
 
 
 @dataclass(slots=True)
@@ -296,28 +293,22 @@ def _enclosing(parent: ts.Node | None, spec: GrammarSpec) -> str:
     return ""
 
 
-_IMPORT_WRAPPERS = frozenset({"import_spec_list", "import_declaration"})
 _RUST_PATH_WORDS = frozenset({"crate", "self", "super", "as"})
 
 
 def _imports(data: bytes, matches: list[dict[str, list[ts.Node]]], grammar: str) -> list[Import]:
     # One match per imported name; group them under their statement (`@stmt`).
-    grouped: dict[int, tuple[list[str], list[str], tuple[int, int]]] = {}
+    grouped: dict[int, tuple[list[str], list[str]]] = {}
     for captures in matches:
-        statement = whole = captures["stmt"][0]
-        while whole.parent is not None and whole.parent.type in _IMPORT_WRAPPERS:
-            whole = whole.parent  # Go's `import (...)` block, so that its lines read whole
-        end = whole.end_point
-        # A C `#include` node takes its line's newline with it.
-        rows = (whole.start_point.row, end.row - 1 if end.column == 0 and end.row > whole.start_point.row else end.row)
-        modules, names, _ = grouped.setdefault(statement.start_byte, ([], [], rows))
+        statement = captures["stmt"][0]
+        modules, names = grouped.setdefault(statement.start_byte, ([], []))
         modules.extend(_text(data, n) for n in captures.get("module", []))
         names.extend(_text(data, n) for n in captures.get("name", []))
     out = []
-    for modules, names, rows in grouped.values():
+    for modules, names in grouped.values():
         modules = list(dict.fromkeys(modules))
         if len(modules) > 1 and not names and grammar == "python":
-            out.extend(Import(m, (), *rows) for m in modules)  # import a, b
+            out.extend(Import(m) for m in modules)  # import a, b
             continue
         module = modules[0] if modules else ""
         if grammar == "rust":
@@ -330,5 +321,5 @@ def _imports(data: bytes, matches: list[dict[str, list[ts.Node]]], grammar: str)
             module = module.strip('"<>')
         elif grammar == "go" and not names:
             names = [module.rsplit("/", 1)[-1]]
-        out.append(Import(module, tuple(dict.fromkeys(names)), *rows))
+        out.append(Import(module, tuple(dict.fromkeys(names))))
     return out
