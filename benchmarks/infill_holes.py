@@ -15,6 +15,9 @@ Situations (one line missing inside a function unless said otherwise):
      an argument before the next, an operand): the cursor where it began
   h  a whole function body missing (after its signature and docstring), cursor on an empty line
      after auto-indent: writing a new function, as HumanEval asks
+  i  a span across lines missing, from inside one line to inside a later one (1-3 lines on), cut
+     at token boundaries (HumanEval's random-span infilling): kind `mid` leaves the rest of the
+     last line after the cursor, kind `eol` takes the last line to its end (nothing after the cursor)
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import random
 import tokenize
 from dataclasses import dataclass
 
-SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h")
+SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h", "i")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
 
@@ -101,6 +104,35 @@ def _function_bodies(tree: ast.AST) -> list[tuple[int, int]]:
             first, last = body[0].lineno - 1, body[-1].end_lineno - 1
             if 2 <= last - first + 1 <= 20:
                 found.append((first, last))
+    return found
+
+
+def _token_starts(line: str) -> list[int]:
+    """Columns where the line's tokens start, after its indentation ([] when the line does not tokenize alone)."""
+    indent = len(line) - len(line.lstrip())
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+    skipped = {tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+    return [indent + t.start[1] for t in tokens if t.type not in skipped]
+
+
+def _spans(tree: ast.AST, source_lines: list[str], name: str) -> list[tuple[str, int, int, int, int]]:
+    """(kind, first line, start column, last line, end column) of spans across 2-4 lines of one function body (i)."""
+    found = []
+    for first, last in _function_bodies(tree):
+        for k in range(first, last):
+            starts = _token_starts(source_lines[k])[1:]  # at least one token typed
+            for m in range(k + 1, min(k + 3, last) + 1):
+                ends = _token_starts(source_lines[m])[1:]  # the span takes at least the line's first token
+                if not starts or not source_lines[m].strip():
+                    continue
+                pick = random.Random(f"{name}-{k}-{m}")
+                start = pick.choice(starts)
+                if ends:
+                    found.append(("mid", k, start, m, pick.choice(ends)))
+                found.append(("eol", k, start, m, len(source_lines[m].rstrip())))
     return found
 
 
@@ -232,6 +264,8 @@ def cut_holes(name: str, source: str) -> list[Hole]:
     for first, last in _function_bodies(tree):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("h", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
+    for kind, k, start, m, end in _spans(tree, lines, name):
+        hole("i", kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
     return holes
 
 
