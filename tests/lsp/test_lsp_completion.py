@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from fakes import Reply, Script
 from lsprotocol import types
-from lsp_session import completion_stats, inline, lsp_session, open_document, scripted_session
+from lsp_session import completion_stats, inline, lsp_session, open_document, scripted_session, type_text
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\ndef multiply(a, b):\n    return "
 PRODUCT = Script(replies=[Reply(["a", " *", " b"])])
@@ -49,6 +49,20 @@ async def test_a_suggestion_over_an_auto_closed_bracket_replaces_it(tmp_path):
         items = await inline(client, uri, 1, len("  use("))
         assert [i.insert_text for i in items] == ["a, b);"]
         assert items[0].range == types.Range(start=types.Position(line=1, character=6), end=types.Position(line=1, character=7))
+
+
+async def test_a_span_across_lines_in_the_middle_of_a_line_ends_before_the_rest_of_the_line(tmp_path):
+    # The lines between `count` and `- 1` are missing; the model writes them and re-types `n &= n - 1`.
+    script = Script(replies=[Reply([" = 0\n", "    while n:\n", "        n &= n", " - 1\n", "        count += 1"])])
+    async with scripted_session(tmp_path / "server", script, {"completion": {"prefetch": False}}) as (client, _):
+        uri = open_document(client, tmp_path / "bits.py", "def bitcount(n):\n    count - 1\n        count += 1\n    return count\n")
+        items = await inline(client, uri, 1, len("    count"))
+        assert [i.insert_text for i in items] == [" = 0\n    while n:\n        n &= n"]
+        # Typing through its start keeps the rest of the span (from the cache: one model call in all).
+        type_text(client, uri, 2, 1, len("    count"), " = ")
+        items = await inline(client, uri, 1, len("    count = "))
+        assert [i.insert_text for i in items] == ["0\n    while n:\n        n &= n"]
+        assert (await completion_stats(client))["sources"] == {"model": 1, "cache": 1}
 
 
 @pytest.mark.model

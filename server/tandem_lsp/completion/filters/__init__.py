@@ -8,7 +8,10 @@ The engine runs the pipeline at two moments (engine.py): on a generation, for
 the request that started it (`cut_for_its_request`: what is checked, scored
 and cached), and on every answer, for the request being answered
 (`fit_to_request`: a cached or joined text read from a cursor the user may have
-moved by typing through it). The rules are the same; the request differs.
+moved by typing through it). The rules are the same; the request differs. One
+decision is not taken again: a span across lines in the middle of a line was
+kept for the rest of the line its last line re-typed (limit_scope), and that
+evidence is gone once trim_suffix_overlap has dropped it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ PIPELINE = (cut_at_fence, drop_repetition, limit_scope, trim_suffix_overlap, dro
 
 
 def postprocess(request: CompletionRequest, raw: str) -> str:
+    return _applied(PIPELINE, request, raw)
+
+
+def _applied(rules: tuple, request: CompletionRequest, raw: str) -> str:
     text = raw
-    for rule in PIPELINE:
+    for rule in rules:
         text = rule.apply(request, text)
         if not text:
             return ""
@@ -30,7 +37,12 @@ def postprocess(request: CompletionRequest, raw: str) -> str:
 
 # The two moments the engine cuts text at (see above).
 cut_for_its_request = postprocess
-fit_to_request = postprocess
+
+
+def fit_to_request(request: CompletionRequest, text: str) -> str:
+    if limit_scope.kept_span(request, text):
+        return _applied(tuple(rule for rule in PIPELINE if rule is not limit_scope), request, text)
+    return postprocess(request, text)
 
 
 def reached_end(request: CompletionRequest, partial: str) -> bool:

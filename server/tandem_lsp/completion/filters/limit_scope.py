@@ -1,6 +1,11 @@
 """Keep a suggestion inside the scope the cursor is in.
 
-In the middle of a line (real text after the cursor) a suggestion is one line.
+In the middle of a line (real text after the cursor) a suggestion is one line,
+unless one of its next few lines ends with that text: the model filled a span
+across lines and re-typed the rest of the line where its answer meets it (a
+random span missing, HumanEval-style); the suggestion then ends there, and
+trim_suffix_overlap drops the re-typed text. Only when that text has a word
+in it: a lone `)` or `:` ends many lines.
 At the end of a line that opens a block, it may fill the block; on an empty
 line it may add statements at that indentation. It never runs into the
 enclosing scope, never past a blank line followed by a dedent, and never past
@@ -17,10 +22,15 @@ lost to the bare model were such a body).
 
 from __future__ import annotations
 
+import re
+
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.indentation import indent_width
 
 MAX_LINES = 24
+# How many lines after the first a span filled in the middle of a line may take.
+MAX_SPAN_LINES = 3
+_WORD = re.compile(r"\w")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # Ends of a line that opens a block of statements (not a bracket of arguments).
 _STATEMENT_BLOCK_OPENERS = (":", "{")
@@ -35,6 +45,11 @@ def single_line(request: CompletionRequest) -> bool:
     return bool(request.line_suffix.strip())
 
 
+def kept_span(request: CompletionRequest, cut_text: str) -> bool:
+    """Whether a text already cut for this cursor is a span across lines kept in the middle of a line."""
+    return single_line(request) and "\n" in cut_text
+
+
 def cut_index(request: CompletionRequest, text: str) -> int | None:
     """Where the suggestion must end, or None while it may still go on.
 
@@ -42,8 +57,7 @@ def cut_index(request: CompletionRequest, text: str) -> int | None:
     this works on partial (streaming) output.
     """
     if single_line(request):
-        newline = text.find("\n")
-        return None if newline < 0 else newline
+        return _end_in_line(request, text, finished=False)
 
     lines = text.split("\n")
     first_line = request.line_prefix + lines[0]
@@ -123,6 +137,28 @@ def _before(position: int, blank_run: int, lines: list[str], number: int) -> int
     return max(cut, 0)
 
 
+def _end_in_line(request: CompletionRequest, text: str, finished: bool) -> int | None:
+    """In the middle of a line: the end of the line that meets the text after the cursor, else of the first line.
+
+    While the model writes (`finished` False), None until that is known.
+    """
+    newline = text.find("\n")
+    if newline < 0:
+        return None
+    rest = request.line_suffix.strip()
+    if not request.line_prefix.strip() or not _WORD.search(rest) or text[:newline].rstrip().endswith(rest):
+        return newline
+    position = newline + 1
+    later = text[position:].split("\n")
+    for number, line in enumerate(later[:MAX_SPAN_LINES]):
+        if number == len(later) - 1 and not finished:
+            return None  # still being written
+        if line.rstrip().endswith(rest):
+            return position + len(line.rstrip())
+        position += len(line) + 1
+    return newline
+
+
 def apply(request: CompletionRequest, text: str) -> str:
-    cut = cut_index(request, text)
+    cut = _end_in_line(request, text, finished=True) if single_line(request) else cut_index(request, text)
     return text if cut is None else text[:cut]

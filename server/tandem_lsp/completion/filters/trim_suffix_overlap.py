@@ -104,13 +104,19 @@ def _twin(line: str, other: str) -> bool:
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     suffix = request.line_suffix.strip()
-    if not suffix or "\n" in text or not request.line_prefix:
+    if not suffix or not request.line_prefix:
         # At column 0 the text after the cursor is the next line, not this line's end.
         return text
-    overlap = _overlap_with_suffix(text.rstrip(), suffix)
+    if "\n" in text:
+        # A span across lines (limit_scope) ends where its last line re-types the rest of the line.
+        overlap = len(suffix) if text.rstrip().endswith(suffix) else 0
+    else:
+        overlap = _overlap_with_suffix(text.rstrip(), suffix)
     if not overlap:
         return text
     trimmed = text.rstrip()[:-overlap]
+    if request.line_suffix[:1].isspace():
+        trimmed = trimmed.rstrip(" \t")  # the document's own space comes before the rest
     # `opstack.pop()` before the `)` of `append(`: the answer's own closing bracket is no copy.
     prefix, suffix_as_typed = request.line_prefix, request.line_suffix
     if unmatched(prefix + text + suffix_as_typed) < unmatched(prefix + trimmed + suffix_as_typed):
