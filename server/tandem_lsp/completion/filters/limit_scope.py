@@ -47,7 +47,7 @@ def single_line(request: CompletionRequest) -> bool:
 
 def kept_span(request: CompletionRequest, cut_text: str) -> bool:
     """Whether a text already cut for this cursor is a span across lines kept in the middle of a line."""
-    return single_line(request) and "\n" in cut_text
+    return single_line(request) and bool(request.line_prefix.strip()) and "\n" in cut_text
 
 
 def cut_index(request: CompletionRequest, text: str) -> int | None:
