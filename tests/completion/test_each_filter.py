@@ -23,6 +23,7 @@ CASES = [
         " = 0\n    while n:\n        n &= n - 1",
     ),
     (limit_scope, "text after the cursor: no line re-types it, the first line only", "def f(n):\n    count█ - 1\n", " = 0\n    while n:\n        n += 1", " = 0"),
+    (limit_scope, "text after the cursor: the next line again ends the search", "x = f(█ + 1)\ny = x\n", "a\ny = x\nz = 2 + 1)", "a"),
     (limit_scope, "text after the cursor: the first line re-types it, that line", "if █ > b:\n", "a > b:\n    return a > b:", "a > b:"),
     (limit_scope, "text after the cursor without a word: this line only", "f(█)\n", "a,\n  g(b)\n", "a,"),
     (limit_scope, "text after the cursor: a span takes at most MAX_SPAN_LINES more lines", "x = █ + 1\n", "1\n" * (limit_scope.MAX_SPAN_LINES + 1) + "y + 1", "1"),

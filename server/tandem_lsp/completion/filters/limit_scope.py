@@ -150,11 +150,14 @@ def _end_in_line(request: CompletionRequest, text: str, finished: bool) -> int |
         return newline
     position = newline + 1
     later = text[position:].split("\n")
+    next_line = next((line.strip() for line in request.lines_below() if line.strip()), None)
     for number, line in enumerate(later[:MAX_SPAN_LINES]):
         if number == len(later) - 1 and not finished:
             return None  # still being written
         if line.rstrip().endswith(rest):
             return position + len(line.rstrip())
+        if line.strip() == next_line:
+            break  # past the rest of the line already: the code below again, no span
         position += len(line) + 1
     return newline
 
