@@ -14,7 +14,9 @@ from tandem_lsp.completion.filters import cut_at_fence, drop_blank, drop_repetit
 CASES = [
     # limit_scope: where a suggestion may end.
     (limit_scope, "text after the cursor: this line only", "f(█)\n", "x)\ny = 1", "x)"),
-    (limit_scope, "ending a statement: its line only", "total = █\n", "a + b\nprint(total)", "a + b"),
+    (limit_scope, "ending a statement: a model that goes on gets its line only", "total = █\n", "a + b\nprint(total)\nx = 1\ny = 2\nz = 3", "a + b"),
+    (limit_scope, "ending a statement: a span the model ended within a few lines", "total = █\n", "a + b\nprint(total)", "a + b\nprint(total)"),
+    (limit_scope, "ending a statement: a span ends before the next line again", "total = █\nprint(total)\n", "a + b\ncount += 1\nprint(total)\nx = 2", "a + b\ncount += 1"),
     (
         limit_scope,
         "text after the cursor: a span across lines ends where a line re-types that text",
@@ -22,10 +24,11 @@ CASES = [
         " = 0\n    while n:\n        n &= n - 1\n        count += 1",
         " = 0\n    while n:\n        n &= n - 1",
     ),
-    (limit_scope, "text after the cursor: no line re-types it, the first line only", "def f(n):\n    count█ - 1\n", " = 0\n    while n:\n        n += 1", " = 0"),
+    (limit_scope, "text after the cursor: no line re-types it, the model goes on: the first line", "def f(n):\n    count█ - 1\n", " = 0\n    while n:\n        n += 1\n        m = 2\n        k = 3", " = 0"),
+    (limit_scope, "text after the cursor: a span the model ended within a few lines", "def f(n):\n    count█ - 1\n", " = 0\n    while n:\n        n &= n", " = 0\n    while n:\n        n &= n"),
     (limit_scope, "text after the cursor: the next line again ends the search", "x = f(█ + 1)\ny = x\n", "a\ny = x\nz = 2 + 1)", "a"),
     (limit_scope, "text after the cursor: the first line re-types it, that line", "if █ > b:\n", "a > b:\n    return a > b:", "a > b:"),
-    (limit_scope, "text after the cursor without a word: this line only", "f(█)\n", "a,\n  g(b)\n", "a,"),
+    (limit_scope, "text after the cursor without a word is no span's end: the model goes on, the first line", "f(█)\n", "a,\n  g(b)\n  h(c)\n  k(d)\n  m(e)", "a,"),
     (limit_scope, "text after the cursor: a span takes at most MAX_SPAN_LINES more lines", "x = █ + 1\n", "1\n" * (limit_scope.MAX_SPAN_LINES + 1) + "y + 1", "1"),
     (limit_scope, "a block opener: its body, deeper than the opener", "def f():█\n", "\n    return 1\nx = 2", "\n    return 1"),
     (limit_scope, "a brace block keeps its closing brace", "if (a) {█\n", "\n  b();\n}\nc();", "\n  b();\n}"),
@@ -76,6 +79,8 @@ CASES = [
     # drop_blank: whitespace is no suggestion, trailing blanks go.
     (drop_blank, "whitespace only", "x = █\n", "  \n ", ""),
     (drop_blank, "trailing blank lines", "x = █\n", "1\n\n", "1"),
+    (drop_blank, "the space before text that follows the cursor at once stays", "if x:\n    █True\n", "return ", "return "),
+    (drop_blank, "not before text that begins with a space", "x = █ + 1\n", "y ", "y"),
 ]
 
 
