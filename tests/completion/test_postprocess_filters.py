@@ -13,8 +13,7 @@ CASES = [
     ("partial closer overlap", "foo(bar(█))\n", "1, 2))", "1, 2"),
     ("suffix overlap keeps words", "x = █ + 1\n", "y", "y"),
     # End of a statement line: the rest of the line only.
-    ("statement line", "total = █\n", "a + b\nprint(total)\nx = 1\ny = 2\nz = 3\n", "a + b"),
-    ("statement line before code below", "total = █\nprint(total)\n", "a + b\nprint(total)\n", "a + b"),
+    ("statement line", "total = █\n", "a + b\nprint(total)\n", "a + b"),
     # A line opening a block: its body, but not the code after it.
     (
         "block body",
