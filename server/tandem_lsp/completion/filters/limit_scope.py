@@ -124,7 +124,13 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
 
 def _indent_of_code_below(request: CompletionRequest) -> int | None:
     """The indentation of the file's next non-blank line below the cursor's (None at the end of the file)."""
-    return next((indent_width(line) for line in request.lines_below() if line.strip()), None)
+    below = _next_line_below(request)
+    return None if below is None else indent_width(below)
+
+
+def _next_line_below(request: CompletionRequest) -> str | None:
+    """The file's next non-blank line below the cursor's (None at the end of the file)."""
+    return next((line for line in request.lines_below() if line.strip()), None)
 
 
 def _heads_block_below(line: str, body_below: int) -> bool:
@@ -158,7 +164,8 @@ def _end_of_span(request: CompletionRequest, text: str, finished: bool) -> int |
     rest = request.line_suffix.strip()
     if rest and text[:newline].rstrip().endswith(rest):
         return newline  # the rest re-typed on the first line: no span
-    next_line = next((line.strip() for line in request.lines_below() if line.strip()), None)
+    below = _next_line_below(request)
+    next_line = None if below is None else below.strip()
     position = newline + 1
     later = text[position:].split("\n")
     for number, line in enumerate(later):
