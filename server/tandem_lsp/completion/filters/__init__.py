@@ -39,10 +39,12 @@ def _applied(rules: tuple, request: CompletionRequest, raw: str) -> str:
 cut_for_its_request = postprocess
 
 
+# A kept span is not cut again (see above).
+_PIPELINE_FOR_A_KEPT_SPAN = tuple(rule for rule in PIPELINE if rule is not limit_scope)
+
+
 def fit_to_request(request: CompletionRequest, text: str) -> str:
-    if limit_scope.kept_span(request, text):
-        return _applied(tuple(rule for rule in PIPELINE if rule is not limit_scope), request, text)
-    return postprocess(request, text)
+    return _applied(_PIPELINE_FOR_A_KEPT_SPAN if limit_scope.kept_span(request, text) else PIPELINE, request, text)
 
 
 def reached_end(request: CompletionRequest, partial: str) -> bool:

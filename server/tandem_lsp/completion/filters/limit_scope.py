@@ -162,7 +162,7 @@ def _end_of_span(request: CompletionRequest, text: str, finished: bool) -> int |
     if newline < 0:
         return None
     rest = request.line_suffix.strip()
-    if rest and text[:newline].rstrip().endswith(rest):
+    if text[:newline].rstrip().endswith(rest):
         return newline  # the rest re-typed on the first line: no span
     below = _next_line_below(request)
     next_line = None if below is None else below.strip()
