@@ -107,15 +107,19 @@ def _function_bodies(tree: ast.AST) -> list[tuple[int, int]]:
     return found
 
 
-def _token_starts(line: str) -> list[int]:
-    """Columns where the line's tokens start, after its indentation ([] when the line does not tokenize alone)."""
-    indent = len(line) - len(line.lstrip())
+def _line_tokens(line: str) -> list[tokenize.TokenInfo]:
+    """The tokens of one line read on its own, columns relative to its indentation ([] when it does not tokenize alone)."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+        return list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return []
+
+
+def _token_starts(line: str) -> list[int]:
+    """Columns where the line's tokens start, after its indentation."""
+    indent = len(line) - len(line.lstrip())
     skipped = {tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
-    return [indent + t.start[1] for t in tokens if t.type not in skipped]
+    return [indent + t.start[1] for t in _line_tokens(line) if t.type not in skipped]
 
 
 def _spans(tree: ast.AST, source_lines: list[str], name: str) -> list[tuple[str, int, int, int, int]]:
@@ -140,12 +144,8 @@ def _partial_cuts(line: str) -> dict[str, int]:
     """Cursor columns in a line for each kind of partly typed line (d)."""
     indent = len(line) - len(line.lstrip())
     cuts: dict[str, int] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return cuts
     last = len(line.rstrip())
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(_line_tokens(line)):
         start, end = indent + token.start[1], indent + token.end[1]
         if end >= last:
             break
