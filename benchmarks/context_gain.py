@@ -2,16 +2,20 @@
 
     python benchmarks/context_gain.py [--model PATH] [--n 150] [--threads 2] [--gpu-layers 0] [--dir DIR]
         [--kinds definition,similar,recent --kinds definition ...] [--where middle|end]
-        [--set minConfidence=0 ...]
+        [--set minConfidence=0 ...] [--arms raw,context,plain] [--raw-tokens N]
 
 Samples lines of this machine's standard library (modules not written here)
 whose code uses a name imported from another module, where that name does not
 appear in the 40 lines above. Each line is blanked (its indentation typed, as
-after Enter) and completed by the real server over stdio LSP twice, in one
-run: once with the standard library as its workspace folder (the index built
-before the first request), once with the index off (the current file only).
-Prints exact match (whitespace trimmed) and edit similarity for both, and the
-ratio; the goal is context >= 1.3x the plain exact match, never lower. Each
+after Enter) and completed three times in one run: by the bare model (raw: a
+plain PSM prompt of the current file, cut to as many tokens as the server's
+whole prompt may take, promptTokens + contextTokens, so that the server's
+context competes with more of the file), then by the real server over stdio
+LSP with the standard library as its workspace folder (the index built before
+the first request), and with the index off (plain: the current file only).
+Prints exact match (first line, whitespace trimmed) and edit similarity for
+each, and the ratios; the goal is context >= 1.3x the raw exact match (and the
+plain), never lower. Each
 `--kinds` adds a run with the index that puts only those kinds of context in
 the prompt (completion.contextKinds), to tell which kind helps.
 `--where end` cuts each file after the blanked line, as when the line is new
@@ -35,9 +39,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bare_model import BareFim
 from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp_session, require_model, result_line
 
-from tandem_lsp.config import IndexSettings
+from tandem_lsp.config import CompletionSettings, IndexSettings
 from tandem_lsp.context.index import WorkspaceIndex
 from tandem_lsp.context.symbols import parse_source
 
@@ -133,6 +138,19 @@ async def complete_all(settings: dict, samples: list[Sample], label: str, root: 
     return outputs
 
 
+def complete_bare(model: Path, samples: list[Sample], threads: int, gpu_layers: int, window_tokens: int) -> list[str]:
+    """First lines of the bare model's answers (raw), the current file cut to `window_tokens` around the cursor."""
+    bare = BareFim(model, threads, gpu_layers)
+    share = CompletionSettings().suffix_share
+    outputs = []
+    for k, sample in enumerate(samples):
+        text, latency = bare.complete(sample.text[: sample.offset], sample.text[sample.offset :], 1, 64, window_tokens, share)
+        outputs.append(text.split("\n")[0].strip())
+        print(f"[raw {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({latency:.0f} ms)", flush=True)
+    bare.close()
+    return outputs
+
+
 async def wait_for_index(session, quiet_s: float = 5.0) -> None:
     """Until the server's index stops growing (the build is over)."""
     previous, still_since = None, time.monotonic()
@@ -164,10 +182,15 @@ def main() -> int:
         metavar="KIND,...",
         help="one run with the index per use, with only these kinds of context (completion.contextKinds: definition, similar, recent); default: the server's",
     )
+    parser.add_argument("--arms", default="raw,context,plain", help="which of raw (bare model), context (server, index on), plain (server, index off) to run")
+    parser.add_argument("--raw-tokens", type=int, default=0, help="tokens of the current file in the bare model's prompt (default: the server's promptTokens + contextTokens)")
     add_settings_option(parser)
     args = parser.parse_args()
     model = require_model(args.model)
     overrides = completion_settings(args.set)
+    run = set(args.arms.split(","))
+    defaults = CompletionSettings()
+    raw_tokens = args.raw_tokens or defaults.prompt_tokens + defaults.context_tokens
 
     started = time.perf_counter()
     index = WorkspaceIndex([args.dir], IndexSettings(exclude=IndexSettings().exclude + ["site-packages", "__pycache__"]))
@@ -179,11 +202,13 @@ def main() -> int:
     with_index = {"completionModel": model_settings, "completion": overrides, "index": {"exclude": IndexSettings().exclude + ["site-packages", "__pycache__"]}}
     without_index = {"completionModel": model_settings, "completion": overrides, "index": {"enabled": False}}
     arms = {",".join(kinds): kinds for kinds in ([k for k in arm.split(",") if k] for arm in args.kinds)} or {"": None}
+    # The bare model first, its memory freed before the server starts: the two never compete for the cores.
+    raw = complete_bare(model, samples, args.threads, args.gpu_layers, raw_tokens) if "raw" in run else None
     with_context = {}
-    for label, kinds in arms.items():
+    for label, kinds in arms.items() if "context" in run else ():
         settings = with_index if kinds is None else {**with_index, "completion": {**overrides, "contextKinds": kinds}}
         with_context[label] = asyncio.run(complete_all(settings, samples, f"context {label}".strip(), args.dir, args.show_prompt))
-    plain = asyncio.run(complete_all(without_index, samples, "plain", None))
+    plain = asyncio.run(complete_all(without_index, samples, "plain", None)) if "plain" in run else None
     # How often the index put the needed definition into reach of the prompt.
     hits = sum(1 for s in samples if any(s.name in snippet.text for snippet in index.retrieve(s.path, s.text, s.offset, 1000)))
     expected = [s.expected for s in samples]
@@ -199,20 +224,30 @@ def main() -> int:
         """How often the line calls the imported name it needs (what the index's definitions are there for)."""
         return sum(re.search(rf"\b{re.escape(s.name)}\b", out) is not None for s, out in zip(samples, outputs)) / n
 
+    def ratio(em: float, base: float) -> float:
+        return round(em / base if base else float("inf") if em else 1.0, 3)
+
     print(f"model {model.name}; definition of the used name retrieved for {hits}/{len(samples)} samples")
-    for label, outputs in with_context.items():
-        print(f"context {label or '(server default)'}: exact match {exact_match(outputs):.3f}  edit similarity {similarity(outputs):.3f}  uses the name {uses_name(outputs):.3f}")
-    print(f"plain (index off): exact match {exact_match(plain):.3f}  edit similarity {similarity(plain):.3f}  uses the name {uses_name(plain):.3f}")
+    rows = [(f"context {label or '(server default)'}", outputs) for label, outputs in with_context.items()]
+    rows += [("plain (server, index off)", plain), (f"raw (bare model, {raw_tokens} tokens of the file)", raw)]
+    for name, outputs in rows:
+        if outputs is not None:
+            print(f"{name}: exact match {exact_match(outputs):.3f}  edit similarity {similarity(outputs):.3f}  uses the name {uses_name(outputs):.3f}")
     print(f"total time {time.perf_counter() - started:.0f} s")
-    em_plain = exact_match(plain)
-    figures = {}
+    figures: dict[str, object] = {"n": len(samples), "where": args.where}
     for label, outputs in with_context.items():
         suffix = "_" + label.replace(",", "_") if label else ""
         em = exact_match(outputs)
         figures[f"em_context{suffix}"] = em
-        figures[f"context_gain{suffix}"] = round(em / em_plain if em_plain else float("inf") if em else 1.0, 3)
+        if plain is not None:
+            figures[f"context_gain{suffix}"] = ratio(em, exact_match(plain))
+        if raw is not None:
+            figures[f"gain_over_raw{suffix}"] = ratio(em, exact_match(raw))
         figures[f"es_context{suffix}"] = similarity(outputs)
-    print(result_line(n=len(samples), where=args.where, **figures, em_plain=em_plain, es_plain=similarity(plain)))
+    for name, outputs in (("plain", plain), ("raw", raw)):
+        if outputs is not None:
+            figures[f"em_{name}"], figures[f"es_{name}"] = exact_match(outputs), similarity(outputs)
+    print(result_line(**figures))
     return 0
 
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bare_model import BareFim
 from bench_common import QWEN_05B, add_settings_option, completion_settings, lsp_session, median, require_model, result_line, text_offset
 from infill_holes import SITUATIONS, Hole, cut_holes, sample
 from quixbugs_programs import DEFAULT_DATA, TestRunner, without_alternative_versions
@@ -98,27 +98,14 @@ def cut_to_hole(hole: Hole, answer: str) -> str:
 
 
 def run_raw(model: Path, holes: list[Hole], threads: int, gpu_layers: int, max_tokens: int) -> list[Answer]:
-    import llama_cpp
-
-    llm = llama_cpp.Llama(model_path=str(model), n_ctx=4096, n_threads=threads, n_threads_batch=threads, n_gpu_layers=gpu_layers, verbose=False)
-    vocab = llm._model.vocab
-    pre, suf, mid = (llama_cpp.llama_vocab_fim_pre(vocab), llama_cpp.llama_vocab_fim_suf(vocab), llama_cpp.llama_vocab_fim_mid(vocab))
-    if min(pre, suf, mid) < 0:
-        sys.exit(f"{model.name} has no fill-in-the-middle tokens")
+    bare = BareFim(model, threads, gpu_layers)
     answers = []
     for number, hole in enumerate(holes, 1):
-        prompt = [pre] + llm.tokenize(hole.text[: hole.offset].encode(), add_bos=False, special=False)
-        prompt += [suf] + llm.tokenize(hole.text[hole.offset :].encode(), add_bos=False, special=False) + [mid]
-        started = time.perf_counter()
-        text = ""
-        for chunk in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True):
-            text += chunk["choices"][0]["text"]
-            if text.count("\n") >= hole.lines:
-                break
-        answers.append(Answer(cut_to_hole(hole, text), (time.perf_counter() - started) * 1000))
+        text, latency = bare.complete(hole.text[: hole.offset], hole.text[hole.offset :], hole.lines, max_tokens)
+        answers.append(Answer(cut_to_hole(hole, text), latency))
         if number % 50 == 0:
             print(f"  raw {number}/{len(holes)}", flush=True)
-    llm.close()
+    bare.close()
     return answers
 
 
