@@ -1,11 +1,11 @@
 """Infilling judged by running the code: suggestions as shown by the server vs the bare model.
 
-    python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f,g,h,i] [--threads 2]
+    python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f,g,h,i,j] [--threads 2]
         [--set compareCandidates=1 ...] [--order spread|program] [--skip-raw]
 
 Holes are cut from programs that have tests (../shared/eval/quixbugs by default,
 without the alternative versions of the program that close half of its files;
-see infill_holes.py for the editor situations a-i). For every hole, in one run:
+see infill_holes.py for the editor situations a-j). For every hole, in one run:
   raw    - llama-cpp-python called directly with a plain PSM fill-in-the-middle
            prompt of the same document (prefix up to the cursor, suffix after it),
            greedy, the answer cut to the hole's number of lines;
@@ -172,6 +172,7 @@ def report(records: list[Record], model: Path) -> None:
     groups += [(f"d.{kind}", [r for r in records if r.hole.situation == "d" and r.hole.kind == kind]) for kind in ("ident", "dot", "op")]
     groups += [(f"g.{kind}", [r for r in records if r.hole.situation == "g" and r.hole.kind == kind]) for kind in ("cond", "arg", "operand")]
     groups += [(f"i.{kind}", [r for r in records if r.hole.situation == "i" and r.hole.kind == kind]) for kind in ("mid", "eol")]
+    groups += [(f"j.{kind}", [r for r in records if r.hole.situation == "j" and r.hole.kind == kind]) for kind in ("one", "multi")]
     for name, group in groups:
         if not group:
             continue

@@ -18,6 +18,9 @@ Situations (one line missing inside a function unless said otherwise):
   i  a span across lines missing, from inside one line to inside a later one (1-3 lines on), cut
      at token boundaries (HumanEval's random-span infilling): kind `mid` leaves the rest of the
      last line after the cursor, kind `eol` takes the last line to its end (nothing after the cursor)
+  j  a random span of characters missing, from anywhere in a function body to anywhere up to 3 lines
+     on (start and end drawn uniformly, so inside words and indentation too, as held-out random-span
+     sets draw them): kind `one` within one line, `multi` across lines
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import random
 import tokenize
 from dataclasses import dataclass
 
-SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h", "i")
+SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
 
@@ -138,6 +141,26 @@ def _spans(tree: ast.AST, source_lines: list[str], name: str) -> list[tuple[str,
                     found.append(("mid", k, start, m, pick.choice(ends)))
                 found.append(("eol", k, start, m, len(source_lines[m].rstrip())))
     return found
+
+
+# Character spans drawn per function body (j).
+_CHARACTER_SPANS = 6
+
+
+def _character_spans(tree: ast.AST, source_lines: list[str], name: str) -> list[tuple[str, int, int, int, int]]:
+    """(kind, first line, start column, last line, end column) of random character spans in function bodies (j)."""
+    found = []
+    for first, last in _function_bodies(tree):
+        pick = random.Random(f"{name}-{first}-chars")
+        for _ in range(_CHARACTER_SPANS):
+            k = pick.randint(first, last)
+            m = pick.randint(k, min(k + 3, last))
+            start = pick.randint(0, len(source_lines[k]))
+            end = pick.randint(0, len(source_lines[m]))
+            missing = "\n".join([source_lines[k][start:], *source_lines[k + 1 : m], source_lines[m][:end]]) if m > k else source_lines[k][start:end]
+            if missing.strip():
+                found.append(("one" if m == k else "multi", k, start, m, end))
+    return sorted(set(found))
 
 
 def _partial_cuts(line: str) -> dict[str, int]:
@@ -266,6 +289,8 @@ def cut_holes(name: str, source: str) -> list[Hole]:
         hole("h", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
     for kind, k, start, m, end in _spans(tree, lines, name):
         hole("i", kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
+    for kind, k, start, m, end in _character_spans(tree, lines, name):
+        hole("j", kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
     return holes
 
 
