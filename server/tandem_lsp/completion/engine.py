@@ -339,6 +339,7 @@ class CompletionEngine:
         if result.stop_reason == "cancelled":
             return None
         raw = self._shown_text(job.request, built, result)
+        log.debug("the model wrote %r (%s), cut to %r", result.text, result.stop_reason, raw)
         rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
         if rejected in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw)):
             log.debug("first answer %r %s: showing its first lines %r", raw, rejected, kept)
