@@ -27,6 +27,15 @@ CASES = [
     (limit_scope, "text after the cursor: the next line again ends the search", "x = f(█ + 1)\ny = x\n", "a\ny = x\nz = 2 + 1)", "a"),
     (limit_scope, "text after the cursor: the first line re-types it, that line", "if █ > b:\n", "a > b:\n    return a > b:", "a > b:"),
     (limit_scope, "text after the cursor without a word is no span's end: the model goes on, the first line", "f(█)\n", "a,\n  g(b)\n  h(c)\n  k(d)\n  m(e)", "a,"),
+    (
+        limit_scope,
+        "only blanks before the cursor, text after it: a span the model ended (it began inside the indentation)",
+        "def f(n):\n    for i in n:\n       █ i)\n",
+        " if g(i):\n            return h(i //",
+        " if g(i):\n            return h(i //",
+    ),
+    (limit_scope, "column 0 before a line's rest without its indentation: a span the model ended", "def gcd(a, b):\n█return a\n", "    if b == 0:\n        ", "    if b == 0:\n        "),
+    (limit_scope, "column 0 before a line: no span, the line to insert", "def f():\n█    return 1\n", "    x = 1\n    y = 2\n", "    x = 1"),
     (limit_scope, "text after the cursor: a span takes at most MAX_SPAN_LINES more lines", "x = █ + 1\n", "1\n" * (limit_scope.MAX_SPAN_LINES + 1) + "y + 1", "1"),
     (limit_scope, "a block opener: its body, deeper than the opener", "def f():█\n", "\n    return 1\nx = 2", "\n    return 1"),
     (limit_scope, "a brace block keeps its closing brace", "if (a) {█\n", "\n  b();\n}\nc();", "\n  b();\n}"),
@@ -69,6 +78,15 @@ CASES = [
     (insert_line_above, "re-typing the existing line is nothing", "def f():\n█    return y\n", "    return y", ""),
     (insert_line_above, "re-typing it with other spacing is nothing too", "def to_base(n):\n█    alphabet = digits + letters\n", "    alphabet=digits + letters", ""),
     (insert_line_above, "elsewhere it does nothing", "def f():\n    █\n", "y = 2", "y = 2"),
+    (insert_line_above, "before a line's rest without its indentation, the model's indentation: the line's start", "def f(a, b):\n    if b:\n        return a\n█lse:\n", "    e", "    e"),
+    (
+        insert_line_above,
+        "the same for a span that ends with the next line's indentation",
+        "def gcd(a, b):\n█return a\n",
+        "    if b == 0:\n        ",
+        "    if b == 0:\n        ",
+    ),
+    (insert_line_above, "at the top level an unindented answer is a line to insert", "x = 1\n█print(x)\n", "y = 2", "y = 2\n"),
     # drop_repetition: a line repeated more than twice in a row ends the suggestion.
     (drop_repetition, "a loop on one line", "def f():\n    █\n", "x()\n    x()\n    x()\n    x()", "x()\n    x()"),
     (drop_repetition, "two repeats are allowed", "def f():\n    █\n", "x()\n    x()\n    y()", "x()\n    x()\n    y()"),
@@ -79,6 +97,9 @@ CASES = [
     (drop_blank, "trailing blank lines", "x = █\n", "1\n\n", "1"),
     (drop_blank, "the space before text that follows the cursor at once stays", "if x:\n    █True\n", "return ", "return "),
     (drop_blank, "not before text that begins with a space", "x = █ + 1\n", "y ", "y"),
+    (drop_blank, "a newline and an indentation before the rest of the line stay: it goes on its own line", "def f(lo, hi):\n    whi█    mid = 1\n", "le lo < hi:\n    ", "le lo < hi:\n    "),
+    (drop_blank, "a newline alone before the rest of the line goes", "if █ and y:\n", "x\n", "x"),
+    (drop_blank, "at column 0 the trailing indentation goes (insert_line_above decides)", "def f():\n█    return 1\n", "    x = 1\n    ", "    x = 1"),
 ]
 
 

@@ -12,6 +12,9 @@ CASES = [
     ("mid-line stops at newline", "print(█)\n", "'hi')\nprint('more')", "'hi'"),
     ("partial closer overlap", "foo(bar(█))\n", "1, 2))", "1, 2"),
     ("suffix overlap keeps words", "x = █ + 1\n", "y", "y"),
+    # A random span ending inside an indentation: the rest of the line goes on a line of its own.
+    ("span into an indentation", "def f(lo, hi):\n    whi█    mid = 1\n", "le lo < hi:\n    ", "le lo < hi:\n    "),
+    ("span from an indentation", "def f(n):\n    for i in n:\n       █ i)\n", " if g(i):\n            return h(i //", " if g(i):\n            return h(i //"),
     # End of a statement line: the rest of the line only.
     ("statement line", "total = █\n", "a + b\nprint(total)\n", "a + b"),
     # A line opening a block: its body, but not the code after it.

@@ -65,6 +65,15 @@ async def test_a_span_across_lines_in_the_middle_of_a_line_ends_before_the_rest_
         assert (await completion_stats(client))["sources"] == {"model": 1, "cache": 1}
 
 
+async def test_a_span_into_a_line_whose_start_is_missing_keeps_the_models_indentation(tmp_path):
+    # The cursor is at column 0 before `return a`, whose indentation went with the missing span.
+    script = Script(replies=[Reply(["    if b == 0:\n", "        "])])
+    async with scripted_session(tmp_path / "server", script, {"completion": {"prefetch": False}}) as (client, _):
+        uri = open_document(client, tmp_path / "gcd.py", "def gcd(a, b):\nreturn a\n    return gcd(b, a % b)\n")
+        items = await inline(client, uri, 1, 0)
+        assert [i.insert_text for i in items] == ["    if b == 0:\n        "]
+
+
 @pytest.mark.model
 async def test_inline_completion_from_real_model(tmp_path, small_model):
     # Whatever a working model writes: an answer within the token bound, in the shape of a suggestion.

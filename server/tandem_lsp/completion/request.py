@@ -38,6 +38,19 @@ class CompletionRequest:
         return self.text[self.offset : self.line_end]
 
     @property
+    def inside_line(self) -> bool:
+        """Whether text follows the cursor on a line the cursor is inside of.
+
+        Not at column 0 before an indented line: the user is inserting a line
+        above it. At column 0 before text that starts without blanks it is: in an
+        indented block that is the rest of a line whose indentation is missing
+        (a random span cut from a function body), and at the top level a line of
+        its own, where nothing but the model's own indentation tells the two apart.
+        """
+        suffix = self.line_suffix
+        return bool(suffix.strip()) and (self.offset > self.line_start or not suffix[:1].isspace())
+
+    @property
     def before_line(self) -> str:
         """Everything above the cursor's line (ends with a newline or is empty)."""
         return self.text[: self.line_start]

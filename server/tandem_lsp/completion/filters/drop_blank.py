@@ -3,7 +3,11 @@
 Except the spaces that end the answer's last line right before text that
 follows the cursor at once: they separate the two (`return ` before `True`;
 infill.py i, 1.5B: 6 spans that the bare model got right were glued to the
-rest of the line without them).
+rest of the line without them). And except a newline and an indentation that
+end a span before text following the cursor inside its line (not before a
+line below, where insert_line_above decides): the model put the rest of the
+line on a line of its own, at that indentation (infill.py j, a random span ending inside an
+indentation: `while lo < hi:` + newline + four spaces before `    mid = ...`).
 """
 
 from __future__ import annotations
@@ -18,5 +22,7 @@ def apply(request: CompletionRequest, text: str) -> str:
     trailing = text[len(trimmed) :]
     rest = request.line_suffix
     if rest.strip() and not rest[:1].isspace() and "\n" not in trailing:
+        return text
+    if request.inside_line and "\n" in trailing and not trailing.endswith("\n"):
         return text
     return trimmed

@@ -5,6 +5,12 @@ line is cut at its newline (one line, as anywhere with text after the cursor),
 so the newline is given back here: without it, accepting would glue the new
 line onto the existing one. A line that only re-types the existing one (whatever its
 spacing) is no suggestion.
+
+Unless the text after the cursor starts without the indentation around it and
+the model wrote one: it is then the rest of a line whose start is missing (a
+random span cut from a function body, infill.py j: `    e` before `lse:`, or
+`    if b == 0:` and the next line's indentation before `return a`), and the
+model's span is kept as it wrote it (limit_scope).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ def applies(request: CompletionRequest) -> bool:
 
 def apply(request: CompletionRequest, text: str) -> str:
     if not applies(request):
+        return text
+    if request.inside_line and text[:1] in " \t":
         return text
     line = text.split("\n", 1)[0]
     if not line.strip() or same_but_spacing(line, request.line_suffix):

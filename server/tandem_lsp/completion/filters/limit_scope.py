@@ -1,14 +1,19 @@
 """Keep a suggestion inside the scope the cursor is in.
 
-In the middle of a line (real text after the cursor) a suggestion is one line,
-unless the model filled a span across lines (a random span missing,
-HumanEval-style): within a few lines it ended its answer by itself, or
-re-typed the rest of the cursor's line at the end of a line (only a rest with
-a word in it: a lone `)` or `:` ends many lines). The span is then the
-suggestion, up to that point; trim_suffix_overlap drops the re-typed text. A
-model that goes on, or re-types the file's next line, gets its first line.
-(infill.py i, 38 such holes: the 1.5B called directly filled 28, the server,
-cutting at the first line, none.) At the end of a partly typed statement the
+In the middle of a line (real text after the cursor, anything but nothing
+before it) a suggestion is one line, unless the model filled a span across
+lines (a random span missing, HumanEval-style): within a few lines it ended its
+answer by itself, or re-typed the rest of the cursor's line at the end of a
+line (only a rest with a word in it: a lone `)` or `:` ends many lines). The
+span is then the suggestion, up to that point; trim_suffix_overlap drops the
+re-typed text. A model that goes on, or re-types the file's next line, gets
+its first line. (infill.py i, 38 such holes: the 1.5B called directly filled
+28, the server, cutting at the first line, none.) Only blanks before the
+cursor count as the middle too: a span that begins inside an indentation, or
+a statement written before the code that follows the cursor; so does column 0
+before text without an indentation, the rest of a line whose indentation is
+missing (infill.py j, random character spans; insert_line_above keeps such a
+span when the model wrote that indentation). At the end of a partly typed statement the
 suggestion is the rest of that line: waiting for the model to end a span there
 made the median wait 40-50 % longer in d and e (0.5B) for 5 more of 42 spans.
 At the end of a line that opens a block, it may fill the block; on an empty
@@ -51,8 +56,8 @@ def single_line(request: CompletionRequest) -> bool:
 
 
 def _in_the_middle(request: CompletionRequest) -> bool:
-    """Text typed before the cursor and text after it on the line: where a span may end."""
-    return single_line(request) and bool(request.line_prefix.strip())
+    """Text after the cursor inside its line: where a span may end (request.inside_line)."""
+    return request.inside_line
 
 
 def kept_span(request: CompletionRequest, cut_text: str) -> bool:

@@ -104,8 +104,8 @@ def _twin(line: str, other: str) -> bool:
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
     suffix = request.line_suffix.strip()
-    if not suffix or not request.line_prefix:
-        # At column 0 the text after the cursor is the next line, not this line's end.
+    if not suffix or not request.inside_line:
+        # Before an indented line at column 0 the text after the cursor is the next line, not this line's end.
         return text
     if "\n" in text:
         # A span across lines (limit_scope) ends where its last line re-types the rest of the line.
