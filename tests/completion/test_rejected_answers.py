@@ -81,6 +81,10 @@ def test_in_the_middle_of_a_line_an_answer_that_leaves_the_line_broken_or_split_
     python_condition = request_at_mark("def f(x):\n    if █:\n        return 2\n", path="/a/f.py")
     assert breaks_its_line(python_condition, "x >")
     assert not breaks_its_line(python_condition, "x > 1")
+    # The start of a call is missing: the line holds no statement until the answer makes it one (a random span, infill.py j).
+    broken_call = request_at_mark("def f(groups, u, v):\n    grou█[v])\n    return groups\n", path="/a/f.py")
+    assert not breaks_its_line(broken_call, "ps[u].update(groups")
+    assert breaks_its_line(broken_call, "ps[u].update(groups[u]); print(groups")
 
 
 def test_statements_inside_the_lines_own_statement_do_not_split_it():

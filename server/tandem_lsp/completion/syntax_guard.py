@@ -83,7 +83,8 @@ def breaks_its_line(request: CompletionRequest, suggestion: str) -> bool:
     with_suggestion = request.text[: request.offset] + suggestion + request.text[request.offset :]
     if row in error_rows(with_suggestion, grammar):
         return True
-    return statements_starting_on(with_suggestion, grammar, row) > statements_starting_on(request.text, grammar, row)
+    # A line too broken to hold a statement (`grou[v])`) that the answer makes one is mended, not split.
+    return statements_starting_on(with_suggestion, grammar, row) > max(statements_starting_on(request.text, grammar, row), 1)
 
 
 # The unchanged document is judged for every answer the engine weighs at one cursor.
