@@ -6,8 +6,9 @@ infill.py i, 1.5B: 6 spans that the bare model got right were glued to the
 rest of the line without them). And except a newline and an indentation that
 end a span before text following the cursor inside its line (not before a
 line below, where insert_line_above decides): the model put the rest of the
-line on a line of its own, at that indentation (infill.py j, a random span ending inside an
-indentation: `while lo < hi:` + newline + four spaces before `    mid = ...`).
+line on a line of its own, at that indentation (infill.py j, a random span
+ending inside an indentation: `while lo < hi:`, a newline and four spaces
+before `    mid = ...`).
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ its first line. (infill.py i, 38 such holes: the 1.5B called directly filled
 cursor count as the middle too: a span that begins inside an indentation, or
 a statement written before the code that follows the cursor; so does column 0
 before text without an indentation, the rest of a line whose indentation is
-missing (infill.py j, random character spans; insert_line_above keeps such a
-span when the model wrote that indentation). At the end of a partly typed statement the
-suggestion is the rest of that line: waiting for the model to end a span there
-made the median wait 40-50 % longer in d and e (0.5B) for 5 more of 42 spans.
+missing (request.inside_line; infill.py j, random character spans). At the end
+of a partly typed statement the suggestion is the rest of that line: waiting
+for the model to end a span there made the median wait 40-50 % longer in d and
+e (0.5B) for 5 more of 42 spans.
 At the end of a line that opens a block, it may fill the block; on an empty
 line it may add statements at that indentation. It never runs into the
 enclosing scope, never past a blank line followed by a dedent, and never past
@@ -55,14 +55,9 @@ def single_line(request: CompletionRequest) -> bool:
     return bool(request.line_suffix.strip())
 
 
-def _in_the_middle(request: CompletionRequest) -> bool:
-    """Text after the cursor inside its line: where a span may end (request.inside_line)."""
-    return request.inside_line
-
-
 def kept_span(request: CompletionRequest, cut_text: str) -> bool:
     """Whether a text already cut for this cursor is a span across lines kept in the middle of a line."""
-    return "\n" in cut_text and _in_the_middle(request)
+    return "\n" in cut_text and request.inside_line
 
 
 def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> int | None:
@@ -71,7 +66,7 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
     Only lines whose first non-blank character has been seen are judged, so
     this works on partial (streaming) output.
     """
-    if _in_the_middle(request):
+    if request.inside_line:
         return _end_of_span(request, text, finished)
     if single_line(request):
         newline = text.find("\n")
