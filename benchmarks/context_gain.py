@@ -138,13 +138,12 @@ async def complete_all(settings: dict, samples: list[Sample], label: str, root: 
     return outputs
 
 
-def complete_bare(model: Path, samples: list[Sample], threads: int, gpu_layers: int, window_tokens: int) -> list[str]:
+def complete_bare(model: Path, samples: list[Sample], threads: int, gpu_layers: int, window_tokens: int, suffix_share: float) -> list[str]:
     """First lines of the bare model's answers (raw), the current file cut to `window_tokens` around the cursor."""
     bare = BareFim(model, threads, gpu_layers)
-    share = CompletionSettings().suffix_share
     outputs = []
     for k, sample in enumerate(samples):
-        text, latency = bare.complete(sample.text[: sample.offset], sample.text[sample.offset :], 1, 64, window_tokens, share)
+        text, latency = bare.complete(sample.text[: sample.offset], sample.text[sample.offset :], 1, 64, window_tokens, suffix_share)
         outputs.append(text.split("\n")[0].strip())
         print(f"[raw {k + 1}/{len(samples)}] {sample.expected!r} <- {outputs[-1]!r} ({latency:.0f} ms)", flush=True)
     bare.close()
@@ -203,7 +202,7 @@ def main() -> int:
     without_index = {"completionModel": model_settings, "completion": overrides, "index": {"enabled": False}}
     arms = {",".join(kinds): kinds for kinds in ([k for k in arm.split(",") if k] for arm in args.kinds)} or {"": None}
     # The bare model first, its memory freed before the server starts: the two never compete for the cores.
-    raw = complete_bare(model, samples, args.threads, args.gpu_layers, raw_tokens) if "raw" in run else None
+    raw = complete_bare(model, samples, args.threads, args.gpu_layers, raw_tokens, defaults.suffix_share) if "raw" in run else None
     with_context = {}
     for label, kinds in arms.items() if "context" in run else ():
         settings = with_index if kinds is None else {**with_index, "completion": {**overrides, "contextKinds": kinds}}

@@ -38,6 +38,8 @@ from quixbugs_programs import DEFAULT_DATA, TestRunner, without_alternative_vers
 from tandem_lsp.languages import language_for_path
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+# The situations whose kinds (infill_holes.py) also get a row of their own.
+REPORTED_KINDS = {"d": ("ident", "dot", "op"), "g": ("cond", "arg", "operand"), "i": ("mid", "eol"), "j": ("one", "multi")}
 
 
 @dataclass
@@ -169,10 +171,11 @@ def report(records: list[Record], model: Path) -> None:
     figures: dict[str, object] = {"model": model.stem}
     print(f"\n{'situation':<10}{'n':>5}{'shown':>8}{'raw':>8}{'empty shown':>13}{'empty raw':>11}{'p50 shown':>11}{'p50 raw':>9}")
     groups = [(s, [r for r in records if r.hole.situation == s]) for s in SITUATIONS]
-    groups += [(f"d.{kind}", [r for r in records if r.hole.situation == "d" and r.hole.kind == kind]) for kind in ("ident", "dot", "op")]
-    groups += [(f"g.{kind}", [r for r in records if r.hole.situation == "g" and r.hole.kind == kind]) for kind in ("cond", "arg", "operand")]
-    groups += [(f"i.{kind}", [r for r in records if r.hole.situation == "i" and r.hole.kind == kind]) for kind in ("mid", "eol")]
-    groups += [(f"j.{kind}", [r for r in records if r.hole.situation == "j" and r.hole.kind == kind]) for kind in ("one", "multi")]
+    groups += [
+        (f"{situation}.{kind}", [r for r in records if r.hole.situation == situation and r.hole.kind == kind])
+        for situation, kinds in REPORTED_KINDS.items()
+        for kind in kinds
+    ]
     for name, group in groups:
         if not group:
             continue

@@ -287,10 +287,9 @@ def cut_holes(name: str, source: str) -> list[Hole]:
     for first, last in _function_bodies(tree):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("h", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
-    for kind, k, start, m, end in _spans(tree, lines, name):
-        hole("i", kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
-    for kind, k, start, m, end in _character_spans(tree, lines, name):
-        hole("j", kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
+    for situation, spans in (("i", _spans(tree, lines, name)), ("j", _character_spans(tree, lines, name))):
+        for kind, k, start, m, end in spans:
+            hole(situation, kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
     return holes
 
 
