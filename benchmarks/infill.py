@@ -1,11 +1,11 @@
 """Infilling judged by running the code: suggestions as shown by the server vs the bare model.
 
-    python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f,g,h,i,j] [--threads 2]
+    python benchmarks/infill.py [--model PATH] [--per-situation 80] [--situations a,b,c,d,e,f,g,h,i,j,k] [--threads 2]
         [--set compareCandidates=1 ...] [--order spread|program] [--skip-raw]
 
 Holes are cut from programs that have tests (../shared/eval/quixbugs by default,
 without the alternative versions of the program that close half of its files;
-see infill_holes.py for the editor situations a-j). For every hole, in one run:
+see infill_holes.py for the editor situations a-k). For every hole, in one run:
   raw    - llama-cpp-python called directly with a plain PSM fill-in-the-middle
            prompt of the same document (prefix up to the cursor, suffix after it),
            greedy, the answer cut to the hole's number of lines;
@@ -94,8 +94,10 @@ def load_programs(data: Path, runner: TestRunner, only: set[str] | None) -> dict
 def cut_to_hole(hole: Hole, answer: str) -> str:
     """The raw answer cut to as many lines as the hole has."""
     lines = answer.split("\n")
-    if hole.situation == "c":
-        return lines[0] + "\n" if lines[0].strip() else ""
+    if hole.situation in ("c", "k"):
+        # Whole lines inserted above the existing next line.
+        kept = "\n".join(lines[: hole.lines])
+        return kept + "\n" if kept.strip() else ""
     return "\n".join(lines[: hole.lines])
 
 

@@ -21,6 +21,9 @@ Situations (one line missing inside a function unless said otherwise):
   j  a random span of characters missing, from anywhere in a function body to anywhere up to 3 lines
      on (start and end drawn uniformly, so inside words and indentation too, as held-out random-span
      sets draw them): kind `one` within one line, `multi` across lines
+  k  2-4 whole lines of a function body missing, cursor at column 0 before the existing next line
+     (HumanEval's multi-line infilling as an editor holds it: the prefix ends with a newline, the
+     suffix starts with the next line's indentation)
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import random
 import tokenize
 from dataclasses import dataclass
 
-SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
+SITUATIONS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"=", "+", "-", "*", "/", "//", "%", "<", ">", "<=", ">=", "==", "!=", "+=", "-=", "*=", "and", "or", "not", "in", "return"}
 
@@ -287,6 +290,12 @@ def cut_holes(name: str, source: str) -> list[Hole]:
     for first, last in _function_bodies(tree):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("h", "", first, last - first + 1, lines[:first] + [indent] + lines[last + 1 :], first, len(indent))
+    for first, last in _function_bodies(tree):
+        for k in range(first, last + 1):
+            for count in range(2, 5):
+                below = lines[k + count] if k + count < len(lines) else ""
+                if k + count - 1 <= last and lines[k].strip() and below.strip():
+                    hole("k", "", k, count, lines[:k] + lines[k + count :], k, 0)
     for situation, spans in (("i", _spans(tree, lines, name)), ("j", _character_spans(tree, lines, name))):
         for kind, k, start, m, end in spans:
             hole(situation, kind, k, m - k + 1, lines[:k] + [lines[k][:start] + lines[m][end:]] + lines[m + 1 :], k, start)
