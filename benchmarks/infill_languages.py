@@ -1,10 +1,10 @@
 """Infilling beyond Python, judged by exact match: suggestions as shown by the server vs the bare model.
 
     python benchmarks/infill_languages.py [--model PATH] [--per-situation 30] [--languages javascript,java]
-        [--situations a,b,c,d,e,f,g,h] [--source javascript=DIR] [--source java=ZIP_OR_DIR] [--set NAME=VALUE ...]
+        [--situations a,b,c,d,e,f,g,h,k] [--source javascript=DIR] [--source java=ZIP_OR_DIR] [--set NAME=VALUE ...]
 
 infill.py runs programs' tests, and its programs are Python; held-out sets need
-not be. Here the holes are the same editor situations (infill_holes.py: a-h) cut
+not be. Here the holes are the same editor situations (infill_holes.py: a-h, k) cut
 with tree-sitter from real code not written here - by default npm's own
 JavaScript and the JDK's Java sources found on this machine - and a suggestion
 counts when accepting it gives back the original code (non-blank lines compared
@@ -278,6 +278,10 @@ def cut_holes(name: str, text: str, language: Language, parser) -> list[tuple[Ho
     for first, last in bodies:
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         hole("f", "", first, last - first + 1, [indent], len(indent))
+        for k in range(first, last + 1):
+            for count in range(2, 5):
+                if k + count - 1 <= last and lines[k].strip() and k + count < len(lines) and lines[k + count].strip():
+                    hole("k", "", k, count, [], 0)
     for first, last in _function_bodies(root, lines):
         code = next((line for line in lines[first : last + 1] if line.strip()), "")
         indent = code[: len(code) - len(code.lstrip())]

@@ -223,7 +223,23 @@ async def test_when_only_a_later_line_ends_the_block_early_the_first_lines_are_t
     assert backend.choices == [None]
 
 
-async def test_a_line_inserted_above_the_cursors_line_is_one_line_and_no_first_lines_are_kept_of_it():
+def test_lines_inserted_above_an_existing_line_that_end_with_a_header_need_that_line_for_its_body():
+    # The model wrote its whole answer: a header at its end with no body below is no body to come.
+    request = request_at_mark("def f(arr):\n    n = 1\n█    pivot = arr[0]\n", path="/p.py", document_key="k")
+    assert breaks_code(request, "    n += 1\n    if arr:\n")
+    assert not breaks_code(request, "    n += 1\n")
+    assert not breaks_code(request, "    if arr:\n")  # one line: the user may write its body next
+
+
+async def test_lines_inserted_above_that_end_with_a_header_without_a_body_keep_the_lines_before_it():
+    # quicksort: `return arr` then an `else:` of its own above `pivot = ...`, no deeper than the `else:`.
+    request = request_at_mark("def f(arr):\n    if not arr:\n█    pivot = arr[0]\n    return pivot\n", path="/p.py", document_key="k")
+    backend = ChoosingBackend(["        return arr\n    else:\n", "never asked"])
+    assert await suggest(backend, request) == "        return arr\n"
+    assert backend.choices == [None]
+
+
+async def test_the_line_break_that_ends_lines_inserted_above_the_cursors_line_is_no_line_of_its_own():
     # At column 0 before a body whose header is missing: the answer's line break is where it ends, not a second line.
     request = request_at_mark("def f(x):\n    y = x\n█        return y\n", path="/p.py", document_key="k")
     backend = ChoosingBackend(["    return 0\n", "    if y:\n"])

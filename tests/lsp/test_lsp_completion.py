@@ -74,6 +74,20 @@ async def test_a_span_into_a_line_whose_start_is_missing_keeps_the_models_indent
         assert [i.insert_text for i in items] == ["    if b == 0:\n        "]
 
 
+async def test_lines_inserted_above_an_indented_line_end_where_the_model_retypes_it(tmp_path):
+    # Cursor at column 0 before `    return t`: the missing lines go above it (HumanEval's multi-line holes).
+    script = Script(replies=[Reply(["    t = 0\n", "    for x in xs:\n", "        t += x\n", "    return t\n"])])
+    async with scripted_session(tmp_path / "server", script, {"completion": {"prefetch": False}}) as (client, _):
+        uri = open_document(client, tmp_path / "total.py", "def total(xs):\n    return t\n")
+        items = await inline(client, uri, 1, 0)
+        assert [i.insert_text for i in items] == ["    t = 0\n    for x in xs:\n        t += x\n"]
+        # Typed into, on the line it now shares with `    return t`: the rest keeps the newline that parts them.
+        type_text(client, uri, 2, 1, 0, "    t")
+        items = await inline(client, uri, 1, len("    t"))
+        assert [i.insert_text for i in items] == [" = 0\n    for x in xs:\n        t += x\n"]
+        assert (await completion_stats(client))["sources"] == {"model": 1, "cache": 1}
+
+
 @pytest.mark.model
 async def test_inline_completion_from_real_model(tmp_path, small_model):
     # Whatever a working model writes: an answer within the token bound, in the shape of a suggestion.

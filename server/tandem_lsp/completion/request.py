@@ -51,6 +51,11 @@ class CompletionRequest:
         return bool(suffix.strip()) and (self.offset > self.line_start or not suffix[:1].isspace())
 
     @property
+    def inserting_above(self) -> bool:
+        """Whether the cursor is at column 0 before an indented line: the user is inserting lines above it."""
+        return self.offset == self.line_start and self.line_suffix[:1].isspace() and bool(self.line_suffix.strip())
+
+    @property
     def before_line(self) -> str:
         """Everything above the cursor's line (ends with a newline or is empty)."""
         return self.text[: self.line_start]
@@ -72,6 +77,12 @@ class CompletionRequest:
             end = len(self.text) if end < 0 else end
             yield self.text[start:end]
             start = end + 1
+
+    def lines_after(self) -> Iterator[str]:
+        """The lines the code goes on with below what is written at the cursor: the cursor's line first when lines are inserted above it."""
+        if self.inserting_above:
+            yield self.line_suffix
+        yield from self.lines_below()
 
     def lines_above(self) -> Iterator[str]:
         """The lines above the cursor's line, nearest first, one at a time."""

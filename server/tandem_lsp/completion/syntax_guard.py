@@ -10,7 +10,10 @@ broken: the body comes with the next suggestion, as the user types on. A
 Python header is still judged: its body is the code below it or the one to
 come, and a header at an indentation where neither fits breaks the block
 around it (`for …:` at the level of the `for` above it, taking its body away;
-infill.py a-c, 0.5B: 16 such answers shown, none passed).
+infill.py a-c, 0.5B: 16 such answers shown, none passed). Lines inserted above
+an existing line are an answer the model finished, not the start of one: a
+header at their end needs that line for its body (`return arr` and an `else:`
+of its own above `pivot = arr[0]`).
 
 In the middle of a line (code after the cursor) the document already has an
 error there, the gap being filled, so a count of errors cannot tell an answer
@@ -29,7 +32,7 @@ import re
 
 from tandem_lsp.code_checks import error_rows, parses_no_worse, statements_starting_on
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.indentation import leading_whitespace
+from tandem_lsp.indentation import indent_width, leading_whitespace
 from tandem_lsp.languages import grammar_for
 
 # Larger files are not parsed twice per suggestion: the check must stay a few milliseconds.
@@ -52,6 +55,10 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
         return False
     last_line = suggestion.rstrip().splitlines()[-1].rstrip()
     python_header = grammar == "python" and _PYTHON_HEADER.match(last_line) and (suggestion.endswith("\n") or not request.line_suffix.strip())
+    if python_header and request.inserting_above and "\n" in suggestion.rstrip("\n") and indent_width(request.line_suffix) <= indent_width(last_line):
+        # Lines inserted above an existing line are the model's whole answer, no start of one: the header at
+        # their end has no body to come, and the existing line is no deeper than it (infill.py k).
+        return True
     if last_line.endswith(_OPENERS) and not python_header:
         return False
     before, after = request.text[: request.offset], request.text[request.offset :]

@@ -1,9 +1,10 @@
-"""At column 0 before an existing line, a suggestion is a whole new line above it.
+"""At column 0 before an existing line, a suggestion is whole new lines above it.
 
-The user put the cursor at the start of a line to insert one there. The model's
-line is cut at its newline (one line, as anywhere with text after the cursor),
-so the newline is given back here: without it, accepting would glue the new
-line onto the existing one. A line that only re-types the existing one (whatever its
+The user put the cursor at the start of a line to insert code there. The
+model's lines end where limit_scope and trim_suffix_overlap cut them (the
+existing line re-typed, a dedent), without the last newline, which is given
+back here: without it, accepting would glue the last new line onto the
+existing one. A first line that only re-types the existing one (whatever its
 spacing) is no suggestion.
 
 Unless the text after the cursor starts without the indentation around it and
@@ -31,4 +32,5 @@ def apply(request: CompletionRequest, text: str) -> str:
     line = text.split("\n", 1)[0]
     if not line.strip() or same_but_spacing(line, request.line_suffix):
         return ""
-    return line.rstrip() + "\n"
+    # Above an indented line every line limit_scope kept is new; at the top level it kept a span, whose first line is the line.
+    return (line if request.inside_line else text).rstrip() + "\n"

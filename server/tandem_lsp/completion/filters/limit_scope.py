@@ -17,17 +17,23 @@ of a partly typed statement the suggestion is the rest of that line: waiting
 for the model to end a span there made the median wait 40-50 % longer in d and
 e (0.5B) for 5 more of 42 spans.
 At the end of a line that opens a block, it may fill the block; on an empty
-line it may add statements at that indentation. It never runs into the
-enclosing scope, never past a blank line followed by a dedent, and never past
-`MAX_LINES`.
+line it may add statements at that indentation. At column 0 before an
+indented line (request.inserting_above) it is the lines to insert above that
+line, out as far as its indentation, ending where the model ends them or
+re-types that line (trim_suffix_overlap), or with the header whose body that
+line is (`else:`): HumanEval's multi-line holes as an editor holds them
+(infill.py k, 80 holes of 2-4 lines: cut at its first line, the 0.5B passed 7,
+the bare model 20). It never runs into the enclosing scope, never past a blank
+line followed by a dedent, and never past `MAX_LINES`.
 
 Above code indented deeper than the cursor's line, that code is a block
 waiting for its header (the user is writing the `for` or `if` it belongs to):
 a line that opens a block there ends the suggestion, since the body is the
-code already below. A small model otherwise writes a body of its own above the
-real one (infill.py a, on a fresh line: 12 of 13 such multi-line answers
-failed, their header alone passed in 5; d, the header partly typed: 4 of 6
-lost to the bare model were such a body).
+code already below, unless the model's next line is less deep than that code
+(a header nested in it). A small model otherwise writes a body of its own
+above the real one (infill.py a, on a fresh line: 12 of 13 such multi-line
+answers failed, their header alone passed in 5; d, the header partly typed: 4
+of 6 lost to the bare model were such a body).
 """
 
 from __future__ import annotations
@@ -51,10 +57,6 @@ _INDENTATION_IS_SYNTAX = frozenset({"python", "yaml", "nim", "haskell", "coffees
 _CONTINUATIONS = ("else:", "else ", "elif ", "except", "finally:", "catch ", "catch(")
 
 
-def single_line(request: CompletionRequest) -> bool:
-    return bool(request.line_suffix.strip())
-
-
 def kept_span(request: CompletionRequest, cut_text: str) -> bool:
     """Whether a text already cut for this cursor is a span across lines kept in the middle of a line."""
     return "\n" in cut_text and request.inside_line
@@ -68,9 +70,6 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
     """
     if request.inside_line:
         return _end_of_span(request, text, finished)
-    if single_line(request):
-        newline = text.find("\n")
-        return None if newline < 0 else newline
 
     lines = text.split("\n")
     first_line = request.line_prefix + lines[0]
@@ -80,15 +79,20 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
         newline = text.find("\n")
         return None if newline < 0 else newline
 
-    # On a fresh line the first line sets the indentation (at column 0 the model writes it).
+    # On a fresh line, or above the cursor's line, the first line sets the indentation (at column 0 the model writes it).
     base = indent_width(first_line) if lines[0].strip() or not fresh_line else indent_width(request.line_prefix)
     if fresh_line and request.line_prefix and request.language.lower() not in _INDENTATION_IS_SYNTAX:
         # Where indentation is only layout, a first line indented past the editor's is still
         # in the cursor's block: the lines after it at the editor's indentation belong too.
         base = min(base, indent_width(request.line_prefix))
     body_below = _indent_of_code_below(request)
-    if body_below is not None and len(lines) > 1 and _heads_block_below(first_line, body_below):
-        return len(lines[0])
+    if request.inserting_above:
+        # Lines inserted above a line may go back out as far as that line: it goes on after them.
+        base = min(base, body_below)
+    if len(lines) > 1:
+        ends = _ends_at_header(lines, 0, first_line, body_below, finished)
+        if ends is not False:
+            return None if ends is None else len(lines[0])
     position = len(lines[0]) + 1
     blank_run = 0
     for number, line in enumerate(lines[1:], start=1):
@@ -104,6 +108,10 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
         deeper_needed = not fresh_line
         inside = indent > base if deeper_needed else indent >= base
         if not inside:
+            if request.inserting_above and blank_run == 0 and _heads_block_below(line, body_below):
+                # The header whose body is the cursor's line (`else:`) ends the lines inserted above it.
+                end = position + len(line)
+                return end if not is_last or "\n" in text[end:] else None
             if indent == base and deeper_needed and line.lstrip()[0] in _CLOSERS and blank_run == 0:
                 # The closing bracket of the block we opened belongs to it.
                 end = position + len(line)
@@ -114,8 +122,10 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
                 return None  # streaming: `e` may still become `else:`
             return _before(position, blank_run, lines, number)
         blank_run = 0
-        if body_below is not None and not is_last and _heads_block_below(line, body_below):
-            return position + len(line)
+        if not is_last:
+            ends = _ends_at_header(lines, number, line, body_below, finished)
+            if ends is not False:
+                return None if ends is None else position + len(line)
         if number >= MAX_LINES:
             return position - 1
         position += len(line) + 1
@@ -123,19 +133,43 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
 
 
 def _indent_of_code_below(request: CompletionRequest) -> int | None:
-    """The indentation of the file's next non-blank line below the cursor's (None at the end of the file)."""
+    """The indentation of the code the suggestion goes above (None at the end of the file)."""
     below = _next_line_below(request)
     return None if below is None else indent_width(below)
 
 
 def _next_line_below(request: CompletionRequest) -> str | None:
-    """The file's next non-blank line below the cursor's (None at the end of the file)."""
-    return next((line for line in request.lines_below() if line.strip()), None)
+    """The file's next non-blank line after what is written at the cursor (None at the end of the file)."""
+    return next((line for line in request.lines_after() if line.strip()), None)
 
 
-def _heads_block_below(line: str, body_below: int) -> bool:
+def _ends_at_header(lines: list[str], number: int, line: str, body_below: int | None, finished: bool) -> bool | None:
+    """Whether the suggestion ends after its whole line `number`, a header above code deeper than it (None: not known yet).
+
+    The code below is the header's body, unless the model's next line is less
+    deep than that code: a header nested in this one (`def search_from(node):`
+    then its `if node in nodesvisited:` above the `if`'s body); or the model
+    writes a body of its own and then another branch of the same statement,
+    which the code below is the body of (`if b == 0:`, `return a`, `else:`).
+    """
+    if body_below is None or not _heads_block_below(line, body_below):
+        return False
+    later = [index for index in range(number + 1, len(lines)) if lines[index].strip()]
+    if not later:
+        return True if finished else None
+    if indent_width(lines[later[0]]) < body_below:
+        return False
+    header_indent = indent_width(line)
+    back = next((index for index in later[1:] if indent_width(lines[index]) <= header_indent), None)
+    still_written = back == len(lines) - 1 and not finished
+    if back is None or (still_written and _may_continue_statement(lines[back])):
+        return True if finished else None
+    return not _continues_statement(lines[back])
+
+
+def _heads_block_below(line: str, body_below: int | None) -> bool:
     """Whether a whole written line opens a block whose body is the code below, indented deeper than it."""
-    return line.rstrip().endswith(_STATEMENT_BLOCK_OPENERS) and indent_width(line) < body_below
+    return body_below is not None and line.rstrip().endswith(_STATEMENT_BLOCK_OPENERS) and indent_width(line) < body_below
 
 
 def _continues_statement(line: str) -> bool:

@@ -43,9 +43,9 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
     upcoming = _upcoming_lines(request)
     next_indent, next_line = upcoming[0] if upcoming else (0, "")
     if len(next_line) < _MIN_REPEATED_LINE:
-        return None
-    # On a blank line the first line is a whole line too: it may be the next one again.
-    first = 0 if not request.line_prefix.strip() and not request.line_suffix.strip() else 1
+        return _short_line_retyped(request, text) if request.inserting_above else None
+    # On a blank line, or above the cursor's line, the first line is a whole line too: it may be the next one again.
+    first = 0 if not request.line_prefix.strip() and not request.inside_line else 1
     position = 0
     for number, line in enumerate(text.split("\n")):
         complete = "\n" in text[position:]
@@ -61,10 +61,20 @@ def _next_line_start(request: CompletionRequest, text: str) -> int | None:
     return None
 
 
+def _short_line_retyped(request: CompletionRequest, text: str) -> int | None:
+    """Where a whole line of the suggestion is the short line it goes above (`)` closing a call) as it stands, indentation and all."""
+    position = 0
+    for line in text.split("\n")[:-1]:
+        if line.rstrip() == request.line_suffix.rstrip():
+            return position
+        position += len(line) + 1
+    return None
+
+
 def _upcoming_lines(request: CompletionRequest) -> list[tuple[int, str]]:
     """The file's next non-blank lines as (indentation width, stripped text)."""
     lines = []
-    for line in request.lines_below():
+    for line in request.lines_after():
         if line.strip():
             lines.append((indent_width(line), line.strip()))
             if len(lines) == _LOOKAHEAD_LINES:
@@ -88,10 +98,11 @@ _TOKENS = re.compile(r"\w+|[^\w\s]")
 
 
 def _twin(line: str, other: str) -> bool:
-    """Whether two alike lines differ only by names or numbers put in for others, token for token.
+    """Whether two alike lines differ only by names, numbers or operators put in for others, token for token.
 
     Code is full of such twins (`i += 1` / `j += 1`, `digit_list[low_mid] = 0` /
-    `digit_list[high_mid] = 0`): each is a statement of its own. A mangled copy
+    `digit_list[high_mid] = 0`, the entries of a table of operators): each is a
+    statement of its own. A mangled copy
     of a line below adds or drops tokens instead (`return g(n) for n in ns` for
     `return any(g(n) for n in ns)`).
     """
@@ -99,7 +110,12 @@ def _twin(line: str, other: str) -> bool:
     if len(ours) != len(theirs):
         return False
     swapped = [(a, b) for a, b in zip(ours, theirs) if a != b]
-    return bool(swapped) and all(a[0].isalnum() or a[0] == "_" for pair in swapped for a in pair)
+    # Word for word, or operator for operator (`'-': lambda a, b: a - b` above the `'/'` entry).
+    return bool(swapped) and all(_is_word(a) == _is_word(b) for a, b in swapped)
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
 
 
 def _trim_line_suffix(request: CompletionRequest, text: str) -> str:
