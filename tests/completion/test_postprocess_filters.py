@@ -127,11 +127,11 @@ def test_streaming_waits_for_a_word_that_may_continue_the_statement_after_a_blan
 
 
 def test_streaming_above_a_body_waits_for_what_follows_a_header_with_a_body_of_its_own():
-    # At column 0 above `return gcd(...)`, indented deeper: the header's own body may be followed by an `else:` heading it.
-    req = request_at_mark("def gcd(a, b):\n█        return gcd(b, a % b)\n")
-    assert not reached_end(req, "    if b == 0:\n")
-    assert not reached_end(req, "    if b == 0:\n        return a\n    el")
-    assert reached_end(req, "    if b == 0:\n        return a\n    else:\n        return gcd(b, a % b)\n")
+    # On a fresh line above `return gcd(...)`, indented deeper: the header's own body may be followed by an `else:` heading it.
+    req = request_at_mark("def gcd(a, b):\n    █\n        return gcd(b, a % b)\n")
+    assert not reached_end(req, "if b == 0:\n")
+    assert not reached_end(req, "if b == 0:\n        return a\n    el")
+    assert reached_end(req, "if b == 0:\n        return a\n    else:\n        return gcd(b, a % b)\n")
     # Another statement after the header's own body: the code below was the header's body, the answer ends at the header.
-    assert reached_end(req, "    if b == 0:\n        return a\n    x")
-    assert postprocess(req, "    if b == 0:\n        return a\n    x = 1\n") == "    if b == 0:\n"
+    assert reached_end(req, "if b == 0:\n        return a\n    x")
+    assert postprocess(req, "if b == 0:\n        return a\n    x = 1\n") == "if b == 0:"

@@ -239,6 +239,22 @@ async def test_lines_inserted_above_that_end_with_a_header_without_a_body_keep_t
     assert backend.choices == [None]
 
 
+async def test_above_a_body_without_its_header_a_header_with_a_body_of_its_own_keeps_the_header():
+    # sieve: above `if m:`, the model writes its `for` and a body of its own that the `if` does not go on from.
+    request = request_at_mark("def f(m):\n    primes = []\n█        if m:\n            primes.append(m)\n    return primes\n", path="/p.py", document_key="k")
+    backend = ChoosingBackend(["    for n in range(m):\n        primes.append(n)\n", "never asked"])
+    assert await suggest(backend, request) == "    for n in range(m):\n"
+    assert backend.choices == [None]
+
+
+async def test_a_next_choice_rejected_only_for_its_later_lines_shows_its_first_lines():
+    # detect_cycle: the first answer breaks the loop; the next writes the `if` and a `return False` of its own above `return True`.
+    request = request_at_mark("def f(a, b):\n    while a:\n█            return True\n    return False\n", path="/p.py", document_key="k")
+    backend = ChoosingBackend(["        return False\n", "        if a == b:\n            return False\n"])
+    assert await suggest(backend, request) == "        if a == b:\n"
+    assert backend.choices == [None, 1]
+
+
 async def test_the_line_break_that_ends_lines_inserted_above_the_cursors_line_is_no_line_of_its_own():
     # At column 0 before a body whose header is missing: the answer's line break is where it ends, not a second line.
     request = request_at_mark("def f(x):\n    y = x\n█        return y\n", path="/p.py", document_key="k")

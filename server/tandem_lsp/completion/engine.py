@@ -341,7 +341,7 @@ class CompletionEngine:
         raw = self._shown_text(job.request, built, result)
         log.debug("the model wrote %r (%s), cut to %r", result.text, result.stop_reason, raw)
         rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
-        if rejected in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw)):
+        if rejected in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw, rejected)):
             log.debug("first answer %r %s: showing its first lines %r", raw, rejected, kept)
             raw, rejected = kept, None
         next_rank, lead = 1, ""
@@ -426,6 +426,9 @@ class CompletionEngine:
             if not raw.strip():
                 continue
             why = why_rejected(job.request, raw, result.stop_reason)
+            if why in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw, why)):
+                log.debug("choice %d %r %s: its first lines %r", rank, raw, why, kept)
+                raw, why = kept, None
             if why is None:
                 return built, result, raw, rank
             log.debug("choice %d %r rejected (%s)", rank, raw, why)

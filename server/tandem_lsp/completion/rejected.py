@@ -5,8 +5,9 @@ Cases the server can see and the bare model cannot:
   broken or split in two statements (syntax_guard.py);
 - the answer leaves code below it unreachable: a `return` or `break` the model
   wrote before statements the user already has (unreachable.py);
-  for these two, when a multi-line answer's first lines alone are not
-  rejected, they are the answer (first_lines_to_keep);
+  for these two, and a body left without its header (below), when a
+  multi-line answer's first lines alone are not rejected, they are the
+  answer (first_lines_to_keep), for the first answer and for each next choice;
 - the user is on a fresh line (only indentation before the cursor: they pressed
   Enter, or put the cursor at the start of a line to insert one) and the answer
   is nothing, most often because the model ended at once or re-typed the next
@@ -50,10 +51,11 @@ _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
 BREAKS_THE_CODE = "breaks the code"
 LEAVES_CODE_UNREACHABLE = "leaves code below unreachable"
-# Reasons a later line of an answer can give while its first lines are right.
-LATER_LINES_CAN_CAUSE = frozenset({BREAKS_THE_CODE, LEAVES_CODE_UNREACHABLE})
 LEAVES_NEEDED_NAMES_UNBOUND = "leaves names the code below reads unbound"
 LEAVES_BODY_WITHOUT_HEADER = "leaves the block below without its header"
+# Reasons a later line of an answer can give while its first lines are right (a header, then a body of
+# its own that does not go on into the one below).
+LATER_LINES_CAN_CAUSE = frozenset({BREAKS_THE_CODE, LEAVES_CODE_UNREACHABLE, LEAVES_BODY_WITHOUT_HEADER})
 STEPS_OUT_TO_COLUMN_0 = "steps out of the block to column 0"
 # Reasons that send the engine to the next choices but not to silence: the first answer is shown when none is better.
 WORTH_SHOWING_ANYWAY = frozenset({LEAVES_NEEDED_NAMES_UNBOUND, LEAVES_BODY_WITHOUT_HEADER, STEPS_OUT_TO_COLUMN_0})
@@ -79,21 +81,25 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     return None
 
 
-def first_lines_to_keep(request: CompletionRequest, shown: str) -> str:
+def first_lines_to_keep(request: CompletionRequest, shown: str, why: str | None = None) -> str:
     """The first lines of a rejected multi-line answer, as many as are not rejected ("" if none).
 
     A small model that has written the missing line often goes on with a mangled
     copy of the code below it (`return search_from(n) for n in ...` above the real
     `return any(...)`), or ends the function early with a `return` of its own
     above the user's statements (`middle = len(arr) // 2` then `return merge(...)`
-    above the real `left = ...`); the lines before that are the answer.
+    above the real `left = ...`); the lines before that are the answer. Or, above
+    a body without its header, writes the header and a body of its own that the
+    body below does not go on from: the header is the answer. First lines
+    rejected for the answer's own reason (`why`) are not kept, not even those
+    worth showing anyway.
     """
     # A line inserted above the cursor's line ends with its line break: that is no second line.
     line_break = "\n" if shown.endswith("\n") else ""
     lines = shown[: len(shown) - len(line_break)].split("\n")
     for count in range(len(lines) - 1, 0, -1):
         start = "\n".join(lines[:count]) + line_break
-        if start.strip() and why_rejected(request, start, "eos") in (None, *WORTH_SHOWING_ANYWAY):
+        if start.strip() and why_rejected(request, start, "eos") in (None, *(WORTH_SHOWING_ANYWAY - {why})):
             return start
     return ""
 

@@ -8,12 +8,13 @@ end a span before text following the cursor inside its line (not before a
 line below, where insert_line_above decides): the model put the rest of the
 line on a line of its own, at that indentation (infill.py j, a random span
 ending inside an indentation: `while lo < hi:`, a newline and four spaces
-before `    mid = ...`). And except the newline that ends lines inserted above an
-indented line once the user has typed into them: the rest of the cursor's line
-is then that line, its indentation (two blanks or a tab, not the one space
-between two words) in front, and would be glued to the suggestion's last line
-without it (`    y` typed at column 0 before `    return y`, the suggestion
-` = 2` and its newline).
+before `    mid = ...`). And except the newline that ends lines the model wrote
+above the rest of the cursor's line: at column 0 (`    return dirs;` above a
+`};` at column 0: infill_languages.py c, JavaScript), or once the user has
+typed into lines inserted above an indented line, whose indentation (two
+blanks or a tab, not the one space between two words) is then in front of the
+rest (`    y` typed at column 0 before `    return y`, the suggestion ` = 2`
+and its newline). Without it the two would be glued on one line.
 """
 
 from __future__ import annotations
@@ -31,6 +32,6 @@ def apply(request: CompletionRequest, text: str) -> str:
         return text
     if request.inside_line and "\n" in trailing and not trailing.endswith("\n"):
         return text
-    if request.inside_line and trailing.endswith("\n") and rest.startswith(("\t", "  ")):
+    if request.inside_line and trailing.endswith("\n") and (not request.line_prefix or rest.startswith(("\t", "  "))):
         return trimmed + "\n"
     return trimmed

@@ -21,16 +21,19 @@ line it may add statements at that indentation. At column 0 before an
 indented line (request.inserting_above) it is the lines to insert above that
 line, out as far as its indentation, ending where the model ends them or
 re-types that line (trim_suffix_overlap), or with the header whose body that
-line is (`else:`): HumanEval's multi-line holes as an editor holds them
+line is (`else:`); above code indented deeper, a header and the first lines of
+its body (rejected.py keeps the header alone when the code below does not go
+on from that body). HumanEval's multi-line holes look like this in an editor
 (infill.py k, 80 holes of 2-4 lines: cut at its first line, the 0.5B passed 7,
-the bare model 20). It never runs into the enclosing scope, never past a blank
-line followed by a dedent, and never past `MAX_LINES`.
+the bare model 20, these lines 22). It never runs into the enclosing scope,
+never past a blank line followed by a dedent, and never past `MAX_LINES`.
 
-Above code indented deeper than the cursor's line, that code is a block
+On a fresh line above code indented deeper than it, that code is a block
 waiting for its header (the user is writing the `for` or `if` it belongs to):
 a line that opens a block there ends the suggestion, since the body is the
 code already below, unless the model's next line is less deep than that code
-(a header nested in it). A small model otherwise writes a body of its own
+(a header nested in it), or its own body is followed by another branch of the
+statement (`if b == 0:`, `return a`, `else:`). A small model otherwise writes a body of its own
 above the real one (infill.py a, on a fresh line: 12 of 13 such multi-line
 answers failed, their header alone passed in 5; d, the header partly typed: 4
 of 6 lost to the bare model were such a body).
@@ -86,11 +89,13 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
         # in the cursor's block: the lines after it at the editor's indentation belong too.
         base = min(base, indent_width(request.line_prefix))
     body_below = _indent_of_code_below(request)
+    # Above a deeper line at column 0 the missing lines may well be a header and the first lines of its body.
+    body_waiting = None if request.inserting_above else body_below
     if request.inserting_above:
         # Lines inserted above a line may go back out as far as that line: it goes on after them.
         base = min(base, body_below)
     if len(lines) > 1:
-        ends = _ends_at_header(lines, 0, first_line, body_below, finished)
+        ends = _ends_at_header(lines, 0, first_line, body_waiting, finished)
         if ends is not False:
             return None if ends is None else len(lines[0])
     position = len(lines[0]) + 1
@@ -123,7 +128,7 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
             return _before(position, blank_run, lines, number)
         blank_run = 0
         if not is_last:
-            ends = _ends_at_header(lines, number, line, body_below, finished)
+            ends = _ends_at_header(lines, number, line, body_waiting, finished)
             if ends is not False:
                 return None if ends is None else position + len(line)
         if number >= MAX_LINES:
