@@ -28,7 +28,7 @@ from tandem_lsp.completion.filters import cut_for_its_request, fit_to_request, r
 from tandem_lsp.completion.prompt import PREFIX_LINE_STRIDE, BuiltPrompt, PromptBudget, PromptLayout, Snippet, TokenCounter, build_prompt
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.stats import CompletionStats
-from tandem_lsp.completion.rejected import LATER_LINES_CAN_CAUSE, WORTH_SHOWING_ANYWAY, first_lines_to_keep, indentation_to_keep, why_rejected
+from tandem_lsp.completion.rejected import WORTH_SHOWING_ANYWAY, indentation_to_keep, judged, why_rejected
 from tandem_lsp.config import CompletionSettings
 from tandem_lsp.models.backend import GenerationRequest, GenerationResult, ModelBackend, ModelError
 from tandem_lsp.models.registry import ModelRegistry
@@ -340,10 +340,9 @@ class CompletionEngine:
             return None
         raw = self._shown_text(job.request, built, result)
         log.debug("the model wrote %r (%s), cut to %r", result.text, result.stop_reason, raw)
-        rejected = why_rejected(job.request, raw, result.stop_reason) if settings.alternatives and job.steerable else None
-        if rejected in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw, rejected)):
-            log.debug("first answer %r %s: showing its first lines %r", raw, rejected, kept)
-            raw, rejected = kept, None
+        rejected = None
+        if settings.alternatives and job.steerable:
+            raw, rejected = judged(job.request, raw, result.stop_reason)
         next_rank, lead = 1, ""
         if rejected:
             log.debug("first answer %r rejected (%s): trying the next choices", raw, rejected)
@@ -425,10 +424,7 @@ class CompletionEngine:
             tried.add(raw)
             if not raw.strip():
                 continue
-            why = why_rejected(job.request, raw, result.stop_reason)
-            if why in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(job.request, raw, why)):
-                log.debug("choice %d %r %s: its first lines %r", rank, raw, why, kept)
-                raw, why = kept, None
+            raw, why = judged(job.request, raw, result.stop_reason)
             if why is None:
                 return built, result, raw, rank
             log.debug("choice %d %r rejected (%s)", rank, raw, why)

@@ -40,12 +40,16 @@ hit the same limit and make the user wait twice.
 
 from __future__ import annotations
 
+import logging
+
 from tandem_lsp.completion.block_structure import indents_past_the_user, leaves_body_without_header, steps_out_to_column_0
 from tandem_lsp.completion.needed_names import leaves_needed_names_unbound
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import breaks_code, breaks_its_line
 from tandem_lsp.completion.unreachable import leaves_code_unreachable
 from tandem_lsp.indentation import leading_whitespace
+
+log = logging.getLogger(__name__)
 
 _RETRIABLE_ENDS = ("eos", "stop_check")
 NOTHING_ON_A_FRESH_LINE = "nothing on a fresh line"
@@ -79,6 +83,15 @@ def why_rejected(request: CompletionRequest, shown: str, stop_reason: str) -> st
     if steps_out_to_column_0(request, shown):
         return STEPS_OUT_TO_COLUMN_0
     return None
+
+
+def judged(request: CompletionRequest, shown: str, stop_reason: str) -> tuple[str, str | None]:
+    """The answer to show and why it is rejected (None: it is not); when only its later lines are, its first lines."""
+    why = why_rejected(request, shown, stop_reason)
+    if why in LATER_LINES_CAN_CAUSE and (kept := first_lines_to_keep(request, shown, why)):
+        log.debug("answer %r %s: its first lines %r", shown, why, kept)
+        return kept, None
+    return shown, why
 
 
 def first_lines_to_keep(request: CompletionRequest, shown: str, why: str | None = None) -> str:
