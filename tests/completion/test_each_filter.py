@@ -40,6 +40,27 @@ CASES = [
     (limit_scope, "column 0 before an indented line: the header whose body it is ends the lines", "def f(a):\n    if a:\n█        return 2\n", "        return 1\n    else:\n        return 2", "        return 1\n    else:"),
     (
         limit_scope,
+        "column 0 before an indented line: out of its block and back with the header whose body it is",
+        "def f(xs):\n    counts = [0]\n    for x in xs:\n█        out.extend(x)\n",
+        "        counts[x] += 1\n\n    out = []\n    for x in counts:\n",
+        "        counts[x] += 1\n\n    out = []\n    for x in counts:\n",
+    ),
+    (
+        limit_scope,
+        "column 0 before an indented line: a header two steps above it is not its header",
+        "def f(xs):\n    counts = [0]\n    for x in xs:\n        if x:\n█            out.extend(x)\n",
+        "            counts[x] += 1\n    for x in counts:\n",
+        "            counts[x] += 1",
+    ),
+    (
+        limit_scope,
+        "column 0 before an indented line: out of its block without that header, cut where the block ends",
+        "def f(xs):\n    counts = [0]\n    for x in xs:\n█        out.extend(x)\n",
+        "        counts[x] += 1\n\n    out = []\n",
+        "        counts[x] += 1",
+    ),
+    (
+        limit_scope,
         "column 0 before a deeper line: a header and the first lines of its body",
         "def f(xs):\n    t = 0\n█        t += x\n",
         "    for x in xs:\n        x *= 2\n",

@@ -73,7 +73,41 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
     """
     if request.inside_line:
         return _end_of_span(request, text, finished)
+    cut = _end_of_lines(request, text, finished)
+    if cut is not None and request.inserting_above:
+        return _up_to_header_of_line_below(request, text, cut, finished)
+    return cut
 
+
+def _up_to_header_of_line_below(request: CompletionRequest, text: str, cut: int, finished: bool) -> int | None:
+    """`cut`, unless the model ends its answer within a few more lines with the header whose body is the cursor's line.
+
+    The lines missing above a line may leave its block and come back with the
+    header it belongs to (`sorted_arr = []`, `for i, count in ...:` above the
+    loop's body; a blank line, then `if a[0] == b[0]:` above its `return`).
+    """
+    beyond = text[cut:].split("\n")[1:]
+    if len(beyond) - 1 > MAX_SPAN_LINES:
+        return cut
+    if not finished:
+        return None
+    written = [line for line in beyond if line.strip()]
+    return None if written and _heads_line_below(request, written[-1]) else cut
+
+
+def _heads_line_below(request: CompletionRequest, line: str) -> bool:
+    """Whether a written line is the header whose body is the line the suggestion goes above (one indentation step deeper)."""
+    below = indent_width(request.line_suffix)
+    return _heads_block_below(line, below) and below - indent_width(line) <= _indentation_step(request)
+
+
+def _indentation_step(request: CompletionRequest) -> int:
+    """The file's indentation step: the least indentation of a line above the cursor (4 when none is indented)."""
+    return min((indent_width(line) for line in request.lines_above() if line.strip() and line[:1].isspace()), default=4)
+
+
+def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int | None:
+    """Where a suggestion that is no span in the middle of a line must end (None: it may go on)."""
     lines = text.split("\n")
     first_line = request.line_prefix + lines[0]
     fresh_line = not request.line_prefix.strip()
@@ -113,7 +147,7 @@ def cut_index(request: CompletionRequest, text: str, finished: bool = False) -> 
         deeper_needed = not fresh_line
         inside = indent > base if deeper_needed else indent >= base
         if not inside:
-            if request.inserting_above and blank_run == 0 and _heads_block_below(line, body_below):
+            if request.inserting_above and blank_run == 0 and _heads_line_below(request, line):
                 # The header whose body is the cursor's line (`else:`) ends the lines inserted above it.
                 end = position + len(line)
                 return end if not is_last or "\n" in text[end:] else None
