@@ -21,8 +21,9 @@ line it may add statements at that indentation. At column 0 before an
 indented line (request.inserting_above) it is the lines to insert above that
 line, out as far as its indentation, ending where the model ends them or
 re-types that line (trim_suffix_overlap), or with the header whose body that
-line is (`else:`); above code indented deeper, a header and the first lines of
-its body (rejected.py keeps the header alone when the code below does not go
+line is (`else:`; further out too when the model ends its answer with it within
+a few lines); above code indented deeper, a header and the first lines of its
+body (rejected.py keeps the header alone when the code below does not go
 on from that body). HumanEval's multi-line holes look like this in an editor
 (infill.py k, 80 holes of 2-4 lines: cut at its first line, the 0.5B passed 7,
 the bare model 20, these lines 22). It never runs into the enclosing scope,
