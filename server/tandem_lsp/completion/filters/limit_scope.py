@@ -26,7 +26,7 @@ a few lines); above code indented deeper, a header and the first lines of its
 body (rejected.py keeps the header alone when the code below does not go
 on from that body). HumanEval's multi-line holes look like this in an editor
 (infill.py k, 80 holes of 2-4 lines: cut at its first line, the 0.5B passed 7,
-the bare model 20, these lines 22). It never runs into the enclosing scope,
+the bare model 20, these lines 22; the 1.5B 45, 45). It never runs into the enclosing scope,
 never past a blank line followed by a dedent, and never past `MAX_LINES`.
 
 On a fresh line above code indented deeper than it, that code is a block
