@@ -23,19 +23,20 @@ line, out as far as its indentation, ending where the model ends them or
 re-types that line (trim_suffix_overlap), or with the header whose body that
 line is (`else:`; further out too when the model ends its answer with it within
 a few lines); above code indented deeper, a header and the first lines of its
-body (rejected.py keeps the header alone when the code below does not go
-on from that body). HumanEval's multi-line holes look like this in an editor
+body (rejected.py keeps the header alone when the code below does not go on
+from that body). HumanEval's multi-line holes look like this in an editor
 (infill.py k, 80 holes of 2-4 lines: cut at its first line, the 0.5B passed 7,
-the bare model 20, these lines 22; the 1.5B 45, 45). It never runs into the enclosing scope,
-never past a blank line followed by a dedent, and never past `MAX_LINES`.
+the bare model 20, these lines 22; the 1.5B 45, 45). It never runs into the
+enclosing scope, never past a blank line followed by a dedent, and never past
+`MAX_LINES`.
 
 On a fresh line above code indented deeper than it, that code is a block
 waiting for its header (the user is writing the `for` or `if` it belongs to):
 a line that opens a block there ends the suggestion, since the body is the
 code already below, unless the model's next line is less deep than that code
 (a header nested in it), or its own body is followed by another branch of the
-statement (`if b == 0:`, `return a`, `else:`). A small model otherwise writes a body of its own
-above the real one (infill.py a, on a fresh line: 12 of 13 such multi-line
+statement (`if b == 0:`, `return a`, `else:`). A small model otherwise writes a
+body of its own above the real one (infill.py a, on a fresh line: 12 of 13 such multi-line
 answers failed, their header alone passed in 5; d, the header partly typed: 4
 of 6 lost to the bare model were such a body).
 """
@@ -192,7 +193,7 @@ def _ends_at_header(lines: list[str], number: int, line: str, body_below: int | 
     writes a body of its own and then another branch of the same statement,
     which the code below is the body of (`if b == 0:`, `return a`, `else:`).
     """
-    if body_below is None or not _heads_block_below(line, body_below):
+    if not _heads_block_below(line, body_below):
         return False
     later = [index for index in range(number + 1, len(lines)) if lines[index].strip()]
     if not later:
