@@ -17,6 +17,27 @@ CASES = [
     (limit_scope, "ending a statement: its line only", "total = █\n", "a + b\nprint(total)", "a + b"),
     (
         limit_scope,
+        "ending a statement above deeper code: the lines missing up to it",
+        "def f(n):\n    count = █\n        count += 1\n",
+        "0\n    while n:\n        n &= n - 1",
+        "0\n    while n:\n        n &= n - 1",
+    ),
+    (
+        limit_scope,
+        "ending a statement above deeper code: not the code below written again",
+        "def f(n):\n    count = █\n        count += 1\n",
+        "0\n    while n:\n        count += 1\n    return count",
+        "0\n    while n:",
+    ),
+    (
+        limit_scope,
+        "ending a statement above deeper code: a model that goes on gets its first line",
+        "def f(n):\n    count = █\n        count += 1\n",
+        "0\n" + "    n = n\n" * (limit_scope.MAX_SPAN_LINES + 1),
+        "0",
+    ),
+    (
+        limit_scope,
         "text after the cursor: a span across lines ends where a line re-types that text",
         "def f(n):\n    count█ - 1\n",
         " = 0\n    while n:\n        n &= n - 1\n        count += 1",
@@ -159,6 +180,12 @@ def test_each_filter_on_its_own(rule, name, document, text, expected):
 
 def test_fences_are_text_in_prose():
     assert cut_at_fence.apply(request_at_mark("Example:\n█\n", language="markdown"), "```py\nx = 1\n```") == "```py\nx = 1\n```"
+
+
+def test_a_statement_above_deeper_code_is_its_line_only_where_indentation_is_layout():
+    # A deeper line after a C statement may continue it: no lines are known to be missing.
+    c = request_at_mark("int f() {\n  x = █\n    + y;\n", language="c")
+    assert limit_scope.apply(c, "1\n  if (a) {\n  }") == "1"
 
 
 def test_a_first_line_indented_past_the_editor_stays_in_the_cursors_block_where_indentation_is_layout():

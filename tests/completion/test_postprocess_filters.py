@@ -17,6 +17,13 @@ CASES = [
     ("span from an indentation", "def f(n):\n    for i in n:\n       █ i)\n", " if g(i):\n            return h(i //", " if g(i):\n            return h(i //"),
     # End of a statement line: the rest of the line only.
     ("statement line", "total = █\n", "a + b\nprint(total)\n", "a + b"),
+    # ... unless the code below is indented deeper: the lines missing up to it, not that code again.
+    (
+        "statement above deeper code",
+        "def bitcount(n):\n    count = █\n        count += 1\n    return count\n",
+        "0\n    while n:\n        n ^= n - 1\n        count += 1\n",
+        "0\n    while n:\n        n ^= n - 1",
+    ),
     # A line opening a block: its body, but not the code after it.
     (
         "block body",
@@ -117,6 +124,15 @@ def test_streaming_stops_once_the_scope_is_closed():
 def test_streaming_stops_when_the_output_repeats_the_next_line():
     req = request_at_mark("def f(x):\n    █\n    return result\n")
     assert reached_end(req, "result = x * 2\n    return result")
+
+
+def test_streaming_after_a_statement_above_deeper_code_waits_for_the_lines_missing_up_to_it():
+    req = request_at_mark("def bitcount(n):\n    count = █\n        count += 1\n")
+    assert not reached_end(req, "0\n")
+    assert not reached_end(req, "0\n    while n:\n        n ^= n - 1\n")
+    assert reached_end(req, "0\n    while n:\n        n ^= n - 1\n        count += 1\n")
+    # Above code no deeper than the statement, its line is the answer at once.
+    assert reached_end(request_at_mark("def f(n):\n    count = █\n    return count\n"), "0\n")
 
 
 def test_streaming_waits_for_a_word_that_may_continue_the_statement_after_a_blank_line():
