@@ -68,6 +68,13 @@ CASES = [
     ),
     (
         limit_scope,
+        "column 0 before an indented line: out of its block and back with its header, then that line itself again",
+        "def f(a, b):\n    if not a:\n        return b\n█        return a[0]\n",
+        "        return ''\n\n    elif a[0] == b[0]:\n        return a[0]\n",
+        "        return ''\n\n    elif a[0] == b[0]:\n        return a[0]\n",
+    ),
+    (
+        limit_scope,
         "column 0 before an indented line: a header two steps above it is not its header",
         "def f(xs):\n    counts = [0]\n    for x in xs:\n        if x:\n█            out.extend(x)\n",
         "            counts[x] += 1\n    for x in counts:\n",

@@ -17,6 +17,13 @@ CASES = [
     ("span from an indentation", "def f(n):\n    for i in n:\n       █ i)\n", " if g(i):\n            return h(i //", " if g(i):\n            return h(i //"),
     # End of a statement line: the rest of the line only.
     ("statement line", "total = █\n", "a + b\nprint(total)\n", "a + b"),
+    # Lines inserted above a line that leave its block and come back with its header: not that line again.
+    (
+        "above a line, back with its header",
+        "def lcs(a, b):\n    if not a or not b:\n        return ''\n█        return a[0] + lcs(a[1:], b[1:])\n",
+        "        return a\n\n    elif a[0] == b[0]:\n        return a[0] + lcs(a[1:], b[1:])\n",
+        "        return a\n\n    elif a[0] == b[0]:\n",
+    ),
     # ... unless the code below is indented deeper: the lines missing up to it, not that code again.
     (
         "statement above deeper code",

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.indentation import indent_width
+from tandem_lsp.indentation import indent_width, same_but_spacing
 
 MAX_LINES = 24
 # How many lines after the first a span filled in the middle of a line may take.
@@ -97,6 +97,9 @@ def _up_to_header_of_line_below(request: CompletionRequest, text: str, cut: int,
     if not finished:
         return None
     written = [line for line in beyond if line.strip()]
+    if written and same_but_spacing(written[-1], request.line_suffix):
+        # The model went on into the cursor's line itself (trim_suffix_overlap drops it): its answer ended before it.
+        written.pop()
     return None if written and _heads_line_below(request, written[-1]) else cut
 
 
