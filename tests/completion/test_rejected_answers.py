@@ -334,6 +334,10 @@ def test_an_answer_that_does_not_open_the_block_whose_header_is_missing_leaves_t
     # At column 0 before the body's own line (insert above it): the same.
     at_the_body = request_at_mark("def total(xs):\n    t = 0\n█        t += x\n", path="/p.py", document_key="k")
     assert leaves_body_without_header(at_the_body, "    t = 2\n")
+    # The deeper code may go on from the answer's last line instead: the arguments of the call it opens.
+    inside_the_call = request_at_mark("def f(xs):\n    if not xs:\n        return 0\n█            g(x) for x in xs\n        )\n", path="/p.py", document_key="k")
+    assert not leaves_body_without_header(inside_the_call, "    else:\n        return any(\n")
+    assert leaves_body_without_header(inside_the_call, "    return 1\n")
     # Code below no deeper than above, or a block the line above opens: no header is missing.
     assert not leaves_body_without_header(LINE_ABOVE, "    y = y * 2\n")
     opened = request_at_mark("def f(xs):\n    for x in xs:\n\n█        t += x\n", path="/p.py", document_key="k")

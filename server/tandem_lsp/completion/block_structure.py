@@ -42,7 +42,8 @@ def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
     The code below the cursor (at column 0 before an existing line: that line)
     is indented deeper than the code above it, which opens no block and goes on
     with no statement: that code is a body, and the line the user is writing
-    is its header. Only the answer's last line can be that header.
+    is its header. Only the answer's last line can be that header, or the
+    line that code goes on from (`return any(` above the generator inside it).
     """
     if request.line_prefix.strip() or grammar_to_check(request, shown) != "python":
         return False
@@ -50,7 +51,7 @@ def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
     above = _code_line_above(request)
     if not below or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
         return False
-    return not shown.rstrip().endswith(":")
+    return not shown.rstrip().endswith((":", *_GOES_ON))
 
 
 def steps_out_to_column_0(request: CompletionRequest, shown: str) -> bool:
