@@ -145,6 +145,13 @@ CASES = [
     (trim_suffix_overlap, "column 0: the cursor's line again", "def f():\n█    return r\n", "    r = 1\n    return r", "    r = 1"),
     (trim_suffix_overlap, "the next line again with other spacing", "def f():\n    █\n    r = a + b\n", "r=a+b", ""),
     (trim_suffix_overlap, "a near copy of a line below", "def f():\n    █\n    return any(g(n) for n in ns)\n", "seen = 1\n    return g(n) for n in ns\n", "seen = 1"),
+    (
+        trim_suffix_overlap,
+        "entries of a table above its last one, which has no comma, are twins, no copies",
+        "ops = {\n█    '/': lambda a, b: a / b\n}\n",
+        "    '+': lambda a, b: a + b,\n    '-': lambda a, b: a - b,\n",
+        "    '+': lambda a, b: a + b,\n    '-': lambda a, b: a - b,\n",
+    ),
     (trim_suffix_overlap, "a twin with other names is no copy", "def f():\n    if a:\n        █\n    else:\n        out.append(r[j])\n        j += 1\n", "out.append(l[i])\n        i += 1\n", "out.append(l[i])\n        i += 1\n"),
     (trim_suffix_overlap, "a twin with other operators is no copy", "ops = {\n    █\n    '/': lambda a, b: a / b,\n}\n", "'-': lambda a, b: a - b,\n    '*': lambda a, b: a * b,\n", "'-': lambda a, b: a - b,\n    '*': lambda a, b: a * b,\n"),
     (trim_suffix_overlap, "the same line in a deeper block is no copy", "def f():\n    if a:\n        █\n    out.append(x)\n", "b = 1\n        out.append(x)", "b = 1\n        out.append(x)"),
