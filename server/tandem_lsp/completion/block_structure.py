@@ -15,6 +15,8 @@ from tandem_lsp.indentation import indent_width
 
 # Line ends after which the next line continues the same statement, indented as the writer likes.
 _GOES_ON = (",", "(", "[", "{", "\\", "=", "+", "-", "*", "/", "|", "&", " and", " or")
+# Line ends that open what the next lines go on inside (an answer that stops after an argument has not).
+_OPENS = (":", "(", "[", "{", "\\")
 
 
 def indents_past_the_user(request: CompletionRequest, shown: str) -> bool:
@@ -51,7 +53,7 @@ def leaves_body_without_header(request: CompletionRequest, shown: str) -> bool:
     above = _code_line_above(request)
     if not below or not above or above.endswith((":", *_GOES_ON)) or indent_width(below) <= indent_width(above):
         return False
-    return not shown.rstrip().endswith((":", *_GOES_ON))
+    return not shown.rstrip().endswith(_OPENS)
 
 
 def steps_out_to_column_0(request: CompletionRequest, shown: str) -> bool:
