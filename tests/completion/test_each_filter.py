@@ -75,6 +75,13 @@ CASES = [
     ),
     (
         limit_scope,
+        "column 0 before an indented line: out of its block and back with the bracket it goes on inside",
+        "def f(node):\n    if node:\n        return True\n█            g(n) for n in node.next\n        )\n",
+        "        return True\n    else:\n        seen.add(node)\n        return any(\n",
+        "        return True\n    else:\n        seen.add(node)\n        return any(\n",
+    ),
+    (
+        limit_scope,
         "column 0 before an indented line: a header two steps above it is not its header",
         "def f(xs):\n    counts = [0]\n    for x in xs:\n        if x:\n█            out.extend(x)\n",
         "            counts[x] += 1\n    for x in counts:\n",
@@ -113,6 +120,14 @@ CASES = [
     (limit_scope, "a brace block keeps its closing brace", "if (a) {█\n", "\n  b();\n}\nc();", "\n  b();\n}"),
     (limit_scope, "a fresh line: statements at its indentation, not the dedent", "def f():\n    █\n", "a = 1\n    b = 2\nc = 3", "a = 1\n    b = 2"),
     (limit_scope, "two blank lines end it", "def f():\n    █\n", "a = 1\n\n\n    b = 2", "a = 1"),
+    (
+        limit_scope,
+        "the rest of a function's body, nothing of it below: a blank line between its steps goes on",
+        "def f(xs):\n    █\n\ndef g():\n    pass\n",
+        "t = 0\n\n    for x in xs:\n        t += x\n\n    return t\n\ndef h():",
+        "t = 0\n\n    for x in xs:\n        t += x\n\n    return t",
+    ),
+    (limit_scope, "a blank line then a statement, with the function going on below: it ends", "def f(xs):\n    █\n    return t\n", "t = 0\n\n    u = 1", "t = 0"),
     (limit_scope, "two blank lines before a new definition", "x = 1\n█\n", "y = 2\n\n\ndef g():\n    pass\n", "y = 2"),
     (limit_scope, "a blank line then a dedent end it", "class A:\n    def f(self):█\n", "\n        return 1\n\n    def g(self):", "\n        return 1"),
     (limit_scope, "column 0: the first line sets the indentation", "def f():\n█\n", "    a = 1\n    b = 2\nc = 3", "    a = 1\n    b = 2"),

@@ -24,6 +24,13 @@ CASES = [
         "        return a\n\n    elif a[0] == b[0]:\n        return a[0] + lcs(a[1:], b[1:])\n",
         "        return a\n\n    elif a[0] == b[0]:\n",
     ),
+    # ... or with the bracket that line goes on inside, then that line again.
+    (
+        "above a line, back with the bracket it is inside",
+        "def f(node):\n    if node in seen:\n        return False\n█            g(n) for n in node.next\n        )\n",
+        "        return True\n    else:\n        seen.add(node)\n        return any(\n            g(n) for n in node.next\n",
+        "        return True\n    else:\n        seen.add(node)\n        return any(\n",
+    ),
     # ... unless the code below is indented deeper: the lines missing up to it, not that code again.
     (
         "statement above deeper code",
@@ -143,7 +150,7 @@ def test_streaming_after_a_statement_above_deeper_code_waits_for_the_lines_missi
 
 
 def test_streaming_waits_for_a_word_that_may_continue_the_statement_after_a_blank_line():
-    req = request_at_mark("def f(x):\n    if x > 1:\n        return 1\n    █\n")
+    req = request_at_mark("def f(x):\n    if x > 1:\n        return 1\n    █\n    return x\n")
     assert not reached_end(req, "elif x < 0:\n        return 0\n\n    e")
     assert not reached_end(req, "elif x < 0:\n        return 0\n\n    else:")
     assert reached_end(req, "elif x < 0:\n        return 0\n\n    x = 2\n")

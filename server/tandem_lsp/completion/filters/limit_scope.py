@@ -59,6 +59,7 @@ _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # Ends of a line that opens a block of statements (not a bracket of arguments).
 _STATEMENT_BLOCK_OPENERS = (":", "{")
 _CLOSERS = ")]}"
+_BRACKET_OPENERS = ("(", "[", "{")
 # Languages whose blocks are their indentation (elsewhere it is layout).
 _INDENTATION_IS_SYNTAX = frozenset({"python", "yaml", "nim", "haskell", "coffeescript", "fsharp"})
 # Words that open the next branch of the statement above (if/try); a blank line before them does not end it.
@@ -89,24 +90,32 @@ def _up_to_header_of_line_below(request: CompletionRequest, text: str, cut: int,
 
     The lines missing above a line may leave its block and come back with the
     header it belongs to (`sorted_arr = []`, `for i, count in ...:` above the
-    loop's body; a blank line, then `if a[0] == b[0]:` above its `return`).
+    loop's body; a blank line, then `if a[0] == b[0]:` above its `return`), or
+    with the bracket it goes on inside (`else:`, `return any(`).
     """
     beyond = text[cut:].split("\n")[1:]
+    # The model going on into the cursor's line itself has ended its answer (trim_suffix_overlap drops the copy).
+    copy = next((index for index, line in enumerate(beyond) if line.strip() and same_but_spacing(line, request.line_suffix)), None)
+    if copy is not None:
+        beyond, finished = beyond[:copy] + [""], True
     if len(beyond) - 1 > MAX_SPAN_LINES:
         return cut
     if not finished:
         return None
     written = [line for line in beyond if line.strip()]
-    if written and same_but_spacing(written[-1], request.line_suffix):
-        # The model went on into the cursor's line itself (trim_suffix_overlap drops it): its answer ended before it.
-        written.pop()
-    return None if written and _heads_line_below(request, written[-1]) else cut
+    return None if written and (_heads_line_below(request, written[-1]) or _opens_line_below(request, written[-1])) else cut
 
 
 def _heads_line_below(request: CompletionRequest, line: str) -> bool:
     """Whether a written line is the header whose body is the line the suggestion goes above (one indentation step deeper)."""
     below = indent_width(request.line_suffix)
     return _heads_block_below(line, below) and below - indent_width(line) <= _indentation_step(request)
+
+
+def _opens_line_below(request: CompletionRequest, line: str) -> bool:
+    """Whether a written line opens the bracket the line the suggestion goes above is inside (`return any(` above its generator)."""
+    below = indent_width(request.line_suffix)
+    return line.rstrip().endswith(_BRACKET_OPENERS) and 0 < below - indent_width(line) <= _indentation_step(request)
 
 
 def _indentation_step(request: CompletionRequest) -> int:
@@ -144,6 +153,8 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
             return None if ends is None else len(lines[0])
     position = len(lines[0]) + 1
     blank_run = 0
+    # Writing the rest of a function (nothing of it below): its body may go on past a blank line.
+    rest_of_function = fresh_line and _at_end_of_function(request, base)
     for number, line in enumerate(lines[1:], start=1):
         is_last = number == len(lines) - 1
         if not line.strip():
@@ -166,7 +177,7 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
                 end = position + len(line)
                 return end if not is_last or "\n" in text[end:] else None
             return _before(position, blank_run, lines, number)
-        if blank_run and indent <= base and not _continues_statement(line):
+        if blank_run and indent <= base and not _continues_statement(line) and not (indent == base and rest_of_function):
             if is_last and _may_continue_statement(line):
                 return None  # streaming: `e` may still become `else:`
             return _before(position, blank_run, lines, number)
@@ -209,6 +220,21 @@ def _end_of_missing_lines(request: CompletionRequest, text: str, newline: int, f
             return newline
         position += len(line) + 1
     return None
+
+
+def _at_end_of_function(request: CompletionRequest, base: int) -> bool:
+    """Whether lines at indentation `base` are a function's own body with nothing of it below the cursor (Python).
+
+    There (HumanEval's task: a body after the signature) a blank line parts the
+    body's steps; elsewhere statements after one are most often the code below again.
+    """
+    if request.language.lower() not in _INDENTATION_IS_SYNTAX:
+        return False
+    header = next((line for line in request.lines_above() if line.strip() and indent_width(line) < base), None)
+    if header is None or not header.lstrip().startswith(("def ", "async def ")):
+        return False
+    below = _next_line_below(request)
+    return below is None or indent_width(below) <= indent_width(header)
 
 
 def _indent_of_code_below(request: CompletionRequest) -> int | None:
