@@ -211,14 +211,14 @@ def _end_of_missing_lines(request: CompletionRequest, text: str, newline: int, f
     Within a few lines it ends its answer, or writes the line below again
     (not kept: it is there); a model that goes on gets its first line.
     """
-    below = (_next_line_below(request) or "").strip()
+    below = _next_line_below(request) or ""
     position = newline + 1
     later = text[position:].split("\n")
     for number, line in enumerate(later):
         last = number == len(later) - 1
         if last and not finished:
             return None  # still being written
-        if line.strip() == below:
+        if line.strip() and same_but_spacing(line, below):
             return position - 1
         if number >= MAX_SPAN_LINES and (line.strip() or not last):
             return newline
