@@ -135,8 +135,9 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
     if not fresh_line and not first_line.rstrip().endswith(_BLOCK_OPENERS):
         # Completing a statement: the rest of this line only, unless lines are missing below it.
         newline = text.find("\n")
-        if newline >= 0 and _lines_missing_below(request, first_line):
-            return _end_of_missing_lines(request, text, newline, finished)
+        below = _next_line_below(request) if newline >= 0 else None
+        if below is not None and _lines_missing_between(request, first_line, below):
+            return _end_of_missing_lines(text, newline, finished, below)
         return None if newline < 0 else newline
 
     # On a fresh line, or above the cursor's line, the first line sets the indentation (at column 0 the model writes it).
@@ -157,8 +158,6 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
             return None if ends is None else len(lines[0])
     position = len(lines[0]) + 1
     blank_run = 0
-    # Writing the rest of a function (nothing of it below): its body may go on past a blank line.
-    rest_of_function = fresh_line and _at_end_of_function(request, base)
     for number, line in enumerate(lines[1:], start=1):
         is_last = number == len(lines) - 1
         if not line.strip():
@@ -181,7 +180,9 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
                 end = position + len(line)
                 return end if not is_last or "\n" in text[end:] else None
             return _before(position, blank_run, lines, number)
-        if blank_run and indent <= base and not _continues_statement(line) and not (indent == base and rest_of_function):
+        # A blank line then a statement at the base ends it, except in the rest of a function (nothing of it below).
+        parted = blank_run and indent <= base and not _continues_statement(line)
+        if parted and not (indent == base and fresh_line and _at_end_of_function(request, base)):
             if is_last and _may_continue_statement(line):
                 return None  # streaming: `e` may still become `else:`
             return _before(position, blank_run, lines, number)
@@ -196,22 +197,20 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
     return None
 
 
-def _lines_missing_below(request: CompletionRequest, statement: str) -> bool:
+def _lines_missing_between(request: CompletionRequest, statement: str, below: str) -> bool:
     """Whether lines are missing between a finished statement and the code below: it is indented deeper, and no block is opened for it.
 
     Only where indentation is syntax; elsewhere a deeper line may continue the statement.
     """
-    below = _next_line_below(request)
-    return request.language.lower() in _INDENTATION_IS_SYNTAX and below is not None and indent_width(below) > indent_width(statement)
+    return request.language.lower() in _INDENTATION_IS_SYNTAX and indent_width(below) > indent_width(statement)
 
 
-def _end_of_missing_lines(request: CompletionRequest, text: str, newline: int, finished: bool) -> int | None:
+def _end_of_missing_lines(text: str, newline: int, finished: bool, below: str) -> int | None:
     """After a statement that the code below cannot follow, the lines the model writes up to that code, or its first line.
 
     Within a few lines it ends its answer, or writes the line below again
     (not kept: it is there); a model that goes on gets its first line.
     """
-    below = _next_line_below(request) or ""
     position = newline + 1
     later = text[position:].split("\n")
     for number, line in enumerate(later):
