@@ -203,6 +203,20 @@ def test_a_return_or_break_the_model_writes_before_existing_statements_leaves_th
     assert not leaves_code_unreachable(typed, "urn 1")
 
 
+def test_a_function_opened_above_existing_code_that_nothing_calls_leaves_that_code_unreachable():
+    # infill.py a, 1.5B: the loop's header missing, the model wrote a helper's header: the loop became its body.
+    table = "def knapsack(capacity, items):\n    memo = {}\n\n    █\n        weight, value = items[i - 1]\n        memo[i] = weight\n    return memo\n"
+    request = request_at_mark(table, path="/p.py", document_key="k")
+    assert leaves_code_unreachable(request, "def knapsack_helper(i, capacity):")
+    assert not leaves_code_unreachable(request, "for i in range(1, len(items) + 1):")
+    # A helper the code further down calls runs: its body is meant to be there.
+    called = "def f(start):\n    seen = set()\n\n    █\n        if node in seen:\n            return False\n        return True\n\n    return search_from(start)\n"
+    assert not leaves_code_unreachable(request_at_mark(called, path="/p.py", document_key="k"), "def search_from(node):")
+    # A whole function of the model's own, above code that is not its body, takes nothing in.
+    own = "def f(x):\n    █\n    return g(x)\n"
+    assert not leaves_code_unreachable(request_at_mark(own, path="/p.py", document_key="k"), "def h(y):\n        return y\n")
+
+
 def test_unreachable_code_is_judged_in_other_grammars_too():
     request = request_at_mark("function f(x) {\n  █\n  x += 1;\n  return x;\n}\n", language="javascript", path="/p.js", document_key="k")
     assert leaves_code_unreachable(request, "return 0;")

@@ -18,7 +18,11 @@ for the model to end a span there made the median wait 40-50 % longer in d and
 e (0.5B) for 5 more of 42 spans. Where indentation is syntax and the code below
 is indented deeper than the statement, which opens no block, lines are missing
 between them (a random span that ended at a line's end): the model's lines up
-to that code are kept, as for a span, which d never waits for.
+to that code are kept, as for a span, which d never waits for. So are they
+where the file, with the line finished, is still broken after it (Python,
+missing_lines.py: a bracket opened above left open, a header without a body, a
+name the code below reads that nothing binds), up to where it is whole again:
+a right one-line answer leaves it whole, so d does not wait for this either.
 At the end of a line that opens a block, it may fill the block; on an empty
 line it may add statements at that indentation. At column 0 before an
 indented line (request.inserting_above) it is the lines to insert above that
@@ -52,6 +56,7 @@ from __future__ import annotations
 
 import re
 
+from tandem_lsp.completion.missing_lines import leaves_code_broken
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.indentation import indent_width, same_but_spacing
 
@@ -138,6 +143,8 @@ def _end_of_lines(request: CompletionRequest, text: str, finished: bool) -> int 
         below = _next_line_below(request) if newline >= 0 else None
         if below is not None and _lines_missing_between(request, first_line, below):
             return _end_of_missing_lines(text, newline, finished, below)
+        if below is not None and leaves_code_broken(request, text[:newline]):
+            return _end_of_mending_lines(request, text, newline, finished)
         return None if newline < 0 else newline
 
     # On a fresh line, or above the cursor's line, the first line sets the indentation (at column 0 the model writes it).
@@ -223,6 +230,28 @@ def _end_of_missing_lines(text: str, newline: int, finished: bool, below: str) -
             return newline
         position += len(line) + 1
     return None
+
+
+def _end_of_mending_lines(request: CompletionRequest, text: str, newline: int, finished: bool) -> int | None:
+    """After a line that leaves the code below broken, the model's lines up to where the file is whole again, or its first line.
+
+    Whole within a few written lines, or the first line alone (missing_lines.py).
+    """
+    position = newline + 1
+    later = text[position:].split("\n")
+    written = 0
+    for number, line in enumerate(later):
+        if number == len(later) - 1 and not finished:
+            return None  # still being written
+        end = position + len(line)
+        if line.strip():
+            written += 1
+            if written > MAX_SPAN_LINES:
+                return newline
+            if not leaves_code_broken(request, text[:end]):
+                return end
+        position = end + 1
+    return newline
 
 
 def _at_end_of_function(request: CompletionRequest, base: int) -> bool:
