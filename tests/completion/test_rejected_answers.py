@@ -209,6 +209,7 @@ def test_a_function_opened_above_existing_code_that_nothing_calls_leaves_that_co
     request = request_at_mark(table, path="/p.py", document_key="k")
     assert leaves_code_unreachable(request, "def knapsack_helper(i, capacity):")
     assert not leaves_code_unreachable(request, "for i in range(1, len(items) + 1):")
+    assert leaves_code_unreachable(request, "def knapsack(i, j):")  # the function around it has that name: no call
     # A helper the code further down calls runs: its body is meant to be there.
     called = "def f(start):\n    seen = set()\n\n    █\n        if node in seen:\n            return False\n        return True\n\n    return search_from(start)\n"
     assert not leaves_code_unreachable(request_at_mark(called, path="/p.py", document_key="k"), "def search_from(node):")

@@ -67,11 +67,14 @@ def _nodes_starting_in(root: ts.Node, start: int, end: int):
 
 
 def _never_called(definition: ts.Node, source: bytes) -> bool:
-    """Whether the file never mentions the definition's name but where it is defined."""
+    """Whether the file mentions the definition's name only where something of that name is defined (`def knapsack` in `def knapsack`)."""
     name = definition.child_by_field_name("name")
     if name is None or not name.text:
         return False
-    return len(re.findall(rb"(?<![\w$])" + re.escape(name.text) + rb"(?![\w$])", source)) <= 1
+    word = re.escape(name.text)
+    mentions = len(re.findall(rb"(?<![\w$])" + word + rb"(?![\w$])", source))
+    definitions = len(re.findall(rb"\b(?:def|class)\s+" + word + rb"(?![\w$])", source))
+    return mentions <= definitions
 
 
 def _cut_off_after(node: ts.Node) -> bool:
