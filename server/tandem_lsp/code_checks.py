@@ -9,11 +9,13 @@ suggestion (syntax_guard.py), and which names a Python file reads unbound
 
 from __future__ import annotations
 
+import ast
 import builtins
 import functools
 import os
 import re
 import symtable
+import warnings
 from collections.abc import Iterator
 
 import tree_sitter as ts
@@ -211,6 +213,23 @@ def keeps_definitions(text: str, grammar: str | None, start: int, end: int, new_
     return True
 
 
+@functools.lru_cache(maxsize=32)
+def python_syntax_error_line(source: str) -> int | None:
+    """The 0-based line of the first syntax error Python's own parser reports, or None when the source compiles.
+
+    Python's parser also sees what tree-sitter forgives, such as a dedent to no known level.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # `1if x` and the like: judged, not reported
+            ast.parse(source)
+    except SyntaxError as error:
+        return max((error.lineno or 1) - 1, 0)
+    except (ValueError, RecursionError, MemoryError):  # null bytes; an expression too deep for the parser
+        return 0
+    return None
+
+
 _STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.MULTILINE)
 # Names every module has without binding them (`__file__` is not a builtin).
 _MODULE_NAMES = frozenset({"__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__path__", "__cached__", "__builtins__", "__annotations__"})
@@ -226,7 +245,7 @@ def python_unbound_names(text: str) -> frozenset[str] | None:
         return None  # `from m import *` binds names no table lists
     try:
         module = symtable.symtable(text, "<buffer>", "exec")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     module_names = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
     unbound: set[str] = set()

@@ -220,6 +220,13 @@ CASES = [
     (insert_line_above, "before a line's rest without its indentation, the model's indentation: the line's start", "def f(a, b):\n    if b:\n        return a\n█lse:\n", "    e", "    e"),
     (
         insert_line_above,
+        "before a line's rest without its indentation, a span that begins with a blank line: kept as written",
+        "def f(queue):\n    while queue:\n        node = queue.pop()\n█turn True\n",
+        "\n        if node:\n            re",
+        "\n        if node:\n            re",
+    ),
+    (
+        insert_line_above,
         "the same for a span that ends with the next line's indentation",
         "def gcd(a, b):\n█return a\n",
         "    if b == 0:\n        ",

@@ -385,3 +385,9 @@ def test_an_answer_at_column_0_inside_a_block_steps_out_of_it():
 async def test_a_next_choice_that_stays_in_the_block_is_shown_instead_of_one_at_column_0():
     backend = ChoosingBackend(["def main():\n", "    y = y * 2\n"])
     assert await suggest(backend, LINE_ABOVE) == "    y = y * 2\n"
+
+
+async def test_a_file_too_deep_for_pythons_parser_is_judged_without_it():
+    # A long chain of operators makes Python's parser and symbol table recurse past their limit.
+    deep = request_at_mark("def f():\n    x = " + "1 + " * 30_000 + "1\n    return █\n", path="/work/p.py", document_key="k")
+    assert await suggest(ChoosingBackend(["x\n    y = 2"]), deep) == "x"

@@ -17,10 +17,9 @@ and are not counted.
 
 from __future__ import annotations
 
-import ast
 import functools
-import warnings
 
+from tandem_lsp.code_checks import python_syntax_error_line
 from tandem_lsp.completion.needed_names import names_waited_for
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.completion.syntax_guard import MAX_CHECKED_CHARS
@@ -38,7 +37,7 @@ def leaves_code_broken(request: CompletionRequest, written: str) -> bool:
 def _broken_after(text: str, offset: int, written: str) -> bool:
     with_written = _inserted(text, offset, written)
     end = offset + len(written)
-    error_line = _syntax_error_line(with_written)
+    error_line = python_syntax_error_line(with_written)
     if error_line is not None:
         return _in_same_definition(with_written, with_written.count("\n", 0, end), error_line)
     line_start = with_written.rfind("\n", 0, end) + 1
@@ -48,20 +47,6 @@ def _broken_after(text: str, offset: int, written: str) -> bool:
 
 def _inserted(text: str, offset: int, written: str) -> str:
     return text[:offset] + written + text[offset:]
-
-
-@functools.lru_cache(maxsize=32)
-def _syntax_error_line(source: str) -> int | None:
-    """The 0-based line of the first syntax error Python reports, or None when the source compiles."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)  # `1if x` and the like: judged, not reported
-            ast.parse(source)
-    except SyntaxError as error:
-        return max((error.lineno or 1) - 1, 0)
-    except ValueError:
-        return 0
-    return None
 
 
 def _in_same_definition(text: str, cursor_line: int, error_line: int) -> bool:

@@ -43,7 +43,7 @@ def names_waited_for(text: str, cursor_line: int, cursor_byte: int) -> frozenset
         return frozenset()
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     cursor = (cursor_line + 1, cursor_byte)  # ast counts lines from 1, columns in bytes
     scope = _innermost_function(tree, cursor[0])

@@ -26,11 +26,9 @@ is not the one to show (infill.py / infill_languages.py g).
 
 from __future__ import annotations
 
-import ast
-import functools
 import re
 
-from tandem_lsp.code_checks import error_rows, parses_no_worse, statements_starting_on
+from tandem_lsp.code_checks import error_rows, parses_no_worse, python_syntax_error_line, statements_starting_on
 from tandem_lsp.completion.request import CompletionRequest
 from tandem_lsp.indentation import indent_width, leading_whitespace
 from tandem_lsp.languages import grammar_for
@@ -63,8 +61,8 @@ def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
         return False
     before, after = request.text[: request.offset], request.text[request.offset :]
     with_suggestion = before + suggestion + after
-    if grammar == "python" and _document_compiles(request.text):
-        # Python's own parser also sees what tree-sitter forgives, such as a dedent to no known level.
+    if grammar == "python" and _compiles(request.text):
+        # Python's own parser, stricter than tree-sitter (a dedent to no known level).
         if not python_header:
             return not _compiles(with_suggestion)
         # A header's body is the code below, or the one the user writes next: broken only when neither will do.
@@ -94,15 +92,5 @@ def breaks_its_line(request: CompletionRequest, suggestion: str) -> bool:
     return statements_starting_on(with_suggestion, grammar, row) > max(statements_starting_on(request.text, grammar, row), 1)
 
 
-# The unchanged document is judged for every answer the engine weighs at one cursor.
-@functools.lru_cache(maxsize=8)
-def _document_compiles(text: str) -> bool:
-    return _compiles(text)
-
-
 def _compiles(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return python_syntax_error_line(source) is None

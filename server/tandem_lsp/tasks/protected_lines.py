@@ -25,7 +25,7 @@ _FAILED_CHECK = re.compile(r"AssertionError|^E\s+assert\b|\bassert\w*\(|expected
 def _python_protected(text: str) -> set[int] | None:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     lines: set[int] = set()
 

@@ -10,8 +10,9 @@ spacing) is no suggestion.
 Unless the text after the cursor starts without the indentation around it and
 the model wrote one: it is then the rest of a line whose start is missing (a
 random span cut from a function body, infill.py j: `    e` before `lse:`, or
-`    if b == 0:` and the next line's indentation before `return a`), and the
-model's span is kept as it wrote it (limit_scope).
+`    if b == 0:` and the next line's indentation before `return a`; blank lines
+first when the span began at the end of the line above), and the model's span
+is kept as it wrote it (limit_scope).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def applies(request: CompletionRequest) -> bool:
 def apply(request: CompletionRequest, text: str) -> str:
     if not applies(request):
         return text
-    if request.inside_line and text[:1] in " \t":
-        return text
+    if request.inside_line and text.lstrip("\n")[:1] in (" ", "\t"):
+        return text  # blank lines first and all (a span that began at the end of the line above)
     line = text.split("\n", 1)[0]
     if not line.strip() or same_but_spacing(line, request.line_suffix):
         return ""
