@@ -22,13 +22,12 @@ import functools
 from tandem_lsp.code_checks import python_syntax_error_line
 from tandem_lsp.completion.needed_names import names_waited_for
 from tandem_lsp.completion.request import CompletionRequest
-from tandem_lsp.completion.syntax_guard import MAX_CHECKED_CHARS
-from tandem_lsp.languages import grammar_for
+from tandem_lsp.completion.syntax_guard import document_grammar_to_check
 
 
 def leaves_code_broken(request: CompletionRequest, written: str) -> bool:
     """Whether the file with `written` inserted at the cursor is broken after it, within the definition around the cursor."""
-    if len(request.text) > MAX_CHECKED_CHARS or grammar_for(request.language, request.path) != "python":
+    if document_grammar_to_check(request) != "python":
         return False
     return _broken_after(request.text, request.offset, written)
 
@@ -37,12 +36,13 @@ def leaves_code_broken(request: CompletionRequest, written: str) -> bool:
 def _broken_after(text: str, offset: int, written: str) -> bool:
     with_written = _inserted(text, offset, written)
     end = offset + len(written)
+    end_line = with_written.count("\n", 0, end)
     error_line = python_syntax_error_line(with_written)
     if error_line is not None:
-        return _in_same_definition(with_written, with_written.count("\n", 0, end), error_line)
+        return _in_same_definition(with_written, end_line, error_line)
     line_start = with_written.rfind("\n", 0, end) + 1
     cursor_byte = len(with_written[line_start:end].encode("utf-8"))
-    return bool(names_waited_for(with_written, with_written.count("\n", 0, end), cursor_byte))
+    return bool(names_waited_for(with_written, end_line, cursor_byte))
 
 
 def _inserted(text: str, offset: int, written: str) -> str:

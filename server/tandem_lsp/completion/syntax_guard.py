@@ -42,9 +42,12 @@ _PYTHON_HEADER = re.compile(r"\s*(async\s+)?(if|elif|else|for|while|try|except|f
 
 def grammar_to_check(request: CompletionRequest, suggestion: str) -> str | None:
     """The grammar a suggestion is checked in; None when it is not checked (nothing written, no grammar, a huge file)."""
-    if not suggestion.strip() or len(request.text) > MAX_CHECKED_CHARS:
-        return None
-    return grammar_for(request.language, request.path)
+    return document_grammar_to_check(request) if suggestion.strip() else None
+
+
+def document_grammar_to_check(request: CompletionRequest) -> str | None:
+    """The grammar the request's document is checked in; None when it is not checked (no grammar, a huge file)."""
+    return None if len(request.text) > MAX_CHECKED_CHARS else grammar_for(request.language, request.path)
 
 
 def breaks_code(request: CompletionRequest, suggestion: str) -> bool:
